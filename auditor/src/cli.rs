@@ -1,0 +1,58 @@
+//! The command line, declared with clap. Each subcommand's own arguments live
+//! beside its implementation in [`crate::commands`].
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::commands;
+use crate::findings::FailOn;
+use crate::report::Format;
+
+/// Audit Terraform plans and remote state: risky diffs, budgets, drift, and signed
+/// attestations for the guardrail change gate.
+///
+/// Exit codes: 0 nothing at or above the fail threshold; 1 findings at or above
+/// it (or an attestation refused); 2 usage or input error.
+#[derive(Debug, Parser)]
+#[command(name = "tfaudit", version, propagate_version = true)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+
+    /// Log filter for diagnostics on stderr (e.g. `debug`, `tfaudit=trace`).
+    #[arg(long, global = true, env = "TFAUDIT_LOG", default_value = "warn")]
+    pub log: String,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Audit a plan: classify what the change does, enforce budgets, and
+    /// optionally sign an attestation for the change gate.
+    Plan(commands::plan::PlanArgs),
+    /// Audit remote state (local files or S3/R2 objects), read-only.
+    State(commands::state::StateArgs),
+    /// Compare state with the cloud (a refresh-only plan or live Hetzner Cloud).
+    Drift(commands::drift::DriftArgs),
+}
+
+/// Output options shared by every subcommand.
+#[derive(Debug, Clone, Args)]
+pub struct OutputArgs {
+    /// Format printed on stdout.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+
+    /// Also write a report: FORMAT=PATH (repeatable), e.g. `sarif=out.sarif`.
+    #[arg(long = "report", value_name = "FORMAT=PATH")]
+    pub reports: Vec<String>,
+
+    /// Configuration file (default: `.tfaudit.toml` when present).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    /// Lowest severity that fails the run: info, low, medium, high, critical or never
+    /// [default: high, or the configuration's `fail_on`].
+    #[arg(long, value_name = "SEVERITY")]
+    pub fail_on: Option<FailOn>,
+}

@@ -1,0 +1,6 @@
+//! One module per subcommand. Each exposes its clap `Args` and a `run` function
+//! returning the process exit code.
+
+pub mod drift;
+pub mod plan;
+pub mod state;

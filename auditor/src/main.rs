@@ -1,0 +1,43 @@
+use clap::Parser;
+use tfaudit::cli::{Cli, Command};
+use tfaudit::commands;
+
+fn init_logging(filter: &str) {
+    let filter = tracing_subscriber::EnvFilter::try_new(filter)
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .init();
+}
+
+fn main() {
+    let cli = Cli::parse();
+    init_logging(&cli.log);
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("tfaudit: cannot start the async runtime: {error}");
+            std::process::exit(2);
+        }
+    };
+    let result = runtime.block_on(async move {
+        match cli.command {
+            Command::Plan(args) => commands::plan::run(args).await,
+            Command::State(args) => commands::state::run(args).await,
+            Command::Drift(args) => commands::drift::run(args).await,
+        }
+    });
+    let code = match result {
+        Ok(code) => code,
+        Err(error) => {
+            eprintln!("tfaudit: error: {error}");
+            error.exit_code()
+        }
+    };
+    std::process::exit(code);
+}

@@ -1,0 +1,17 @@
+//! `guardrail-core`: the vocabulary shared by the Terraform provider and `tfaudit`.
+//!
+//! * [`environment`]: environment names, valid as S3 key segments.
+//! * [`window`]: change windows (weekly or cron allows, dated blackouts) and their evaluation.
+//! * [`budget`]: blast-radius budgets and how a change is counted against them.
+//! * [`store`]: the S3 (Cloudflare R2) store with conditional writes.
+//! * [`lock`]: environment locks (freezes) kept in the store, with fencing generations.
+//! * [`attestation`]: signed plan attestations (ed25519), written by `tfaudit`, verified by the gate.
+//! * [`audit_record`]: the change gate's audit trail.
+
+pub mod attestation;
+pub mod audit_record;
+pub mod budget;
+pub mod environment;
+pub mod lock;
+pub mod store;
+pub mod window;
