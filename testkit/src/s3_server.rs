@@ -144,8 +144,14 @@ impl S3Server {
             ("AWS_REGION".into(), "auto".into()),
             ("AWS_ENDPOINT_URL_S3".into(), self.endpoint()),
             ("AWS_EC2_METADATA_DISABLED".into(), "true".into()),
-            ("AWS_REQUEST_CHECKSUM_CALCULATION".into(), "when_required".into()),
-            ("AWS_RESPONSE_CHECKSUM_VALIDATION".into(), "when_required".into()),
+            (
+                "AWS_REQUEST_CHECKSUM_CALCULATION".into(),
+                "when_required".into(),
+            ),
+            (
+                "AWS_RESPONSE_CHECKSUM_VALIDATION".into(),
+                "when_required".into(),
+            ),
         ]
     }
 
@@ -200,7 +206,13 @@ impl S3Server {
     /// The body of an object, or `None` when it does not exist.
     pub async fn get(&self, key: &str) -> Option<Vec<u8>> {
         let client = self.client().await;
-        match client.get_object().bucket(&self.bucket).key(key).send().await {
+        match client
+            .get_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .send()
+            .await
+        {
             Ok(output) => Some(
                 output
                     .body

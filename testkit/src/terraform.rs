@@ -7,8 +7,8 @@ use crate::{tools, S3Server};
 
 /// Commands that accept `-no-color`; the harness adds it so output is plain text.
 const COLOURED_COMMANDS: &[&str] = &[
-    "init", "plan", "apply", "destroy", "import", "show", "refresh", "validate", "output",
-    "test", "console", "untaint", "taint",
+    "init", "plan", "apply", "destroy", "import", "show", "refresh", "validate", "output", "test",
+    "console", "untaint", "taint",
 ];
 
 /// What one Terraform command did.

@@ -1,0 +1,43 @@
+# The two entry points are `make setup && make demo` and `make setup && make test`.
+SHELL := /bin/bash
+export PATH := $(CURDIR)/.tools/bin:$(PATH)
+export CHECKPOINT_DISABLE := 1
+CARGO ?= cargo
+
+.PHONY: setup build release test lint fmt-check clippy cargo-test terraform-fmt demo bench clean-tools
+
+setup:
+	@bash scripts/setup.sh
+
+build:
+	$(CARGO) build --workspace --bins
+
+release:
+	$(CARGO) build --release --workspace --bins
+
+fmt-check:
+	$(CARGO) fmt --all -- --check
+
+clippy:
+	$(CARGO) clippy --workspace --all-targets -- -D warnings
+
+terraform-fmt:
+	TF_CLI_CONFIG_FILE=/dev/null terraform fmt -check -recursive -diff .
+
+lint: fmt-check clippy terraform-fmt
+
+# Integration tests drive the freshly built provider and tfaudit binaries through
+# real Terraform against a local S3 server, so the binaries are built first.
+cargo-test: build
+	$(CARGO) test --workspace --no-fail-fast
+
+test: lint cargo-test
+
+demo: release
+	@bash scripts/demo.sh
+
+bench: release
+	@bash bench/run.sh
+
+clean-tools:
+	rm -rf .tools

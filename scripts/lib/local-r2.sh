@@ -1,0 +1,100 @@
+# Shared by the demo and the labs: a local S3 server standing in for Cloudflare R2,
+# Terraform wired to the freshly built provider, and helpers for readable output.
+# Source it; it defines functions and exports the environment, it runs nothing.
+
+GUARDRAIL_ROOT="${GUARDRAIL_ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}"
+GUARDRAIL_BIN_DIR="${GUARDRAIL_BIN_DIR:-${CARGO_TARGET_DIR:-$GUARDRAIL_ROOT/target}/release}"
+export GUARDRAIL_ROOT GUARDRAIL_BIN_DIR
+export PATH="$GUARDRAIL_ROOT/.tools/bin:$GUARDRAIL_BIN_DIR:$PATH"
+export CHECKPOINT_DISABLE=1 TF_IN_AUTOMATION=1 TF_INPUT=0
+
+if [ -t 1 ] && [ -z "${NO_COLOR:-}" ]; then
+  _bold=$'\033[1m'; _green=$'\033[32m'; _red=$'\033[31m'; _dim=$'\033[2m'; _reset=$'\033[0m'
+else
+  _bold=""; _green=""; _red=""; _dim=""; _reset=""
+fi
+
+step() { printf '\n%s==> %s%s\n' "$_bold" "$*" "$_reset"; }
+ok() { printf '%s  ok%s %s\n' "$_green" "$_reset" "$*"; }
+die() { printf '%s  FAILED%s %s\n' "$_red" "$_reset" "$*" >&2; exit 1; }
+show() { printf '%s  $ %s%s\n' "$_dim" "$*" "$_reset"; }
+
+# run CMD...: prints the command, runs it, shows its output indented.
+run() {
+  show "$*"
+  "$@" 2>&1 | sed 's/^/    /'
+  return "${PIPESTATUS[0]}"
+}
+
+# expect_failure PATTERN CMD...: the command must fail and print PATTERN.
+expect_failure() {
+  local pattern="$1"; shift
+  local output status
+  show "$*"
+  set +e; output="$("$@" 2>&1)"; status=$?; set -e
+  printf '%s\n' "$output" | sed 's/^/    /'
+  [ "$status" -ne 0 ] || die "expected '$*' to fail, it succeeded"
+  printf '%s' "$output" | grep -q -- "$pattern" || die "expected the failure to mention: $pattern"
+  ok "stopped as expected ($pattern)"
+}
+
+_free_port() {
+  "$GUARDRAIL_ROOT/.tools/venv/bin/python" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
+}
+
+# start_local_r2 WORKDIR: starts moto_server, creates the buckets `tfstate` and
+# `guardrails`, writes a CLI configuration with dev_overrides, exports everything.
+start_local_r2() {
+  local workdir="$1" port
+  mkdir -p "$workdir"
+  port="$(_free_port)"
+  moto_server -H 127.0.0.1 -p "$port" >"$workdir/moto.log" 2>&1 &
+  GUARDRAIL_MOTO_PID=$!
+  trap stop_local_r2 EXIT
+  export AWS_ENDPOINT_URL_S3="http://127.0.0.1:$port"
+  export AWS_ACCESS_KEY_ID="AKIALOCALR2DEMO00000" AWS_SECRET_ACCESS_KEY="local-r2-demo-secret"
+  export AWS_REGION=auto AWS_EC2_METADATA_DISABLED=true
+  export AWS_REQUEST_CHECKSUM_CALCULATION=when_required AWS_RESPONSE_CHECKSUM_VALIDATION=when_required
+  local tries=0
+  until "$GUARDRAIL_ROOT/.tools/venv/bin/python" - "$AWS_ENDPOINT_URL_S3" <<'PY' 2>/dev/null
+import sys, urllib.request
+for bucket in ("tfstate", "guardrails"):
+    urllib.request.urlopen(urllib.request.Request(f"{sys.argv[1]}/{bucket}", method="PUT"), timeout=2)
+PY
+  do
+    tries=$((tries + 1))
+    [ "$tries" -lt 100 ] || die "the local S3 server did not start (see $workdir/moto.log)"
+    sleep 0.1
+  done
+  cat >"$workdir/terraformrc" <<CFG
+provider_installation {
+  dev_overrides {
+    "sre-control-plane/guardrail" = "$GUARDRAIL_BIN_DIR"
+  }
+  direct {}
+}
+CFG
+  export TF_CLI_CONFIG_FILE="$workdir/terraformrc"
+}
+
+stop_local_r2() {
+  if [ -n "${GUARDRAIL_MOTO_PID:-}" ]; then
+    # moto may ignore SIGTERM for a while: give it a moment, then SIGKILL.
+    kill -TERM "$GUARDRAIL_MOTO_PID" 2>/dev/null || true
+    for _ in 1 2 3 4 5 6 7 8 9 10; do
+      kill -0 "$GUARDRAIL_MOTO_PID" 2>/dev/null || break
+      sleep 0.2
+    done
+    kill -KILL "$GUARDRAIL_MOTO_PID" 2>/dev/null || true
+    wait "$GUARDRAIL_MOTO_PID" 2>/dev/null || true
+    GUARDRAIL_MOTO_PID=""
+  fi
+}
+
+# backend_args KEY: -backend-config flags for the R2-shaped S3 backend on the local server.
+backend_args() {
+  printf '%s\n' \
+    "-backend-config=bucket=tfstate" \
+    "-backend-config=key=$1" \
+    "-backend-config=endpoints={s3=\"$AWS_ENDPOINT_URL_S3\"}"
+}

