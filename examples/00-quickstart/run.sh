@@ -4,6 +4,7 @@ set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 source "$here/../../scripts/lib/local-r2.sh"
 work="${LAB_WORKDIR:-$(mktemp -d)}"
+mkdir -p "$work"
 [ -n "${AWS_ENDPOINT_URL_S3:-}" ] || start_local_r2 "$work/r2"
 cp "$here/main.tf" "$work/"
 cd "$work"
