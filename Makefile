@@ -21,8 +21,10 @@ fmt-check:
 clippy:
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 
+TERRAFORM_DIRS := $(wildcard modules infra examples provider/examples)
+
 terraform-fmt:
-	TF_CLI_CONFIG_FILE=/dev/null terraform fmt -check -recursive -diff .
+	TF_CLI_CONFIG_FILE=/dev/null terraform fmt -check -recursive -diff $(TERRAFORM_DIRS)
 
 lint: fmt-check clippy terraform-fmt
 

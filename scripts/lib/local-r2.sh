@@ -98,3 +98,14 @@ backend_args() {
     "-backend-config=key=$1" \
     "-backend-config=endpoints={s3=\"$AWS_ENDPOINT_URL_S3\"}"
 }
+
+# s3_keys BUCKET PREFIX: lists the keys under PREFIX on the local server.
+s3_keys() {
+  "$GUARDRAIL_ROOT/.tools/venv/bin/python" - "$1" "$2" <<'PY'
+import os, sys, boto3
+s3 = boto3.client("s3", endpoint_url=os.environ["AWS_ENDPOINT_URL_S3"], region_name="us-east-1")
+for page in s3.get_paginator("list_objects_v2").paginate(Bucket=sys.argv[1], Prefix=sys.argv[2]):
+    for item in page.get("Contents", []):
+        print(item["Key"])
+PY
+}

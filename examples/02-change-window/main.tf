@@ -1,0 +1,51 @@
+# Production changes only inside business hours in Berlin, never during the
+# year-end blackout.
+terraform {
+  required_providers {
+    guardrail = {
+      source = "sre-control-plane/guardrail"
+    }
+  }
+}
+
+variable "store_bucket" {
+  description = "Bucket that holds locks, attestations and the audit trail."
+  type        = string
+  default     = "guardrails"
+}
+
+variable "node_image" {
+  description = "The node image being rolled out."
+  type        = string
+  default     = "k3s-v1.31.4"
+}
+
+provider "guardrail" {
+  environment = "production"
+  store {
+    bucket = var.store_bucket
+  }
+}
+
+resource "guardrail_change_gate" "production" {
+  environment = "production"
+
+  change_window {
+    timezone = "Europe/Berlin"
+    allow {
+      days  = ["mon", "tue", "wed", "thu"]
+      start = "09:00"
+      end   = "17:00"
+    }
+    deny {
+      from   = "2026-12-21T00:00:00"
+      to     = "2027-01-04T00:00:00"
+      reason = "year-end blackout"
+    }
+  }
+}
+
+resource "terraform_data" "node_pool" {
+  input      = var.node_image
+  depends_on = [guardrail_change_gate.production]
+}

@@ -1,0 +1,40 @@
+# The cluster declares how much one change may destroy; tfaudit enforces it in CI.
+terraform {
+  required_providers {
+    guardrail = {
+      source = "sre-control-plane/guardrail"
+    }
+  }
+}
+
+variable "store_bucket" {
+  description = "Bucket that holds locks, attestations and the audit trail."
+  type        = string
+  default     = "guardrails"
+}
+
+variable "worker_count" {
+  description = "Number of worker nodes."
+  type        = number
+  default     = 4
+}
+
+provider "guardrail" {
+  environment = "production"
+  store {
+    bucket = var.store_bucket
+  }
+}
+
+resource "guardrail_blast_radius_budget" "workers" {
+  environment     = "production"
+  max_destroy     = 1
+  max_replace     = 1
+  max_changes     = 10
+  protected_types = ["hcloud_volume", "hcloud_network"]
+}
+
+resource "terraform_data" "worker" {
+  count = var.worker_count
+  input = "worker-${count.index}"
+}
