@@ -34,6 +34,8 @@ pub enum Command {
     State(commands::state::StateArgs),
     /// Compare state with the cloud (a refresh-only plan or live Hetzner Cloud).
     Drift(commands::drift::DriftArgs),
+    /// Generate an ed25519 signing key for `plan --attest` and print its public key.
+    Keygen(commands::keygen::KeygenArgs),
 }
 
 /// Output options shared by every subcommand.

@@ -30,6 +30,7 @@ fn main() {
             Command::Plan(args) => commands::plan::run(args).await,
             Command::State(args) => commands::state::run(args).await,
             Command::Drift(args) => commands::drift::run(args).await,
+            Command::Keygen(args) => commands::keygen::run(args).await,
         }
     });
     let code = match result {

@@ -1,17 +1,200 @@
-//! `tfaudit drift`.
+//! `tfaudit drift`: compares state with the cloud, from a refresh-only plan or
+//! live through the Hetzner Cloud API (`HCLOUD_TOKEN`).
+
+use std::path::PathBuf;
 
 use clap::Args;
 
 use crate::cli::OutputArgs;
 use crate::error::AuditError;
+use crate::report::{self, Report};
+
+// The drift checks live in `src/drift/` and the Hetzner Cloud client in
+// `src/hcloud/`; they are mounted here until the crate root declares them.
+#[allow(clippy::module_inception)]
+#[path = "../drift/mod.rs"]
+pub mod drift;
+#[path = "../hcloud/mod.rs"]
+pub mod hcloud;
+
+use super::state::state as state_audit;
+use drift::ignore::IgnoreList;
+use drift::DriftError;
+use state_audit::target::Target;
+
+/// The environment variable holding the Hetzner Cloud API token.
+pub const TOKEN_VAR: &str = "HCLOUD_TOKEN";
 
 #[derive(Debug, Args)]
 pub struct DriftArgs {
+    /// A state to compare (repeatable): a local file or folder, s3://bucket/key,
+    /// or s3://bucket/prefix/.
+    #[arg(long = "state", value_name = "TARGET")]
+    pub states: Vec<String>,
+
+    /// A refresh-only plan in JSON (`terraform show -json PLAN`).
+    #[arg(long, value_name = "PLAN_JSON")]
+    pub refresh_plan: Option<PathBuf>,
+
+    /// Hetzner Cloud API base URL. Live drift runs when HCLOUD_TOKEN is set.
+    #[arg(long, env = "HCLOUD_ENDPOINT", default_value = hcloud::DEFAULT_ENDPOINT, value_name = "URL")]
+    pub hcloud_endpoint: String,
+
+    /// Report resources matching this label selector (e.g. `cluster=prod`) that
+    /// no audited state manages.
+    #[arg(long, value_name = "SELECTOR")]
+    pub label_selector: Option<String>,
+
+    /// S3 endpoint for s3:// states.
+    #[arg(long, env = "AWS_ENDPOINT_URL_S3", value_name = "URL")]
+    pub endpoint: Option<String>,
+
+    /// How many state objects are fetched at once.
+    #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u16).range(1..=1024))]
+    pub concurrency: u16,
+
     #[command(flatten)]
     pub output: OutputArgs,
 }
 
+impl From<DriftError> for AuditError {
+    fn from(error: DriftError) -> Self {
+        match error {
+            DriftError::Read { path, source } => AuditError::Read { path, source },
+            DriftError::Json {
+                path,
+                line,
+                column,
+                message,
+            } => AuditError::Json {
+                path,
+                line,
+                column,
+                message,
+            },
+            DriftError::Field {
+                path,
+                field,
+                expected,
+            } => AuditError::Field {
+                path: path.into(),
+                field,
+                expected: format!("expected {expected}"),
+            },
+            DriftError::Hcloud(error) => AuditError::Other {
+                context: "tfaudit drift".into(),
+                message: error.to_string(),
+            },
+        }
+    }
+}
+
 /// Runs the subcommand and returns the exit code.
-pub async fn run(_args: DriftArgs) -> Result<i32, AuditError> {
-    Err(AuditError::Usage("`tfaudit drift` is not available yet".into()))
+pub async fn run(args: DriftArgs) -> Result<i32, AuditError> {
+    let token = std::env::var(TOKEN_VAR)
+        .ok()
+        .filter(|token| !token.trim().is_empty());
+    if args.refresh_plan.is_none() && token.is_none() {
+        return Err(AuditError::Usage(format!(
+            "nothing to compare with: give --refresh-plan PLAN_JSON, or set {TOKEN_VAR} for live drift"
+        )));
+    }
+    if token.is_some() && args.states.is_empty() {
+        return Err(AuditError::Usage(
+            "live drift needs the states to compare: give --state TARGET".into(),
+        ));
+    }
+    if args.label_selector.is_some() && token.is_none() {
+        return Err(AuditError::Usage(format!(
+            "--label-selector needs {TOKEN_VAR}"
+        )));
+    }
+    report::output::parse_report_specs(&args.output.reports)?;
+    let targets = args
+        .states
+        .iter()
+        .map(|text| Target::parse(text).map_err(AuditError::Usage))
+        .collect::<Result<Vec<_>, _>>()?;
+    let config = state_audit::read_config(args.output.config.as_deref())?;
+    let config_origin = args
+        .output
+        .config
+        .as_deref()
+        .map(|p| p.display().to_string())
+        .unwrap_or_else(|| ".tfaudit.toml".into());
+    let ignore = IgnoreList::from_config(config.as_ref(), &config_origin)?;
+    let fail_on = match args.output.fail_on {
+        Some(fail_on) => Some(fail_on),
+        None => state_audit::config_fail_on(args.output.config.as_deref())?,
+    };
+
+    let mut findings = Vec::new();
+    let mut summary = serde_json::Map::new();
+    if let Some(plan) = &args.refresh_plan {
+        let refresh = drift::refresh::from_file(plan, &ignore)?;
+        summary.insert("refresh_drifted".into(), refresh.drifted.into());
+        findings.extend(refresh.findings);
+    }
+    if let Some(token) = token {
+        let endpoint = args.endpoint.as_deref().filter(|e| !e.is_empty());
+        let needs_s3 = targets.iter().any(|t| !matches!(t, Target::Local(_)));
+        let s3 = if needs_s3 {
+            Some(state_audit::s3::client(endpoint, None).await)
+        } else {
+            None
+        };
+        let collected = state_audit::source::collect(
+            &targets,
+            s3.as_ref(),
+            usize::from(args.concurrency),
+            None,
+        )
+        .await?;
+        findings.extend(state_audit::rules::unreadable::check(
+            &state_audit::AuditInput {
+                states: &collected.states,
+                unreadable: &collected.unreadable,
+                locks: &[],
+                history: &Default::default(),
+                now: chrono::Utc::now(),
+                stale_lock_after: std::time::Duration::MAX,
+            },
+        ));
+        let client = hcloud::Client::new(
+            &args.hcloud_endpoint,
+            token,
+            hcloud::ClientOptions::default(),
+        )
+        .map_err(DriftError::from)?;
+        let live = drift::live::compare(
+            &client,
+            &collected.states,
+            args.label_selector.as_deref(),
+            &ignore,
+        )
+        .await?;
+        summary.insert("states".into(), collected.states.len().into());
+        summary.insert("resources_checked".into(), live.checked.into());
+        summary.insert("cloud_objects".into(), live.cloud_objects.into());
+        findings.extend(live.findings);
+    }
+    for rule in ["drift/missing", "drift/changed", "drift/unmanaged"] {
+        let count = findings.iter().filter(|f| f.rule_id == rule).count();
+        summary.insert(rule.trim_start_matches("drift/").into(), count.into());
+    }
+
+    let report = Report {
+        command: "drift",
+        subject: match (&args.refresh_plan, args.states.is_empty()) {
+            (Some(plan), true) => plan.display().to_string(),
+            (Some(plan), false) => format!("{} {}", plan.display(), args.states.join(" ")),
+            (None, _) => args.states.join(" "),
+        },
+        summary,
+        findings,
+        rules: drift::rules::infos(),
+        fail_on,
+    };
+    report::emit(args.output.format, &args.output.reports, &report)?;
+    Ok(if report.failed() { 1 } else { 0 })
 }

@@ -2,5 +2,6 @@
 //! returning the process exit code.
 
 pub mod drift;
+pub mod keygen;
 pub mod plan;
 pub mod state;

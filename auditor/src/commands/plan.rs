@@ -1,17 +1,234 @@
-//! `tfaudit plan`.
+//! `tfaudit plan`: classify what a plan does, enforce budgets and rules, and
+//! optionally sign an attestation for the change gate.
 
+use std::path::PathBuf;
+
+use chrono::{DateTime, Utc};
 use clap::Args;
 
 use crate::cli::OutputArgs;
 use crate::error::AuditError;
+use crate::findings::Finding;
+use crate::report::{self, Report};
+
+#[path = "../attest.rs"]
+pub mod attest;
+#[path = "../config.rs"]
+pub mod config;
+#[path = "../policy/mod.rs"]
+pub mod policy;
+#[path = "../redact.rs"]
+pub mod redact;
+#[path = "../rules/mod.rs"]
+pub mod rules;
+#[path = "../plan/mod.rs"]
+pub mod tfplan;
+
+use config::{BudgetLimits, Config};
+use redact::Redactor;
+use rules::PlanContext;
+use tfplan::{ChangeSummary, LoadedPlan};
 
 #[derive(Debug, Args)]
 pub struct PlanArgs {
+    /// Plan to audit: the JSON of `terraform show -json PLANFILE`, `-` for stdin,
+    /// or a binary plan file (rendered with `$TERRAFORM`, `terraform` or `tofu`).
+    #[arg(value_name = "PLAN", default_value = "-")]
+    pub plan: String,
+
     #[command(flatten)]
     pub output: OutputArgs,
+
+    /// Ad-hoc budget merged with the declared ones: destroy=N,replace=N,changes=N.
+    #[arg(long, value_name = "LIMITS")]
+    pub budget: Option<String>,
+
+    /// Rego policies (conftest-style `deny`, `warn`, `exception`) evaluated
+    /// against the plan JSON. The plan is then held in memory once.
+    #[arg(long, value_name = "DIR")]
+    pub policy: Option<PathBuf>,
+
+    /// Terraform configuration directory: findings point at the `.tf` file and line.
+    #[arg(long, value_name = "DIR")]
+    pub source_dir: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub attestation: attest::AttestArgs,
 }
 
 /// Runs the subcommand and returns the exit code.
-pub async fn run(_args: PlanArgs) -> Result<i32, AuditError> {
-    Err(AuditError::Usage("`tfaudit plan` is not available yet".into()))
+pub async fn run(args: PlanArgs) -> Result<i32, AuditError> {
+    let flag_budget = match &args.budget {
+        Some(text) => BudgetLimits::parse_flag(text).map_err(AuditError::Usage)?,
+        None => BudgetLimits::default(),
+    };
+    let attestation = args.attestation.validate()?;
+    let config = Config::load(args.output.config.as_deref(), &rules::infos())
+        .map_err(|error| AuditError::Usage(error.to_string()))?;
+    let source_map = match &args.source_dir {
+        Some(dir) => Some(report::source_map::SourceMap::load(dir)?),
+        None => None,
+    };
+
+    let mut policies = match &args.policy {
+        Some(dir) => Some(
+            policy::Policies::load(dir).map_err(|error| AuditError::Usage(error.to_string()))?,
+        ),
+        None => None,
+    };
+
+    let input = args.plan.clone();
+    let with_bytes = policies.is_some();
+    let started = std::time::Instant::now();
+    let (loaded, plan_bytes) = tokio::task::spawn_blocking(move || {
+        if with_bytes {
+            let (bytes, subject) = tfplan::parse::read_all(&input)?;
+            let loaded = tfplan::parse::parse_slice(&bytes, &subject)?;
+            Ok::<_, AuditError>((loaded, Some(bytes)))
+        } else {
+            Ok((tfplan::load(&input)?, None))
+        }
+    })
+    .await
+    .map_err(|error| AuditError::Other {
+        context: "reading the plan".into(),
+        message: error.to_string(),
+    })??;
+    tracing::info!(
+        bytes = loaded.size,
+        resource_changes = loaded.plan.resource_changes.len(),
+        elapsed_ms = started.elapsed().as_millis() as u64,
+        "plan read"
+    );
+
+    let freezes = match &attestation {
+        Some(settings) => attest::freezes(settings, &environments_of(&loaded, &config)).await?,
+        None => Vec::new(),
+    };
+    let policy_findings = match (&mut policies, &plan_bytes) {
+        (Some(policies), Some(bytes)) => {
+            let text = String::from_utf8_lossy(bytes);
+            policies
+                .evaluate(&text)
+                .map_err(|error| AuditError::Usage(error.to_string()))?
+        }
+        _ => Vec::new(),
+    };
+    drop(plan_bytes);
+    let audit = audit_with(&loaded, &config, flag_budget, &freezes, policy_findings);
+    let mut findings = audit.findings;
+    if let Some(map) = &source_map {
+        report::source_map::annotate(&mut findings, map);
+    }
+    let fail_on = args.output.fail_on.or(config.fail_on);
+    let report = Report {
+        command: "plan",
+        subject: loaded.subject.display().to_string(),
+        summary: audit.summary,
+        findings,
+        rules: rules::infos(),
+        fail_on,
+    };
+
+    if let Some(settings) = &attestation {
+        if report.failed() {
+            eprintln!(
+                "tfaudit: attestation refused: {} finding(s) at or above `{}`; nothing was signed or published",
+                report.failing_count(),
+                report::threshold_name(report.threshold()),
+            );
+        } else {
+            let published = attest::attest_plan(settings, &loaded, &audit.changes).await?;
+            if published.is_empty() {
+                eprintln!(
+                    "tfaudit: attestation refused: the plan has no {} with a known plan_id; nothing was signed",
+                    rules::GATE_TYPE
+                );
+                report::emit(args.output.format, &args.output.reports, &report)?;
+                return Ok(1);
+            }
+            for key in &published {
+                eprintln!("tfaudit: attestation published: {key}");
+            }
+        }
+    }
+    report::emit(args.output.format, &args.output.reports, &report)?;
+    Ok(if report.failed() { 1 } else { 0 })
+}
+
+/// The outcome of auditing one plan.
+pub struct PlanAudit {
+    pub changes: ChangeSummary,
+    pub summary: serde_json::Map<String, serde_json::Value>,
+    /// Redacted, with severity overrides and waivers applied.
+    pub findings: Vec<Finding>,
+}
+
+/// Runs every rule over a loaded plan and prepares the report contents.
+pub fn audit(
+    loaded: &LoadedPlan,
+    config: &Config,
+    flag_budget: BudgetLimits,
+    freezes: &[rules::Freeze],
+) -> PlanAudit {
+    audit_with(loaded, config, flag_budget, freezes, Vec::new())
+}
+
+/// [`audit`] with findings from elsewhere (policies) added before severity
+/// overrides, waivers and redaction apply.
+pub fn audit_with(
+    loaded: &LoadedPlan,
+    config: &Config,
+    flag_budget: BudgetLimits,
+    freezes: &[rules::Freeze],
+    extra_findings: Vec<Finding>,
+) -> PlanAudit {
+    let plan = &loaded.plan;
+    let context = PlanContext {
+        plan,
+        config,
+        budget: config.budget.overridden_by(flag_budget),
+        planned_at: planned_at(plan.timestamp.as_deref()),
+        freezes,
+    };
+    let mut findings = rules::run_all(&context);
+    findings.extend(extra_findings);
+    config.apply(&mut findings, Utc::now().date_naive());
+    let redactor = Redactor::for_plan(plan);
+    for finding in &mut findings {
+        redactor.redact_finding(finding);
+    }
+    let changes = ChangeSummary::of(&plan.resource_changes);
+    let mut summary = serde_json::Map::new();
+    summary.insert("changes".into(), changes.to_json());
+    summary.insert(
+        "resource_changes".into(),
+        plan.resource_changes.len().into(),
+    );
+    if let Some(version) = &plan.terraform_version {
+        summary.insert("terraform_version".into(), redactor.redact(version).into());
+    }
+    summary.insert("plan_sha256".into(), loaded.sha256.clone().into());
+    PlanAudit {
+        changes,
+        summary,
+        findings,
+    }
+}
+
+fn environments_of(loaded: &LoadedPlan, config: &Config) -> Vec<String> {
+    let context = PlanContext {
+        plan: &loaded.plan,
+        config,
+        budget: BudgetLimits::default(),
+        planned_at: None,
+        freezes: &[],
+    };
+    context.environments()
+}
+
+fn planned_at(timestamp: Option<&str>) -> Option<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(timestamp?)
+        .ok()
+        .map(|at| at.with_timezone(&Utc))
 }

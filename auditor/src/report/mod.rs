@@ -1,8 +1,26 @@
 //! Reporters: one module per output format, all reading the same [`Report`].
+//!
+//! Redaction happens upstream: rules and commands put only already-redacted text
+//! into [`Finding`]s and the summary, and every reporter prints nothing but that
+//! content (plus its own fixed labels). No reporter looks at plan values.
+//!
+//! * [`render`] turns a report into one format's text;
+//! * [`emit`] prints `--format` on stdout and writes every `--report FORMAT=PATH`;
+//! * [`source_map`] finds the `.tf` file and line of each resource address.
 
 use serde::Serialize;
 
-use crate::findings::{count_by_severity, FailOn, Finding, RuleInfo};
+use crate::error::AuditError;
+use crate::findings::{count_by_severity, FailOn, Finding, RuleInfo, Severity};
+
+pub mod github;
+pub mod json;
+pub mod junit;
+pub mod markdown;
+pub mod output;
+pub mod sarif;
+pub mod source_map;
+pub mod text;
 
 /// Output formats for stdout and `--report FORMAT=PATH`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -13,6 +31,49 @@ pub enum Format {
     Junit,
     Markdown,
     Github,
+}
+
+impl Format {
+    pub const ALL: [Format; 6] = [
+        Format::Text,
+        Format::Json,
+        Format::Sarif,
+        Format::Junit,
+        Format::Markdown,
+        Format::Github,
+    ];
+
+    /// The name used on the command line (`--format`, `--report NAME=PATH`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::Text => "text",
+            Format::Json => "json",
+            Format::Sarif => "sarif",
+            Format::Junit => "junit",
+            Format::Markdown => "markdown",
+            Format::Github => "github",
+        }
+    }
+
+    /// The format called `name` on the command line, if any.
+    pub fn from_name(name: &str) -> Option<Format> {
+        Format::ALL.into_iter().find(|format| format.name() == name)
+    }
+
+    /// Every accepted name, comma-separated, for error messages.
+    pub fn accepted_names() -> String {
+        Format::ALL
+            .iter()
+            .map(|format| format.name())
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
+impl std::fmt::Display for Format {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
 }
 
 /// Everything a reporter needs.
@@ -33,9 +94,14 @@ pub struct Report {
 }
 
 impl Report {
+    /// The fail threshold in force: `fail_on`, or `high` when unset.
+    pub fn threshold(&self) -> FailOn {
+        self.fail_on.unwrap_or(FailOn::At(Severity::High))
+    }
+
     /// Whether any unwaived finding reaches the fail threshold.
     pub fn failed(&self) -> bool {
-        let threshold = self.fail_on.unwrap_or(FailOn::At(crate::findings::Severity::High));
+        let threshold = self.threshold();
         self.findings
             .iter()
             .any(|finding| !finding.waived && threshold.fails(finding.severity))
@@ -50,4 +116,139 @@ impl Report {
         );
         serde_json::Value::Object(summary)
     }
+
+    /// How many unwaived findings reach the fail threshold.
+    pub fn failing_count(&self) -> usize {
+        let threshold = self.threshold();
+        self.findings
+            .iter()
+            .filter(|finding| !finding.waived && threshold.fails(finding.severity))
+            .count()
+    }
+
+    /// The `changes` counts of the summary in a fixed order (`create`, `update`,
+    /// `delete`, `replace`, `read`, `no_op`, `forget`, `import`, then any other
+    /// action), or nothing when the summary has no `changes` object.
+    pub fn change_counts(&self) -> Vec<(String, u64)> {
+        let Some(serde_json::Value::Object(changes)) = self.summary.get("changes") else {
+            return Vec::new();
+        };
+        let count = |value: &serde_json::Value| value.as_u64().unwrap_or(0);
+        let mut counts: Vec<(String, u64)> = CHANGE_ACTIONS
+            .iter()
+            .filter_map(|action| changes.get(*action).map(|v| (action.to_string(), count(v))))
+            .collect();
+        counts.extend(
+            changes
+                .iter()
+                .filter(|(action, _)| !CHANGE_ACTIONS.contains(&action.as_str()))
+                .map(|(action, value)| (action.clone(), count(value))),
+        );
+        counts
+    }
+
+    /// Summary entries other than `changes` (what `state` and `drift` report, and
+    /// plan facts) as display text: scalars as they are, objects as `k=v, ...`,
+    /// arrays as `a, b`; nested structures beyond that are left to the json format.
+    pub fn other_summary_entries(&self) -> Vec<(String, String)> {
+        fn scalar(value: &serde_json::Value) -> Option<String> {
+            match value {
+                serde_json::Value::String(text) => Some(text.clone()),
+                serde_json::Value::Number(number) => Some(number.to_string()),
+                serde_json::Value::Bool(flag) => Some(flag.to_string()),
+                serde_json::Value::Null => Some("none".to_string()),
+                _ => None,
+            }
+        }
+        self.summary
+            .iter()
+            .filter(|(key, _)| key.as_str() != "changes" && key.as_str() != "findings")
+            .filter_map(|(key, value)| {
+                let text = match value {
+                    serde_json::Value::Object(entries) => entries
+                        .iter()
+                        .map(|(k, v)| scalar(v).map(|v| format!("{k}={v}")))
+                        .collect::<Option<Vec<_>>>()?
+                        .join(", "),
+                    serde_json::Value::Array(items) => items
+                        .iter()
+                        .map(scalar)
+                        .collect::<Option<Vec<_>>>()?
+                        .join(", "),
+                    other => scalar(other)?,
+                };
+                Some((key.clone(), text))
+            })
+            .collect()
+    }
+
+    /// The findings in reporting order: most severe first, then by address, then
+    /// by rule id (so every format lists them the same way).
+    pub fn sorted_findings(&self) -> Vec<&Finding> {
+        let mut findings: Vec<&Finding> = self.findings.iter().collect();
+        findings.sort_by(|a, b| {
+            b.severity
+                .cmp(&a.severity)
+                .then_with(|| a.address.cmp(&b.address))
+                .then_with(|| a.rule_id.cmp(b.rule_id))
+        });
+        findings
+    }
+
+    /// The description of `rule_id`, when the command declared it.
+    pub fn rule(&self, rule_id: &str) -> Option<&RuleInfo> {
+        self.rules.iter().find(|rule| rule.id == rule_id)
+    }
+}
+
+/// Plan actions in the order every format lists them.
+pub const CHANGE_ACTIONS: [&str; 8] = [
+    "create", "update", "delete", "replace", "read", "no_op", "forget", "import",
+];
+
+/// The text of `--fail-on` for people: `high`, or `never`.
+pub fn threshold_name(threshold: FailOn) -> &'static str {
+    match threshold {
+        FailOn::At(severity) => severity.as_str(),
+        FailOn::Never => "never",
+    }
+}
+
+/// Renders `report` in `format` (the `text` format without colour).
+pub fn render(format: Format, report: &Report) -> String {
+    render_with_color(format, report, false)
+}
+
+/// Renders `report` in `format`; `color` only affects the `text` format.
+pub fn render_with_color(format: Format, report: &Report, color: bool) -> String {
+    match format {
+        Format::Text => text::render(report, color),
+        Format::Json => json::render(report),
+        Format::Sarif => sarif::render(report),
+        Format::Junit => junit::render(report),
+        Format::Markdown => markdown::render(report),
+        Format::Github => github::render(report),
+    }
+}
+
+/// Renders `--format` to stdout and every `--report FORMAT=PATH`.
+///
+/// The FORMAT=PATH pairs are all parsed first: when one is invalid the error names
+/// it and the accepted formats, and nothing is written. Each file is written
+/// atomically (a temporary file in the same folder, then a rename). Colour is used
+/// on stdout only when it is a terminal and `NO_COLOR` is unset; files never get it.
+pub fn emit(format: Format, report_specs: &[String], report: &Report) -> Result<(), AuditError> {
+    output::emit(format, report_specs, report)
+}
+
+/// `text` on one line without control characters: line breaks and tabs become
+/// spaces, other control characters (terminal escapes included) become `�`.
+pub(crate) fn one_line(text: &str) -> String {
+    text.chars()
+        .map(|c| match c {
+            '\n' | '\r' | '\t' => ' ',
+            c if c.is_control() => '\u{FFFD}',
+            c => c,
+        })
+        .collect()
 }

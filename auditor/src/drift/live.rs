@@ -1,0 +1,148 @@
+//! Live drift: every Hetzner Cloud resource the states manage is looked up in
+//! the API (one listing per type, following pages), and everything carrying the
+//! cluster's labels is matched against the states.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde_json::Value;
+
+use super::ignore::IgnoreList;
+use super::rules::{changed, missing, unmanaged};
+use super::DriftError;
+use crate::commands::drift::hcloud::kinds::{kind_of, CloudObject, Kind, KINDS};
+use crate::commands::drift::hcloud::Client;
+use crate::commands::state::state::address_in;
+use crate::commands::state::state::source::LoadedState;
+use crate::findings::Finding;
+
+/// One managed instance of a supported type.
+struct Managed<'a> {
+    address: String,
+    kind: &'static Kind,
+    id: String,
+    attributes: &'a Value,
+}
+
+/// What the live comparison found.
+#[derive(Debug, Default)]
+pub struct LiveDrift {
+    pub findings: Vec<Finding>,
+    pub checked: usize,
+    pub cloud_objects: usize,
+}
+
+/// Compares `states` with the API.
+pub async fn compare(
+    client: &Client,
+    states: &[LoadedState],
+    label_selector: Option<&str>,
+    ignore: &IgnoreList,
+) -> Result<LiveDrift, DriftError> {
+    let managed = managed_instances(states);
+    let mut result = LiveDrift {
+        checked: managed.len(),
+        ..LiveDrift::default()
+    };
+    let mut by_type: BTreeMap<&'static str, Vec<&Managed<'_>>> = BTreeMap::new();
+    for instance in &managed {
+        by_type
+            .entry(instance.kind.resource_type)
+            .or_default()
+            .push(instance);
+    }
+    for (resource_type, instances) in &by_type {
+        let Some(kind) = kind_of(resource_type) else {
+            continue;
+        };
+        let cloud: BTreeMap<String, CloudObject> = kind
+            .fetch(client, None)
+            .await?
+            .into_iter()
+            .map(|object| (object.id.clone(), object))
+            .collect();
+        result.cloud_objects += cloud.len();
+        for instance in instances {
+            let Some(object) = cloud.get(&instance.id) else {
+                result.findings.push(missing::finding(
+                    instance.address.clone(),
+                    &format!(
+                        "{} id {} is not in GET /{}",
+                        kind.resource_type, instance.id, kind.collection
+                    ),
+                ));
+                continue;
+            };
+            let changes: Vec<changed::Change> = kind
+                .differences(instance.attributes, &object.value)
+                .into_iter()
+                .filter(|difference| !ignore.ignores(kind.resource_type, &difference.attribute))
+                .map(|difference| changed::Change {
+                    attribute: difference.attribute,
+                    before: difference.before,
+                    after: difference.after,
+                })
+                .collect();
+            if !changes.is_empty() {
+                result
+                    .findings
+                    .push(changed::finding(instance.address.clone(), &changes));
+            }
+        }
+    }
+    if let Some(selector) = label_selector {
+        for kind in KINDS.iter().filter(|kind| kind.labelled) {
+            let known: BTreeSet<&str> = by_type
+                .get(kind.resource_type)
+                .into_iter()
+                .flatten()
+                .map(|instance| instance.id.as_str())
+                .collect();
+            for object in kind.fetch(client, Some(selector)).await? {
+                if !known.contains(object.id.as_str()) {
+                    result.findings.push(unmanaged::finding(
+                        kind.resource_type,
+                        kind.collection,
+                        &object.id,
+                        &object.name,
+                        selector,
+                    ));
+                }
+            }
+        }
+    }
+    Ok(result)
+}
+
+fn managed_instances(states: &[LoadedState]) -> Vec<Managed<'_>> {
+    let mut managed = Vec::new();
+    for loaded in states {
+        for (address, resource, instance) in loaded.state.managed_instances() {
+            if instance.deposed.is_some()
+                || !resource.provider_source().ends_with("hetznercloud/hcloud")
+            {
+                continue;
+            }
+            let (Some(kind), Some(attributes)) = (
+                kind_of(&resource.resource_type),
+                instance.attributes.as_ref(),
+            ) else {
+                continue;
+            };
+            let id = match attributes.get("id") {
+                Some(Value::String(id)) if !id.is_empty() => id.clone(),
+                Some(Value::Number(id)) => id.to_string(),
+                _ => {
+                    tracing::warn!(%address, "no id in the state; skipped");
+                    continue;
+                }
+            };
+            managed.push(Managed {
+                address: address_in(&loaded.origin, &address),
+                kind,
+                id,
+                attributes,
+            });
+        }
+    }
+    managed
+}

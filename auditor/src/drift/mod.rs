@@ -1,0 +1,38 @@
+//! `tfaudit drift`: compares what the state believes with what exists.
+//!
+//! * [`refresh`] reads the `resource_drift` of a refresh-only plan
+//!   (`terraform plan -refresh-only -out P && terraform show -json P`);
+//! * [`live`] asks the Hetzner Cloud API directly;
+//! * [`ignore`] holds the per-type lists of noisy attributes (`[drift.ignore]`);
+//! * [`rules`] holds one module per rule.
+
+pub mod ignore;
+pub mod live;
+pub mod refresh;
+pub mod rules;
+
+/// Problems that stop a drift run (exit code 2).
+#[derive(Debug, thiserror::Error)]
+pub enum DriftError {
+    #[error("{path}: cannot read: {source}")]
+    Read {
+        path: std::path::PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{path}: line {line}, column {column}: invalid JSON: {message}")]
+    Json {
+        path: std::path::PathBuf,
+        line: usize,
+        column: usize,
+        message: String,
+    },
+    #[error("{path}: field `{field}`: expected {expected}")]
+    Field {
+        path: String,
+        field: String,
+        expected: String,
+    },
+    #[error(transparent)]
+    Hcloud(#[from] crate::commands::drift::hcloud::HcloudError),
+}

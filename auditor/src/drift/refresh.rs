@@ -1,0 +1,360 @@
+//! Drift from a refresh-only plan in JSON (`terraform show -json PLAN`): the
+//! `resource_drift` entries, narrowed to `relevant_attributes` when the plan
+//! lists any, minus the ignore list. Sensitive values are never shown.
+
+use std::path::Path;
+
+use serde_json::Value;
+
+use super::ignore::IgnoreList;
+use super::rules::{changed, missing};
+use super::DriftError;
+use crate::commands::drift::hcloud::kinds::key_path;
+use crate::findings::Finding;
+
+/// What a refresh-only plan says.
+#[derive(Debug, Default)]
+pub struct RefreshDrift {
+    pub findings: Vec<Finding>,
+    /// Resources with drift in the plan (before filtering).
+    pub drifted: usize,
+}
+
+/// Reads the plan JSON at `path`.
+pub fn from_file(path: &Path, ignore: &IgnoreList) -> Result<RefreshDrift, DriftError> {
+    let bytes = std::fs::read(path).map_err(|source| DriftError::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let plan: Value = serde_json::from_slice(&bytes).map_err(|error| DriftError::Json {
+        path: path.to_path_buf(),
+        line: error.line(),
+        column: error.column(),
+        message: {
+            let text = error.to_string();
+            text.rfind(" at line ")
+                .map(|end| text[..end].to_owned())
+                .unwrap_or(text)
+        },
+    })?;
+    from_plan(&plan, &path.display().to_string(), ignore)
+}
+
+/// One relevant attribute: the resource address and the attribute path.
+struct Relevant {
+    resource: String,
+    path: Vec<String>,
+}
+
+/// Drift from a parsed plan; `origin` names it in errors.
+pub fn from_plan(
+    plan: &Value,
+    origin: &str,
+    ignore: &IgnoreList,
+) -> Result<RefreshDrift, DriftError> {
+    let field = |field: &str, expected: &str| DriftError::Field {
+        path: origin.to_owned(),
+        field: field.to_owned(),
+        expected: expected.to_owned(),
+    };
+    if !plan.is_object() {
+        return Err(field(
+            "(top level)",
+            "a JSON object from `terraform show -json PLAN`",
+        ));
+    }
+    let drift = match plan.get("resource_drift") {
+        None | Some(Value::Null) => return Ok(RefreshDrift::default()),
+        Some(Value::Array(drift)) => drift,
+        Some(_) => return Err(field("resource_drift", "an array")),
+    };
+    let relevant = match plan.get("relevant_attributes") {
+        None | Some(Value::Null) => Vec::new(),
+        Some(Value::Array(items)) => items
+            .iter()
+            .enumerate()
+            .map(|(index, item)| {
+                let resource = item.get("resource").and_then(Value::as_str);
+                let path = item.get("attribute").and_then(Value::as_array);
+                match (resource, path) {
+                    (Some(resource), Some(path)) => Ok(Relevant {
+                        resource: resource.to_owned(),
+                        path: path.iter().map(step_text).collect(),
+                    }),
+                    _ => Err(field(
+                        &format!("relevant_attributes[{index}]"),
+                        "an object with `resource` (string) and `attribute` (array)",
+                    )),
+                }
+            })
+            .collect::<Result<Vec<_>, _>>()?,
+        Some(_) => return Err(field("relevant_attributes", "an array")),
+    };
+
+    let mut result = RefreshDrift::default();
+    for (index, entry) in drift.iter().enumerate() {
+        let at = |name: &str| format!("resource_drift[{index}].{name}");
+        let address = entry
+            .get("address")
+            .and_then(Value::as_str)
+            .ok_or_else(|| field(&at("address"), "a string"))?;
+        let resource_type = entry
+            .get("type")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        let change = entry
+            .get("change")
+            .ok_or_else(|| field(&at("change"), "an object"))?;
+        let actions: Vec<&str> = change
+            .get("actions")
+            .and_then(Value::as_array)
+            .ok_or_else(|| field(&at("change.actions"), "an array of strings"))?
+            .iter()
+            .filter_map(Value::as_str)
+            .collect();
+        result.drifted += 1;
+        if actions.contains(&"delete") {
+            result.findings.push(missing::finding(
+                address.to_owned(),
+                "the refresh found no remote object",
+            ));
+            continue;
+        }
+        if !actions.contains(&"update") {
+            continue;
+        }
+        let before = change.get("before").unwrap_or(&Value::Null);
+        let after = change.get("after").unwrap_or(&Value::Null);
+        let sensitive = [
+            change.get("before_sensitive").unwrap_or(&Value::Null),
+            change.get("after_sensitive").unwrap_or(&Value::Null),
+        ];
+        let mut leaves = Vec::new();
+        diff(before, after, &mut Vec::new(), &mut leaves);
+        let relevant_here: Vec<&Relevant> =
+            relevant.iter().filter(|r| r.resource == address).collect();
+        let changes: Vec<changed::Change> = leaves
+            .into_iter()
+            .filter(|path| {
+                relevant.is_empty()
+                    || relevant_here.iter().any(|r| {
+                        let n = r.path.len().min(path.len());
+                        r.path[..n] == path[..n]
+                    })
+            })
+            .map(|path| {
+                let attribute = render(&path);
+                let hidden = sensitive.iter().any(|marks| is_sensitive(marks, &path));
+                let show = |value: &Value| {
+                    if hidden {
+                        "(sensitive)".to_owned()
+                    } else {
+                        display(lookup(value, &path))
+                    }
+                };
+                changed::Change {
+                    before: show(before),
+                    after: show(after),
+                    attribute,
+                }
+            })
+            .filter(|change| !ignore.ignores(resource_type, &change.attribute))
+            .collect();
+        if !changes.is_empty() {
+            result
+                .findings
+                .push(changed::finding(address.to_owned(), &changes));
+        }
+    }
+    Ok(result)
+}
+
+fn step_text(step: &Value) -> String {
+    match step {
+        Value::String(text) => text.clone(),
+        Value::Number(number) => number.to_string(),
+        other => other.to_string(),
+    }
+}
+
+/// Paths (as text steps) of every leaf that differs.
+fn diff(before: &Value, after: &Value, path: &mut Vec<String>, out: &mut Vec<Vec<String>>) {
+    match (before, after) {
+        (Value::Object(a), Value::Object(b)) => {
+            let mut keys: Vec<&String> = a.keys().chain(b.keys()).collect();
+            keys.sort();
+            keys.dedup();
+            for key in keys {
+                path.push(key.clone());
+                diff(
+                    a.get(key).unwrap_or(&Value::Null),
+                    b.get(key).unwrap_or(&Value::Null),
+                    path,
+                    out,
+                );
+                path.pop();
+            }
+        }
+        (Value::Array(a), Value::Array(b)) if a.len() == b.len() => {
+            for (index, (x, y)) in a.iter().zip(b).enumerate() {
+                path.push(index.to_string());
+                diff(x, y, path, out);
+                path.pop();
+            }
+        }
+        (a, b) if a != b => out.push(path.clone()),
+        _ => {}
+    }
+}
+
+fn lookup<'a>(value: &'a Value, path: &[String]) -> &'a Value {
+    let mut current = value;
+    for step in path {
+        current = match current {
+            Value::Object(map) => map.get(step).unwrap_or(&Value::Null),
+            Value::Array(items) => step
+                .parse::<usize>()
+                .ok()
+                .and_then(|i| items.get(i))
+                .unwrap_or(&Value::Null),
+            _ => &Value::Null,
+        };
+    }
+    current
+}
+
+/// Whether a `*_sensitive` mask marks `path` (or anything above it) as sensitive.
+fn is_sensitive(mask: &Value, path: &[String]) -> bool {
+    let mut current = mask;
+    for step in path {
+        if current == &Value::Bool(true) {
+            return true;
+        }
+        current = match current {
+            Value::Object(map) => map.get(step).unwrap_or(&Value::Null),
+            Value::Array(items) => step
+                .parse::<usize>()
+                .ok()
+                .and_then(|i| items.get(i))
+                .unwrap_or(&Value::Null),
+            _ => return false,
+        };
+    }
+    match current {
+        Value::Bool(flag) => *flag,
+        Value::Null => false,
+        // A mask below the changed value: something inside it is sensitive.
+        other => contains_true(other),
+    }
+}
+
+fn contains_true(value: &Value) -> bool {
+    match value {
+        Value::Bool(flag) => *flag,
+        Value::Array(items) => items.iter().any(contains_true),
+        Value::Object(map) => map.values().any(contains_true),
+        _ => false,
+    }
+}
+
+/// `server_type`, `labels.role`, `rule[0].port`, `labels["hcloud/node"]`.
+fn render(path: &[String]) -> String {
+    let mut text = String::new();
+    for step in path {
+        if text.is_empty() {
+            text.push_str(step);
+        } else if step.parse::<usize>().is_ok() {
+            text.push_str(&format!("[{step}]"));
+        } else {
+            text = key_path(&text, step);
+        }
+    }
+    text
+}
+
+fn display(value: &Value) -> String {
+    match value {
+        Value::Null => "(null)".into(),
+        Value::String(text) => text.clone(),
+        other => other.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+    use serde_json::json;
+
+    #[test]
+    fn sensitive_values_are_hidden() {
+        let plan = json!({"resource_drift": [{
+            "address": "hcloud_server.web", "type": "hcloud_server",
+            "change": {"actions": ["update"],
+                "before": {"user_data": "old-secret-value", "server_type": "cx22"},
+                "after": {"user_data": "new-secret-value", "server_type": "cx32"},
+                "before_sensitive": {"user_data": true}, "after_sensitive": {"user_data": true}}}]});
+        let drift = from_plan(&plan, "plan.json", &IgnoreList::default()).unwrap();
+        let message = &drift.findings[0].message;
+        assert!(message.contains("server_type: cx22 -> cx32"), "{message}");
+        assert!(
+            message.contains("user_data: (sensitive) -> (sensitive)"),
+            "{message}"
+        );
+        assert!(!message.contains("secret-value"), "{message}");
+    }
+
+    #[test]
+    fn bad_shapes_name_the_field() {
+        let plan = json!({"resource_drift": [{"address": "a.b"}]});
+        let error = from_plan(&plan, "p.json", &IgnoreList::default())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            error.contains("p.json") && error.contains("resource_drift[0].change"),
+            "{error}"
+        );
+    }
+
+    fn any_json() -> impl Strategy<Value = Value> {
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::from),
+            any::<i64>().prop_map(Value::from),
+            prop_oneof![
+                Just("update"),
+                Just("delete"),
+                Just("a"),
+                Just("0"),
+                Just("")
+            ]
+            .prop_map(Value::from),
+        ];
+        leaf.prop_recursive(4, 32, 4, |inner| {
+            let keys = prop_oneof![
+                Just("address"),
+                Just("type"),
+                Just("change"),
+                Just("actions"),
+                Just("before"),
+                Just("after"),
+                Just("before_sensitive"),
+                Just("after_sensitive"),
+                Just("a"),
+            ];
+            prop_oneof![
+                proptest::collection::vec(inner.clone(), 0..4).prop_map(Value::from),
+                proptest::collection::btree_map(keys.prop_map(str::to_owned), inner, 0..5)
+                    .prop_map(|map| Value::Object(map.into_iter().collect())),
+            ]
+        })
+    }
+
+    proptest! {
+        #[test]
+        fn never_panics(drift in proptest::collection::vec(any_json(), 0..4), relevant in any_json()) {
+            let plan = json!({"resource_drift": drift, "relevant_attributes": relevant});
+            let _ = from_plan(&plan, "fuzz", &IgnoreList::default());
+        }
+    }
+}

@@ -1,0 +1,253 @@
+//! Reading a plan: JSON from a file or stdin (streamed, read once, hashed as it
+//! is read), or a binary plan file rendered with `terraform show -json`.
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use sha2::{Digest, Sha256};
+
+use super::model::Plan;
+use super::stream::{self, StreamError};
+use crate::error::AuditError;
+
+/// The first bytes of a zip archive: binary plan files are zip archives.
+const ZIP_MAGIC: &[u8; 4] = b"PK\x03\x04";
+
+/// A parsed plan and facts about its bytes.
+#[derive(Debug, Clone)]
+pub struct LoadedPlan {
+    pub plan: Plan,
+    /// Hex SHA-256 of the plan JSON bytes.
+    pub sha256: String,
+    /// How many JSON bytes were read.
+    pub size: u64,
+    /// What was read, for reports and error messages (`-` is `stdin`).
+    pub subject: PathBuf,
+}
+
+/// Reads the plan named on the command line: `-` for stdin, a JSON file, or a
+/// binary plan file (detected by its zip signature).
+pub fn load(input: &str) -> Result<LoadedPlan, AuditError> {
+    refuse_terminal_stdin(input)?;
+    if input == "-" {
+        let subject = PathBuf::from("stdin");
+        return parse_reader(std::io::stdin().lock(), &subject);
+    }
+    let path = PathBuf::from(input);
+    let read_error = |source| AuditError::Read {
+        path: path.clone(),
+        source,
+    };
+    let mut file = std::fs::File::open(&path).map_err(read_error)?;
+    let mut head = [0u8; 4];
+    let head_length = read_up_to(&mut file, &mut head).map_err(read_error)?;
+    if head_length == head.len() && &head == ZIP_MAGIC {
+        let json = show_binary_plan(&path)?;
+        return parse_slice(&json, &path);
+    }
+    let reader = std::io::Cursor::new(head[..head_length].to_vec()).chain(file);
+    parse_reader(reader, &path)
+}
+
+/// Reads the whole plan JSON into memory (for `--policy`, which needs the
+/// document itself): `-` for stdin, a JSON file, or a binary plan file.
+pub fn read_all(input: &str) -> Result<(Vec<u8>, PathBuf), AuditError> {
+    refuse_terminal_stdin(input)?;
+    if input == "-" {
+        let subject = PathBuf::from("stdin");
+        let mut bytes = Vec::new();
+        std::io::stdin()
+            .lock()
+            .read_to_end(&mut bytes)
+            .map_err(|source| AuditError::Read {
+                path: subject.clone(),
+                source,
+            })?;
+        return Ok((bytes, subject));
+    }
+    let path = PathBuf::from(input);
+    let bytes = std::fs::read(&path).map_err(|source| AuditError::Read {
+        path: path.clone(),
+        source,
+    })?;
+    if bytes.starts_with(ZIP_MAGIC) {
+        return Ok((show_binary_plan(&path)?, path));
+    }
+    Ok((bytes, path))
+}
+
+/// Reading a plan from a terminal would wait forever: say what is expected.
+fn refuse_terminal_stdin(input: &str) -> Result<(), AuditError> {
+    use std::io::IsTerminal;
+    if input == "-" && std::io::stdin().is_terminal() {
+        return Err(AuditError::Usage(
+            "no plan given: pass PLAN (plan JSON or a binary plan file) or pipe `terraform show -json PLANFILE` into `tfaudit plan -`".into(),
+        ));
+    }
+    Ok(())
+}
+
+fn read_up_to(reader: &mut impl Read, buffer: &mut [u8]) -> std::io::Result<usize> {
+    let mut filled = 0;
+    while filled < buffer.len() {
+        match reader.read(&mut buffer[filled..]) {
+            Ok(0) => break,
+            Ok(count) => filled += count,
+            Err(error) if error.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(error) => return Err(error),
+        }
+    }
+    Ok(filled)
+}
+
+/// Parses plan JSON from a stream, hashing the bytes as they pass. The input
+/// is read once, in chunks; see [`super::stream`].
+pub fn parse_reader(reader: impl Read, subject: &Path) -> Result<LoadedPlan, AuditError> {
+    let mut hashing = HashingReader {
+        inner: reader,
+        hasher: Sha256::new(),
+        size: 0,
+    };
+    let plan = stream::read_plan(&mut hashing).map_err(|error| match error {
+        StreamError::Io(source) => AuditError::Read {
+            path: subject.to_path_buf(),
+            source,
+        },
+        StreamError::Syntax {
+            line,
+            column,
+            message,
+        } => AuditError::Json {
+            path: subject.to_path_buf(),
+            line,
+            column,
+            message,
+        },
+    })?;
+    let sha256 = hex::encode(hashing.hasher.finalize());
+    finish(plan, sha256, hashing.size, subject)
+}
+
+/// Parses plan JSON held in memory (the output of `terraform show -json`).
+pub fn parse_slice(bytes: &[u8], subject: &Path) -> Result<LoadedPlan, AuditError> {
+    parse_reader(bytes, subject)
+}
+
+fn finish(plan: Plan, sha256: String, size: u64, subject: &Path) -> Result<LoadedPlan, AuditError> {
+    check_is_plan(&plan, subject)?;
+    Ok(LoadedPlan {
+        plan,
+        sha256,
+        size,
+        subject: subject.to_path_buf(),
+    })
+}
+
+/// Rejects JSON that is not a Terraform plan, or a plan format this version
+/// does not understand (only `1.x` is accepted).
+pub fn check_is_plan(plan: &Plan, subject: &Path) -> Result<(), AuditError> {
+    let field_error = |field: &str, expected: String| AuditError::Field {
+        path: subject.to_path_buf(),
+        field: field.to_string(),
+        expected,
+    };
+    let Some(version) = plan.format_version.as_deref() else {
+        return Err(field_error(
+            "format_version",
+            "missing: expected Terraform plan JSON (`terraform show -json PLANFILE`)".into(),
+        ));
+    };
+    let major = version.split('.').next().unwrap_or_default();
+    if major != "1" {
+        let shown: String = version
+            .chars()
+            .take(20)
+            .flat_map(char::escape_debug)
+            .collect();
+        return Err(field_error(
+            "format_version",
+            format!("unsupported plan format `{shown}`: expected 1.x"),
+        ));
+    }
+    if plan.planned_values.is_none() {
+        return Err(field_error(
+            "planned_values",
+            "missing: this is not a plan (a state file or other Terraform JSON?); \
+             expected the output of `terraform show -json PLANFILE`"
+                .into(),
+        ));
+    }
+    Ok(())
+}
+
+struct HashingReader<R> {
+    inner: R,
+    hasher: Sha256,
+    size: u64,
+}
+
+impl<R: Read> Read for HashingReader<R> {
+    fn read(&mut self, buffer: &mut [u8]) -> std::io::Result<usize> {
+        let count = self.inner.read(buffer)?;
+        self.hasher.update(&buffer[..count]);
+        self.size += count as u64;
+        Ok(count)
+    }
+}
+
+/// The Terraform CLI to render binary plans: `$TERRAFORM`, else `terraform`
+/// on PATH, else `tofu` on PATH.
+pub fn terraform_cli() -> Option<PathBuf> {
+    if let Some(explicit) = std::env::var_os("TERRAFORM").filter(|value| !value.is_empty()) {
+        return Some(PathBuf::from(explicit));
+    }
+    let path = std::env::var_os("PATH")?;
+    ["terraform", "tofu"].iter().find_map(|name| {
+        std::env::split_paths(&path)
+            .map(|dir| dir.join(name))
+            .find(|candidate| candidate.is_file())
+    })
+}
+
+fn show_binary_plan(path: &Path) -> Result<Vec<u8>, AuditError> {
+    let context = format!("{}: binary plan file", path.display());
+    let cli = terraform_cli().ok_or_else(|| AuditError::Other {
+        context: context.clone(),
+        message: "no terraform or tofu on PATH (set TERRAFORM) to run `show -json`; \
+                  or pass the JSON from `terraform show -json PLANFILE`"
+            .into(),
+    })?;
+    tracing::debug!(cli = %cli.display(), plan = %path.display(), "rendering binary plan");
+    let output = std::process::Command::new(&cli)
+        .args(["show", "-json", "-no-color"])
+        .arg(path)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .map_err(|error| AuditError::Other {
+            context: context.clone(),
+            message: format!("cannot run {}: {error}", cli.display()),
+        })?;
+    if !output.status.success() {
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        let lines: Vec<&str> = stderr
+            .lines()
+            .map(|line| line.trim_start_matches(['│', '╷', '╵', ' ']).trim())
+            .filter(|line| !line.is_empty())
+            .collect();
+        let start = lines
+            .iter()
+            .position(|line| line.starts_with("Error"))
+            .unwrap_or(0);
+        let first_lines: Vec<&str> = lines.iter().skip(start).take(3).copied().collect();
+        return Err(AuditError::Other {
+            context,
+            message: format!(
+                "`{} show -json` failed ({}): {}",
+                cli.display(),
+                output.status,
+                first_lines.join(" ")
+            ),
+        });
+    }
+    Ok(output.stdout)
+}

@@ -1,0 +1,158 @@
+//! Writing reports: `--format` on stdout and every `--report FORMAT=PATH` file.
+
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+
+use super::{render, render_with_color, Format, Report};
+use crate::error::AuditError;
+
+/// One parsed `--report FORMAT=PATH`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReportSpec {
+    pub format: Format,
+    pub path: PathBuf,
+}
+
+impl ReportSpec {
+    /// Parses `FORMAT=PATH` (the format name is case-insensitive; the path may
+    /// itself contain `=`).
+    pub fn parse(spec: &str) -> Result<ReportSpec, AuditError> {
+        let invalid = |problem: &str| {
+            AuditError::Usage(format!(
+                "--report `{spec}`: {problem}; expected FORMAT=PATH with FORMAT one of {}",
+                Format::accepted_names()
+            ))
+        };
+        let Some((name, path)) = spec.split_once('=') else {
+            return Err(invalid("no `=` between format and path"));
+        };
+        let Some(format) = Format::from_name(&name.trim().to_ascii_lowercase()) else {
+            return Err(invalid(&format!("unknown format `{name}`")));
+        };
+        if path.trim().is_empty() {
+            return Err(invalid("the path is empty"));
+        }
+        if path.ends_with('/') || Path::new(path).file_name().is_none() {
+            return Err(invalid("the path names a folder, not a file"));
+        }
+        Ok(ReportSpec {
+            format,
+            path: PathBuf::from(path),
+        })
+    }
+}
+
+/// Parses every spec; the first invalid one is the error. Two specs naming the
+/// same path are an error too (one would silently overwrite the other).
+pub fn parse_report_specs(specs: &[String]) -> Result<Vec<ReportSpec>, AuditError> {
+    let mut parsed: Vec<ReportSpec> = Vec::with_capacity(specs.len());
+    for spec in specs {
+        let report = ReportSpec::parse(spec)?;
+        if parsed.iter().any(|earlier| earlier.path == report.path) {
+            return Err(AuditError::Usage(format!(
+                "--report `{spec}`: the path `{}` is given more than once",
+                report.path.display()
+            )));
+        }
+        parsed.push(report);
+    }
+    Ok(parsed)
+}
+
+/// Whether stdout gets colour: a terminal, and `NO_COLOR` unset or empty.
+pub fn stdout_wants_color() -> bool {
+    let no_color = std::env::var_os("NO_COLOR").is_some_and(|value| !value.is_empty());
+    !no_color && std::io::stdout().is_terminal()
+}
+
+/// See [`super::emit`]: parse every spec, write every file (all of them or none
+/// of them when a write fails), then print `format` on stdout.
+pub fn emit(format: Format, report_specs: &[String], report: &Report) -> Result<(), AuditError> {
+    let specs = parse_report_specs(report_specs)?;
+    let color = format == Format::Text && stdout_wants_color();
+    emit_to(&mut std::io::stdout().lock(), color, format, &specs, report)
+}
+
+/// [`emit`] with the stdout stream and the colour decision given: writes every
+/// report file (all or none), then `format` to `out`.
+pub fn emit_to(
+    out: &mut dyn Write,
+    color: bool,
+    format: Format,
+    specs: &[ReportSpec],
+    report: &Report,
+) -> Result<(), AuditError> {
+    let files: Vec<(PathBuf, String)> = specs
+        .iter()
+        .map(|spec| (spec.path.clone(), render(spec.format, report)))
+        .collect();
+    write_all_atomically(&files)?;
+    for spec in specs {
+        tracing::info!(format = %spec.format, path = %spec.path.display(), "report written");
+    }
+    let text = render_with_color(format, report, color);
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Ok(()) => Ok(()),
+        // A closed pipe (`tfaudit ... | head`) is not an error of the audit.
+        Err(error) if error.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        Err(error) => Err(AuditError::Other {
+            context: "stdout".into(),
+            message: format!("cannot write the report: {error}"),
+        }),
+    }
+}
+
+/// Writes each `(path, contents)` to a temporary file in the path's folder, and
+/// only when every one was written renames them into place. On error the
+/// temporary files are removed and no destination has changed (unless a rename
+/// itself fails midway, which the error then names).
+pub fn write_all_atomically(files: &[(PathBuf, String)]) -> Result<(), AuditError> {
+    let mut staged: Vec<(tempfile::NamedTempFile, &Path)> = Vec::with_capacity(files.len());
+    for (path, contents) in files {
+        staged.push((stage(path, contents)?, path));
+    }
+    for (temp, path) in staged {
+        temp.persist(path).map_err(|error| AuditError::Other {
+            context: path.display().to_string(),
+            message: format!("cannot move the report into place: {}", error.error),
+        })?;
+    }
+    Ok(())
+}
+
+/// Writes `contents` to a new temporary file beside `path`, flushed to disk.
+fn stage(path: &Path, contents: &str) -> Result<tempfile::NamedTempFile, AuditError> {
+    let write_error = |error: std::io::Error| AuditError::Other {
+        context: path.display().to_string(),
+        message: format!("cannot write the report: {error}"),
+    };
+    let folder = match path.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    std::fs::create_dir_all(&folder).map_err(write_error)?;
+    let file_name = path
+        .file_name()
+        .map(|name| name.to_string_lossy().into_owned())
+        .ok_or_else(|| {
+            AuditError::Usage(format!(
+                "--report: `{}` does not name a file",
+                path.display()
+            ))
+        })?;
+    let mut temp = tempfile::Builder::new()
+        .prefix(&format!(".{file_name}."))
+        .suffix(".tmp")
+        .tempfile_in(&folder)
+        .map_err(write_error)?;
+    temp.write_all(contents.as_bytes()).map_err(write_error)?;
+    temp.as_file().sync_all().map_err(write_error)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        temp.as_file()
+            .set_permissions(std::fs::Permissions::from_mode(0o644))
+            .map_err(write_error)?;
+    }
+    Ok(temp)
+}

@@ -1,0 +1,257 @@
+//! The `sarif` format: SARIF 2.1.0 as GitHub code scanning reads it.
+//!
+//! * `runs[0].tool.driver.rules` lists every rule the command declared (and any
+//!   rule a finding names that was not declared), with its default level.
+//! * Each finding is a result with `ruleId`, `ruleIndex`, `level` (critical and
+//!   high: `error`; medium: `warning`; low and info: `note`), a location (the `.tf`
+//!   file and line when the source map located it, otherwise the audited subject
+//!   at line 1: code scanning drops results without a location), and a
+//!   `partialFingerprints` hash of rule id and address so alerts survive line moves.
+//! * Waived findings carry an `external` suppression with the waiver's reason.
+//! * At most [`MAX_RESULTS`] results (code scanning's limit per run): the most
+//!   severe are kept and a tool notification counts the others.
+
+use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
+
+use super::{one_line, Report};
+use crate::findings::{Finding, RuleInfo, Severity};
+
+pub const SCHEMA_URI: &str = "https://json.schemastore.org/sarif-2.1.0.json";
+pub const SARIF_VERSION: &str = "2.1.0";
+pub const INFORMATION_URI: &str = "https://github.com/sre-control-plane/guardrail";
+/// GitHub code scanning rejects a run with more results than this.
+pub const MAX_RESULTS: usize = 25_000;
+/// The key of the stable fingerprint in `partialFingerprints`.
+pub const FINGERPRINT_KEY: &str = "tfauditFinding/v1";
+
+/// The SARIF `level` for a severity.
+pub fn level(severity: Severity) -> &'static str {
+    match severity {
+        Severity::Critical | Severity::High => "error",
+        Severity::Medium => "warning",
+        Severity::Low | Severity::Info => "note",
+    }
+}
+
+/// GitHub's `security-severity` score (0–10) for a severity.
+fn security_severity(severity: Severity) -> &'static str {
+    match severity {
+        Severity::Critical => "9.5",
+        Severity::High => "8.0",
+        Severity::Medium => "5.5",
+        Severity::Low => "3.0",
+        Severity::Info => "1.0",
+    }
+}
+
+/// A stable hash of rule id and address: the same finding keeps its fingerprint
+/// across runs even when its source line moves.
+pub fn fingerprint(rule_id: &str, address: &str) -> String {
+    let mut hasher = Sha256::new();
+    hasher.update(rule_id.as_bytes());
+    hasher.update([0u8]);
+    hasher.update(address.as_bytes());
+    hex::encode(hasher.finalize())
+}
+
+/// `plan/destroy-protected` → `PlanDestroyProtected`, SARIF's readable rule name.
+fn rule_name(rule_id: &str) -> String {
+    rule_id
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|part| !part.is_empty())
+        .map(|part| {
+            let mut chars = part.chars();
+            match chars.next() {
+                Some(first) => first.to_ascii_uppercase().to_string() + chars.as_str(),
+                None => String::new(),
+            }
+        })
+        .collect()
+}
+
+/// A path as a URI reference: a relative path stays relative (code scanning
+/// reads it from the repository root), an absolute one becomes a `file://` URI
+/// (which the SARIF upload makes relative to the checkout); `/` is kept and
+/// characters a URI cannot hold are percent-encoded.
+pub fn uri_reference(path: &str) -> String {
+    let mut out = String::with_capacity(path.len() + 7);
+    if path.starts_with('/') {
+        out.push_str("file://");
+    }
+    for byte in path.replace('\\', "/").bytes() {
+        let keep = byte.is_ascii_alphanumeric()
+            || matches!(
+                byte,
+                b'-' | b'.'
+                    | b'_'
+                    | b'~'
+                    | b'/'
+                    | b':'
+                    | b'@'
+                    | b'!'
+                    | b'$'
+                    | b'&'
+                    | b'\''
+                    | b'('
+                    | b')'
+                    | b'*'
+                    | b'+'
+                    | b','
+                    | b';'
+                    | b'='
+            );
+        if keep {
+            out.push(byte as char);
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    if out.is_empty() {
+        out.push('.');
+    }
+    out
+}
+
+/// The rules of the run: the declared ones, then any a finding names that was not
+/// declared (described by its id alone).
+fn driver_rules(report: &Report) -> Vec<RuleInfo> {
+    let mut rules = report.rules.clone();
+    for finding in report.sorted_findings() {
+        if !rules.iter().any(|rule| rule.id == finding.rule_id) {
+            rules.push(RuleInfo {
+                id: finding.rule_id,
+                default_severity: finding.severity,
+                summary: finding.rule_id,
+                help: "",
+            });
+        }
+    }
+    rules
+}
+
+fn rule_descriptor(rule: &RuleInfo, command: &str) -> Value {
+    let help = if rule.help.is_empty() {
+        rule.summary
+    } else {
+        rule.help
+    };
+    json!({
+        "id": rule.id,
+        "name": rule_name(rule.id),
+        "shortDescription": { "text": rule.summary },
+        "fullDescription": { "text": help },
+        "help": {
+            "text": help,
+            "markdown": format!("**{}** (`{}`)\n\n{}", rule.summary, rule.id, help),
+        },
+        "defaultConfiguration": { "level": level(rule.default_severity) },
+        "properties": {
+            "tags": ["terraform", "tfaudit", command, rule.default_severity.as_str()],
+            "precision": "high",
+            "security-severity": security_severity(rule.default_severity),
+        },
+    })
+}
+
+fn result(finding: &Finding, rule_index: usize, report: &Report) -> Value {
+    let (uri, line) = match &finding.location {
+        Some(location) => (uri_reference(&location.file), location.line.max(1)),
+        None => (uri_reference(&report.subject), 1),
+    };
+    let mut fingerprints = serde_json::Map::new();
+    fingerprints.insert(
+        FINGERPRINT_KEY.to_string(),
+        Value::String(fingerprint(finding.rule_id, &finding.address)),
+    );
+    let mut result = json!({
+        "ruleId": finding.rule_id,
+        "ruleIndex": rule_index,
+        "level": level(finding.severity),
+        "message": { "text": format!("{}: {}", one_line(&finding.address), one_line(&finding.message)) },
+        "locations": [{
+            "physicalLocation": {
+                "artifactLocation": { "uri": uri },
+                "region": { "startLine": line },
+            },
+            "logicalLocations": [{
+                "fullyQualifiedName": finding.address,
+                "kind": "resource",
+            }],
+        }],
+        "partialFingerprints": fingerprints,
+        "properties": {
+            "severity": finding.severity.as_str(),
+            "address": finding.address,
+            "module": finding.module,
+        },
+    });
+    if finding.waived {
+        result["suppressions"] = json!([{
+            "kind": "external",
+            "status": "accepted",
+            "justification": finding.waiver_reason.as_deref().unwrap_or("waived"),
+        }]);
+    }
+    result
+}
+
+/// The report as a SARIF log.
+pub fn to_value(report: &Report) -> Value {
+    to_value_with_limit(report, MAX_RESULTS)
+}
+
+/// The report as a SARIF log of at most `max_results` results: the most severe
+/// are kept, and a tool notification says how many were left out.
+pub fn to_value_with_limit(report: &Report, max_results: usize) -> Value {
+    let rules = driver_rules(report);
+    let sorted = report.sorted_findings();
+    let left_out = sorted.len().saturating_sub(max_results);
+    let mut invocation = json!({ "executionSuccessful": true });
+    if left_out > 0 {
+        invocation["toolExecutionNotifications"] = json!([{
+            "level": "warning",
+            "descriptor": { "id": "tfaudit/results-truncated" },
+            "message": {
+                "text": format!(
+                    "{left_out} of {} results were left out (code scanning accepts at most {max_results} per run); the json report lists them all",
+                    sorted.len()
+                ),
+            },
+        }]);
+    }
+    let results: Vec<Value> = sorted
+        .into_iter()
+        .take(max_results)
+        .map(|finding| {
+            let index = rules
+                .iter()
+                .position(|rule| rule.id == finding.rule_id)
+                .unwrap_or(0);
+            result(finding, index, report)
+        })
+        .collect();
+    json!({
+        "$schema": SCHEMA_URI,
+        "version": SARIF_VERSION,
+        "runs": [{
+            "tool": {
+                "driver": {
+                    "name": "tfaudit",
+                    "version": env!("CARGO_PKG_VERSION"),
+                    "semanticVersion": env!("CARGO_PKG_VERSION"),
+                    "informationUri": INFORMATION_URI,
+                    "rules": rules.iter().map(|rule| rule_descriptor(rule, report.command)).collect::<Vec<_>>(),
+                },
+            },
+            "automationDetails": { "id": format!("tfaudit/{}/", report.command) },
+            "invocations": [invocation],
+            "results": results,
+        }],
+    })
+}
+
+/// Renders `report` as pretty-printed SARIF with a trailing newline.
+pub fn render(report: &Report) -> String {
+    format!("{:#}\n", to_value(report))
+}

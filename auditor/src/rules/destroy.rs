@@ -1,0 +1,39 @@
+//! `plan/destroy`: an object is destroyed (replacements are `plan/replace`).
+
+use super::{change_finding, PlanContext};
+use crate::commands::plan::tfplan::Action;
+use crate::findings::{Finding, RuleInfo, Severity};
+
+pub const INFO: RuleInfo = RuleInfo {
+    id: "plan/destroy",
+    default_severity: Severity::High,
+    summary: "The plan destroys an object",
+    help: "A resource is deleted: removed from the configuration, its module removed, its count \
+           or for_each key gone, or destroyed on request. Check that losing the object (and its \
+           data) is intended; use a `moved` block for renames and `removed` with \
+           `lifecycle { destroy = false }` to stop managing an object without destroying it.",
+};
+
+pub fn check(context: &PlanContext) -> Vec<Finding> {
+    context
+        .managed()
+        .filter(|change| change.action == Action::Delete)
+        .map(|change| {
+            let what = if change.deposed.is_some() {
+                "destroys a deposed object of"
+            } else {
+                "destroys"
+            };
+            let reason = change
+                .action_reason
+                .as_deref()
+                .map(|reason| format!(" ({reason})"))
+                .unwrap_or_default();
+            change_finding(
+                &INFO,
+                change,
+                format!("{what} {}{reason}", change.resource_type),
+            )
+        })
+        .collect()
+}

@@ -1,0 +1,301 @@
+//! The `tfaudit plan` rules: one module per rule, each exporting its
+//! [`RuleInfo`] as `INFO` and a `check` function. [`REGISTRY`] lists them all.
+//!
+//! Rules put only redaction-safe text into findings (addresses, types, action
+//! reasons, attribute names, CIDRs and ports); the command still passes every
+//! finding through the plan's [`Redactor`](crate::commands::plan::redact::Redactor).
+
+use chrono::{DateTime, Utc};
+use guardrail_core::budget::BudgetSpec;
+use serde_json::Value;
+
+use crate::commands::plan::config::{BudgetLimits, Config};
+use crate::commands::plan::tfplan::model::{Plan, ResourceChange};
+use crate::commands::plan::tfplan::Action;
+use crate::findings::{Finding, RuleInfo};
+
+pub mod break_glass;
+pub mod budget_exceeded;
+pub mod clock_override;
+pub mod correlated_changes;
+pub mod destroy;
+pub mod drift;
+pub mod environment_frozen;
+pub mod forget;
+pub mod gate_missing;
+pub mod import;
+pub mod incomplete;
+pub mod moved;
+pub mod output_secret;
+pub mod protected_destroy;
+pub mod replace;
+pub mod security_sensitive;
+pub mod unknown_critical;
+pub mod window_closed;
+
+/// The type of the change gate resource.
+pub const GATE_TYPE: &str = "guardrail_change_gate";
+/// The type of the blast-radius budget resource.
+pub const BUDGET_TYPE: &str = "guardrail_blast_radius_budget";
+/// The address used for findings about the plan as a whole.
+pub const PLAN_ADDRESS: &str = "plan";
+
+/// A freeze found in the store for an environment of the plan.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Freeze {
+    pub environment: String,
+    /// Who froze it and why, for people (already free of secrets).
+    pub detail: String,
+}
+
+/// Everything a rule may read.
+pub struct PlanContext<'a> {
+    pub plan: &'a Plan,
+    pub config: &'a Config,
+    /// `--budget` over the configuration's `[budget]`.
+    pub budget: BudgetLimits,
+    /// When the plan was made (`timestamp`), if it says.
+    pub planned_at: Option<DateTime<Utc>>,
+    /// Freezes read from the store (`--store`); empty without a store.
+    pub freezes: &'a [Freeze],
+}
+
+impl<'a> PlanContext<'a> {
+    /// The managed resource changes.
+    pub fn managed(&self) -> impl Iterator<Item = &'a ResourceChange> {
+        self.plan
+            .resource_changes
+            .iter()
+            .filter(|change| change.is_managed())
+    }
+
+    /// Changes of `resource_type` whose planned values are known.
+    pub fn of_type(&self, resource_type: &'a str) -> impl Iterator<Item = &'a ResourceChange> {
+        self.managed()
+            .filter(move |change| change.resource_type == resource_type)
+    }
+
+    /// The budgets declared in the plan (not being destroyed), with their addresses.
+    pub fn declared_budgets(&self) -> Vec<(&'a str, BudgetSpec)> {
+        self.of_type(BUDGET_TYPE)
+            .filter(|change| change.action != Action::Delete)
+            .filter_map(|change| {
+                let after = change.after.as_ref().filter(|after| after.is_object())?;
+                let expressions = self
+                    .plan
+                    .configuration
+                    .resource_expressions(&change.address);
+                Some((change.address.as_str(), budget_spec(after, expressions)))
+            })
+            .collect()
+    }
+
+    /// The environments the plan names: the guardrail provider's `environment`,
+    /// and the environments of budgets and gates.
+    pub fn environments(&self) -> Vec<String> {
+        let mut found: Vec<String> = Vec::new();
+        for provider in self.plan.configuration.provider_config.values() {
+            if provider.name == "guardrail" {
+                if let Some(text) = constant_string(&provider.expressions, "environment") {
+                    found.push(text);
+                }
+            }
+        }
+        for change in self.of_type(BUDGET_TYPE).chain(self.of_type(GATE_TYPE)) {
+            if let Some(text) = change
+                .after
+                .as_ref()
+                .and_then(|after| after.get("environment"))
+                .and_then(Value::as_str)
+            {
+                found.push(text.to_string());
+            }
+        }
+        found.sort();
+        found.dedup();
+        found
+    }
+}
+
+/// `expressions.NAME.constant_value` as a string.
+pub fn constant_string(expressions: &Value, name: &str) -> Option<String> {
+    expressions
+        .get(name)?
+        .get("constant_value")?
+        .as_str()
+        .map(str::to_string)
+}
+
+/// A budget from its planned attributes, falling back to constant values in
+/// the configuration for attributes unknown at plan time.
+fn budget_spec(after: &Value, expressions: Option<&Value>) -> BudgetSpec {
+    let attribute = |name: &str| -> Value {
+        match after.get(name) {
+            Some(value) if !value.is_null() => value.clone(),
+            _ => expressions
+                .and_then(|expressions| expressions.get(name))
+                .and_then(|expression| expression.get("constant_value"))
+                .cloned()
+                .unwrap_or(Value::Null),
+        }
+    };
+    let strings = |value: Value| -> Vec<String> {
+        match value {
+            Value::Array(items) => items
+                .into_iter()
+                .filter_map(|item| item.as_str().map(str::to_string))
+                .collect(),
+            _ => Vec::new(),
+        }
+    };
+    BudgetSpec {
+        environment: attribute("environment")
+            .as_str()
+            .unwrap_or_default()
+            .to_string(),
+        max_destroy: attribute("max_destroy").as_i64(),
+        max_replace: attribute("max_replace").as_i64(),
+        max_changes: attribute("max_changes").as_i64(),
+        protected_types: strings(attribute("protected_types")),
+        scope: strings(attribute("scope")),
+    }
+}
+
+/// A finding about one resource change, with its module filled in.
+pub fn change_finding(info: &RuleInfo, change: &ResourceChange, message: String) -> Finding {
+    let mut finding = Finding::new(
+        info.id,
+        info.default_severity,
+        change.address.clone(),
+        message,
+    );
+    finding.module = change.module_address.clone();
+    finding
+}
+
+/// A finding about the plan as a whole.
+pub fn plan_finding(info: &RuleInfo, message: String) -> Finding {
+    Finding::new(info.id, info.default_severity, PLAN_ADDRESS, message)
+}
+
+/// One registered rule.
+pub struct RuleEntry {
+    pub info: RuleInfo,
+    pub check: fn(&PlanContext) -> Vec<Finding>,
+}
+
+/// Every plan rule, in reporting order.
+pub const REGISTRY: &[RuleEntry] = &[
+    RuleEntry {
+        info: destroy::INFO,
+        check: destroy::check,
+    },
+    RuleEntry {
+        info: replace::INFO,
+        check: replace::check,
+    },
+    RuleEntry {
+        info: forget::INFO,
+        check: forget::check,
+    },
+    RuleEntry {
+        info: import::INFO,
+        check: import::check,
+    },
+    RuleEntry {
+        info: moved::INFO,
+        check: moved::check,
+    },
+    RuleEntry {
+        info: protected_destroy::INFO,
+        check: protected_destroy::check,
+    },
+    RuleEntry {
+        info: budget_exceeded::INFO,
+        check: budget_exceeded::check,
+    },
+    RuleEntry {
+        info: window_closed::INFO,
+        check: window_closed::check,
+    },
+    RuleEntry {
+        info: environment_frozen::INFO,
+        check: environment_frozen::check,
+    },
+    RuleEntry {
+        info: gate_missing::INFO,
+        check: gate_missing::check,
+    },
+    RuleEntry {
+        info: break_glass::INFO,
+        check: break_glass::check,
+    },
+    RuleEntry {
+        info: clock_override::INFO,
+        check: clock_override::check,
+    },
+    RuleEntry {
+        info: security_sensitive::INFO,
+        check: security_sensitive::check,
+    },
+    RuleEntry {
+        info: output_secret::INFO,
+        check: output_secret::check,
+    },
+    RuleEntry {
+        info: incomplete::INFO,
+        check: incomplete::check,
+    },
+    RuleEntry {
+        info: unknown_critical::INFO,
+        check: unknown_critical::check,
+    },
+    RuleEntry {
+        info: correlated_changes::INFO,
+        check: correlated_changes::check,
+    },
+    RuleEntry {
+        info: drift::INFO,
+        check: drift::check,
+    },
+];
+
+/// The description of every rule the plan command reports, the configuration
+/// rule included.
+pub fn infos() -> Vec<RuleInfo> {
+    REGISTRY
+        .iter()
+        .map(|entry| entry.info)
+        .chain([
+            crate::commands::plan::config::WAIVER_EXPIRED,
+            crate::commands::plan::policy::DENY,
+            crate::commands::plan::policy::WARN,
+        ])
+        .collect()
+}
+
+/// Runs every rule.
+pub fn run_all(context: &PlanContext) -> Vec<Finding> {
+    REGISTRY
+        .iter()
+        .flat_map(|entry| (entry.check)(context))
+        .collect()
+}
+
+/// An attribute path (`["rule", 0, "port"]`) as text: `rule[0].port`.
+pub fn path_text(path: &[Value]) -> String {
+    let mut text = String::new();
+    for step in path {
+        match step {
+            Value::Number(index) => text.push_str(&format!("[{index}]")),
+            Value::String(name) => {
+                if !text.is_empty() {
+                    text.push('.');
+                }
+                text.push_str(name);
+            }
+            other => text.push_str(&format!("[{other}]")),
+        }
+    }
+    text
+}

@@ -1,0 +1,44 @@
+//! `plan/replace`: an object is destroyed and created again.
+
+use super::{change_finding, path_text, PlanContext};
+use crate::commands::plan::tfplan::{Action, ReplaceOrder};
+use crate::findings::{Finding, RuleInfo, Severity};
+
+pub const INFO: RuleInfo = RuleInfo {
+    id: "plan/replace",
+    default_severity: Severity::High,
+    summary: "The plan replaces an object (destroy and create)",
+    help: "An attribute that cannot be updated in place changed, the object is tainted, or a \
+           replacement was requested. Destroy-before-create means downtime and a new identity \
+           (IP addresses, volume contents); create-before-destroy keeps the old object until \
+           the new one exists. The finding names the reason and the attributes forcing it.",
+};
+
+pub fn check(context: &PlanContext) -> Vec<Finding> {
+    context
+        .managed()
+        .filter_map(|change| {
+            let Action::Replace(order) = change.action else {
+                return None;
+            };
+            let order = match order {
+                ReplaceOrder::DestroyBeforeCreate => "destroy-before-create",
+                ReplaceOrder::CreateBeforeDestroy => "create-before-destroy",
+            };
+            let mut message = format!("replaces {} ({order}", change.resource_type);
+            if let Some(reason) = &change.action_reason {
+                message.push_str(&format!(", {reason}"));
+            }
+            message.push(')');
+            if !change.replace_paths.is_empty() {
+                let paths: Vec<String> = change
+                    .replace_paths
+                    .iter()
+                    .map(|path| path_text(path))
+                    .collect();
+                message.push_str(&format!("; forced by {}", paths.join(", ")));
+            }
+            Some(change_finding(&INFO, change, message))
+        })
+        .collect()
+}

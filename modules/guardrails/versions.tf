@@ -1,0 +1,10 @@
+terraform {
+  required_version = ">= 1.10"
+
+  required_providers {
+    guardrail = {
+      source  = "sre-control-plane/guardrail"
+      version = "~> 0.1"
+    }
+  }
+}

@@ -1,0 +1,280 @@
+//! The plugin transport between Terraform and the provider.
+//!
+//! Terraform starts the provider with automatic mutual TLS: it passes its client
+//! certificate in `PLUGIN_CLIENT_CERT` and expects the provider to answer with its
+//! own certificate in the handshake line on stdout. Terraform's client certificate
+//! is self-signed and marked as a CA, which current `rustls-webpki` refuses as a
+//! client certificate (`CaUsedAsEndEntity`), so the gRPC server of `tf-provider`
+//! cannot accept it directly.
+//!
+//! The provider therefore terminates TLS itself: the gRPC server listens in plain
+//! text on a private loopback port, and a TLS front listens on the port announced
+//! to Terraform. The front pins Terraform's exact client certificate (stricter than
+//! chain validation) and forwards bytes to the gRPC server.
+
+use std::fs::File;
+use std::io::Write;
+use std::net::{SocketAddr, TcpListener as StdTcpListener};
+use std::os::fd::FromRawFd;
+use std::sync::Arc;
+
+use anyhow::{anyhow, Context, Result};
+use base64::Engine;
+use rustls::client::danger::HandshakeSignatureValid;
+use rustls::crypto::{verify_tls12_signature, verify_tls13_signature, CryptoProvider};
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer, UnixTime};
+use rustls::server::danger::{ClientCertVerified, ClientCertVerifier};
+use rustls::{DigitallySignedStruct, DistinguishedName, SignatureScheme};
+use tokio::net::{TcpListener, TcpStream};
+
+/// Environment variable holding Terraform's client certificate (PEM).
+const CLIENT_CERT_ENV: &str = "PLUGIN_CLIENT_CERT";
+
+/// How the provider talks to Terraform for this run.
+pub enum Transport {
+    /// Terraform asked for mutual TLS: serve gRPC privately behind a TLS front.
+    MutualTls(TlsFront),
+    /// No client certificate (debug runs): let the gRPC server talk to Terraform directly.
+    Direct,
+}
+
+/// A TLS listener that forwards to the private gRPC port.
+pub struct TlsFront {
+    listener: StdTcpListener,
+    backend: SocketAddr,
+    acceptor: tokio_rustls::TlsAcceptor,
+    server_cert_der: Vec<u8>,
+    handshake_out: File,
+}
+
+impl Transport {
+    /// Prepares the transport before the gRPC server starts: reads and clears
+    /// `PLUGIN_CLIENT_CERT`, reserves the ports and points the gRPC server at its
+    /// private port through `PLUGIN_MIN_PORT`/`PLUGIN_MAX_PORT`.
+    ///
+    /// Must run before any other thread exists (it edits the environment and
+    /// redirects stdout).
+    pub fn prepare() -> Result<Self> {
+        let client_pem = match std::env::var(CLIENT_CERT_ENV) {
+            Ok(pem) if !pem.trim().is_empty() => pem,
+            _ => return Ok(Transport::Direct),
+        };
+        let client_cert = CertificateDer::from_pem_slice(client_pem.as_bytes())
+            .map_err(|e| anyhow!("{CLIENT_CERT_ENV} holds no PEM certificate: {e}"))?
+            .into_owned();
+
+        let listener = bind_in_plugin_range().context("bind the TLS listener")?;
+        let backend = free_loopback_port().context("reserve the private gRPC port")?;
+
+        let crypto = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+        let (server_cert_der, server_key) = self_signed_server_certificate()?;
+        let verifier = Arc::new(PinnedClientCert {
+            expected: client_cert,
+            provider: crypto.clone(),
+        });
+        let mut config = rustls::ServerConfig::builder_with_provider(crypto)
+            .with_safe_default_protocol_versions()?
+            .with_client_cert_verifier(verifier)
+            .with_single_cert(
+                vec![CertificateDer::from(server_cert_der.clone())],
+                server_key,
+            )?;
+        config.alpn_protocols = vec![b"h2".to_vec()];
+
+        // The gRPC server prints its own handshake line; Terraform must only see ours.
+        let handshake_out = redirect_stdout_away()?;
+
+        std::env::remove_var(CLIENT_CERT_ENV);
+        std::env::set_var("PLUGIN_MIN_PORT", backend.port().to_string());
+        std::env::set_var("PLUGIN_MAX_PORT", backend.port().to_string());
+
+        Ok(Transport::MutualTls(TlsFront {
+            listener,
+            backend,
+            acceptor: tokio_rustls::TlsAcceptor::from(Arc::new(config)),
+            server_cert_der,
+            handshake_out,
+        }))
+    }
+}
+
+impl TlsFront {
+    /// Announces the TLS port to Terraform and forwards every accepted connection
+    /// to the gRPC server. Runs until the process ends.
+    pub async fn run(mut self) -> Result<()> {
+        let address = self.listener.local_addr()?;
+        writeln!(
+            self.handshake_out,
+            "1|6|tcp|{address}|grpc|{}",
+            base64::engine::general_purpose::STANDARD_NO_PAD.encode(&self.server_cert_der)
+        )?;
+        self.handshake_out.flush()?;
+        self.listener.set_nonblocking(true)?;
+        let listener = TcpListener::from_std(self.listener)?;
+        loop {
+            let (socket, _) = listener.accept().await?;
+            let acceptor = self.acceptor.clone();
+            let backend = self.backend;
+            tokio::spawn(async move {
+                if let Err(error) = forward(acceptor, socket, backend).await {
+                    tracing::debug!(%error, "plugin connection ended");
+                }
+            });
+        }
+    }
+}
+
+async fn forward(
+    acceptor: tokio_rustls::TlsAcceptor,
+    socket: TcpStream,
+    backend: SocketAddr,
+) -> Result<()> {
+    let mut tls = acceptor.accept(socket).await?;
+    let mut plain = connect_with_retry(backend).await?;
+    tokio::io::copy_bidirectional(&mut tls, &mut plain).await?;
+    Ok(())
+}
+
+async fn connect_with_retry(backend: SocketAddr) -> Result<TcpStream> {
+    let mut last_error = None;
+    for _ in 0..100 {
+        match TcpStream::connect(backend).await {
+            Ok(stream) => return Ok(stream),
+            Err(error) => last_error = Some(error),
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    Err(anyhow!(
+        "the gRPC server did not listen on {backend}: {:?}",
+        last_error
+    ))
+}
+
+/// Binds a loopback listener inside Terraform's `PLUGIN_MIN_PORT..=PLUGIN_MAX_PORT`.
+fn bind_in_plugin_range() -> Result<StdTcpListener> {
+    let port = |name: &str, default: u16| {
+        std::env::var(name)
+            .ok()
+            .and_then(|v| v.parse::<u16>().ok())
+            .unwrap_or(default)
+    };
+    let (low, high) = (
+        port("PLUGIN_MIN_PORT", 10000),
+        port("PLUGIN_MAX_PORT", 25000),
+    );
+    let (low, high) = (low.min(high), low.max(high));
+    for candidate in low..=high {
+        if let Ok(listener) = StdTcpListener::bind(("127.0.0.1", candidate)) {
+            return Ok(listener);
+        }
+    }
+    Err(anyhow!("no free loopback port in {low}..={high}"))
+}
+
+fn free_loopback_port() -> Result<SocketAddr> {
+    let listener = StdTcpListener::bind(("127.0.0.1", 0))?;
+    Ok(listener.local_addr()?)
+}
+
+fn self_signed_server_certificate() -> Result<(Vec<u8>, PrivateKeyDer<'static>)> {
+    let mut params = rcgen::CertificateParams::new(vec!["localhost".to_string()])?;
+    params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    params.key_usages = vec![
+        rcgen::KeyUsagePurpose::DigitalSignature,
+        rcgen::KeyUsagePurpose::KeyEncipherment,
+        rcgen::KeyUsagePurpose::KeyCertSign,
+    ];
+    params.extended_key_usages = vec![
+        rcgen::ExtendedKeyUsagePurpose::ServerAuth,
+        rcgen::ExtendedKeyUsagePurpose::ClientAuth,
+    ];
+    let mut name = rcgen::DistinguishedName::new();
+    name.push(rcgen::DnType::CommonName, "localhost");
+    params.distinguished_name = name;
+    let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256)?;
+    let cert = params.self_signed(&key)?;
+    Ok((
+        cert.der().to_vec(),
+        PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key.serialize_der())),
+    ))
+}
+
+/// Moves the process's stdout to /dev/null and returns a handle on the original.
+fn redirect_stdout_away() -> Result<File> {
+    // SAFETY: plain descriptor juggling on fds this process owns, before any other
+    // thread runs; every return value is checked.
+    unsafe {
+        let saved = libc::dup(1);
+        if saved < 0 {
+            return Err(std::io::Error::last_os_error()).context("duplicate stdout");
+        }
+        let null = std::fs::OpenOptions::new().write(true).open("/dev/null")?;
+        if libc::dup2(std::os::fd::AsRawFd::as_raw_fd(&null), 1) < 0 {
+            return Err(std::io::Error::last_os_error()).context("redirect stdout");
+        }
+        Ok(File::from_raw_fd(saved))
+    }
+}
+
+/// Accepts exactly the client certificate Terraform announced.
+#[derive(Debug)]
+struct PinnedClientCert {
+    expected: CertificateDer<'static>,
+    provider: Arc<CryptoProvider>,
+}
+
+impl ClientCertVerifier for PinnedClientCert {
+    fn root_hint_subjects(&self) -> &[DistinguishedName] {
+        &[]
+    }
+
+    fn verify_client_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        _intermediates: &[CertificateDer<'_>],
+        _now: UnixTime,
+    ) -> Result<ClientCertVerified, rustls::Error> {
+        if end_entity.as_ref() == self.expected.as_ref() {
+            Ok(ClientCertVerified::assertion())
+        } else {
+            Err(rustls::Error::InvalidCertificate(
+                rustls::CertificateError::UnknownIssuer,
+            ))
+        }
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        verify_tls12_signature(
+            message,
+            cert,
+            dss,
+            &self.provider.signature_verification_algorithms,
+        )
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        verify_tls13_signature(
+            message,
+            cert,
+            dss,
+            &self.provider.signature_verification_algorithms,
+        )
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.provider
+            .signature_verification_algorithms
+            .supported_schemes()
+    }
+}
