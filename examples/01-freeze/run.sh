@@ -9,12 +9,11 @@ mkdir -p "$work"
 cp -r "$here/ops" "$here/app" "$work/"
 
 step "on-call freezes production (ops/)"
-(cd "$work/ops" && terraform init -input=false -no-color >/dev/null && run terraform apply -auto-approve -no-color | grep -E 'Apply complete|lock_generation')
+(cd "$work/ops" && run terraform apply -auto-approve -no-color | grep -E 'Apply complete|lock_generation')
 ok "production is frozen"
 
 step "unsafe path: a release is planned while production is frozen (app/)"
 cd "$work/app"
-terraform init -input=false -no-color >/dev/null
 expect_failure "INC-4711" terraform plan -no-color -input=false
 
 step "emergency path: the database fix itself ships through the freeze with break glass"

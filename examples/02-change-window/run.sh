@@ -9,7 +9,6 @@ mkdir -p "$work"
 [ -n "${AWS_ENDPOINT_URL_S3:-}" ] || start_local_r2 "$work/r2"
 cp "$here/main.tf" "$work/"
 cd "$work"
-terraform init -input=false -no-color >/dev/null
 
 friday_evening="2026-11-27T18:30:00+01:00"
 thursday_before_close="2026-11-26T16:55:00+01:00"
@@ -21,7 +20,7 @@ step "unsafe path 1: planning on Friday evening"
 expect_failure "2026-11-30T09:00:00+01:00" env GUARDRAIL_NOW="$friday_evening" terraform plan -no-color -input=false
 
 step "unsafe path 2: planned at 16:55 on Thursday, applied at 17:20"
-run env GUARDRAIL_NOW="$thursday_before_close" terraform plan -no-color -input=false -out=late.tfplan | grep -E '^Plan:'
+run env GUARDRAIL_NOW="$thursday_before_close" terraform plan -no-color -input=false -out=late.tfplan | grep -E 'Plan:'
 expect_failure "closed" env GUARDRAIL_NOW="$thursday_after_close" terraform apply -no-color -input=false late.tfplan
 if terraform state list | grep -q terraform_data.node_pool; then
   die "the node pool changed although the gate refused the apply"
@@ -32,6 +31,6 @@ step "unsafe path 3: planning during the year-end blackout"
 expect_failure "year-end blackout" env GUARDRAIL_NOW="$blackout" terraform plan -no-color -input=false
 
 step "safe path: Tuesday morning"
-run env GUARDRAIL_NOW="$tuesday_morning" terraform plan -no-color -input=false -out=ok.tfplan | grep -E '^Plan:'
+run env GUARDRAIL_NOW="$tuesday_morning" terraform plan -no-color -input=false -out=ok.tfplan | grep -E 'Plan:'
 run env GUARDRAIL_NOW="$tuesday_morning" terraform apply -no-color -input=false ok.tfplan | grep -E 'Apply complete'
 ok "the node pool was rolled out inside the window"

@@ -34,7 +34,12 @@ resource "guardrail_blast_radius_budget" "workers" {
   protected_types = ["hcloud_volume", "hcloud_network"]
 }
 
+resource "guardrail_change_gate" "production" {
+  environment = "production"
+}
+
 resource "terraform_data" "worker" {
-  count = var.worker_count
-  input = "worker-${count.index}"
+  count      = var.worker_count
+  input      = "worker-${count.index}"
+  depends_on = [guardrail_change_gate.production]
 }

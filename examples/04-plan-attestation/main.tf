@@ -41,3 +41,8 @@ resource "terraform_data" "ingress" {
   input      = { replicas = var.replicas }
   depends_on = [guardrail_change_gate.production]
 }
+
+output "replicas" {
+  description = "Replicas of the ingress controller as applied."
+  value       = terraform_data.ingress.output.replicas
+}

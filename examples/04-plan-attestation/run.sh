@@ -13,24 +13,31 @@ step "CI's signing key (the public half goes into the provider configuration)"
 public_key="$(tfaudit keygen --out "$work/ci-signing-key.pem")"
 ok "public key $public_key"
 export TF_VAR_attestation_public_key="$public_key"
-terraform init -input=false -no-color >/dev/null
+attest() { run tfaudit plan "$1" --attest --signing-key "$work/ci-signing-key.pem" --store s3://guardrails/guardrail/; }
+
+step "bootstrap: the first rollout, gate included, goes through the audit too"
+terraform plan -no-color -input=false -out=bootstrap.tfplan >/dev/null
+terraform show -json bootstrap.tfplan > bootstrap.json
+attest bootstrap.json
+run terraform apply -no-color -input=false bootstrap.tfplan | grep -E 'Apply complete'
 
 step "unsafe path 1: applying a plan nobody audited"
-terraform plan -no-color -input=false -out=unaudited.tfplan >/dev/null
+terraform plan -no-color -input=false -var replicas=3 -out=unaudited.tfplan >/dev/null
 expect_failure "attestation" terraform apply -no-color -input=false unaudited.tfplan
-terraform state list | grep -q terraform_data.ingress && die "the ingress changed without an attestation"
-ok "nothing behind the gate changed"
+[ "$(terraform output -raw replicas)" = 2 ] || die "the ingress changed without an attestation"
+ok "nothing behind the gate changed: still 2 replicas"
 
 step "unsafe path 2: audit one plan, apply another"
-terraform plan -no-color -input=false -out=audited.tfplan >/dev/null
+terraform plan -no-color -input=false -var replicas=3 -out=audited.tfplan >/dev/null
 terraform show -json audited.tfplan > audited.json
-run tfaudit plan audited.json --attest --signing-key "$work/ci-signing-key.pem" --store s3://guardrails/guardrail/
-terraform plan -no-color -input=false -var replicas=3 -out=other.tfplan >/dev/null
+attest audited.json
+terraform plan -no-color -input=false -var replicas=4 -out=other.tfplan >/dev/null
 expect_failure "attestation" terraform apply -no-color -input=false other.tfplan
 
 step "safe path: apply exactly the audited plan"
-terraform plan -no-color -input=false -out=reviewed.tfplan >/dev/null
+terraform plan -no-color -input=false -var replicas=3 -out=reviewed.tfplan >/dev/null
 terraform show -json reviewed.tfplan > reviewed.json
-run tfaudit plan reviewed.json --attest --signing-key "$work/ci-signing-key.pem" --store s3://guardrails/guardrail/
+attest reviewed.json
 run terraform apply -no-color -input=false reviewed.tfplan | grep -E 'Apply complete'
-ok "the audited plan was applied"
+[ "$(terraform output -raw replicas)" = 3 ] || die "the audited change was not applied"
+ok "the audited plan was applied: 3 replicas"
