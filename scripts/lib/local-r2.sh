@@ -66,12 +66,23 @@ PY
     [ "$tries" -lt 100 ] || die "the local S3 server did not start (see $workdir/moto.log)"
     sleep 0.1
   done
+  # `terraform init` still installs overridden providers: a local filesystem mirror
+  # linking the same binary satisfies it without a registry.
+  local platform_dir="$workdir/provider-mirror/registry.terraform.io/sre-control-plane/guardrail/0.1.0/linux_amd64"
+  mkdir -p "$platform_dir"
+  ln -sf "$GUARDRAIL_BIN_DIR/terraform-provider-guardrail" "$platform_dir/terraform-provider-guardrail"
   cat >"$workdir/terraformrc" <<CFG
 provider_installation {
   dev_overrides {
     "sre-control-plane/guardrail" = "$GUARDRAIL_BIN_DIR"
   }
-  direct {}
+  filesystem_mirror {
+    path    = "$workdir/provider-mirror"
+    include = ["registry.terraform.io/sre-control-plane/guardrail"]
+  }
+  direct {
+    exclude = ["registry.terraform.io/sre-control-plane/guardrail"]
+  }
 }
 CFG
   export TF_CLI_CONFIG_FILE="$workdir/terraformrc"

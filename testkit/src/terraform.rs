@@ -77,9 +77,35 @@ impl TerraformDir {
             .tempdir()
             .expect("create a temporary Terraform directory");
         let provider_dir = tools::provider_bin_dir();
+        // `terraform init` still wants to install overridden providers: a local
+        // filesystem mirror holding a link to the same binary satisfies it offline.
+        let mirror = dir.path().join(".provider-mirror");
+        let platform_dir = mirror.join(format!(
+            "registry.terraform.io/sre-control-plane/guardrail/{}/linux_amd64",
+            env!("CARGO_PKG_VERSION")
+        ));
+        std::fs::create_dir_all(&platform_dir).expect("create the provider mirror");
+        std::os::unix::fs::symlink(
+            provider_dir.join("terraform-provider-guardrail"),
+            platform_dir.join("terraform-provider-guardrail"),
+        )
+        .expect("link the provider into the mirror");
         let cli_config = format!(
-            "provider_installation {{\n  dev_overrides {{\n    \"sre-control-plane/guardrail\" = \"{}\"\n  }}\n  direct {{}}\n}}\n",
-            provider_dir.display()
+            r#"provider_installation {{
+  dev_overrides {{
+    "sre-control-plane/guardrail" = "{overrides}"
+  }}
+  filesystem_mirror {{
+    path    = "{mirror}"
+    include = ["registry.terraform.io/sre-control-plane/guardrail"]
+  }}
+  direct {{
+    exclude = ["registry.terraform.io/sre-control-plane/guardrail"]
+  }}
+}}
+"#,
+            overrides = provider_dir.display(),
+            mirror = mirror.display()
         );
         let cli_config_path = dir.path().join(".terraformrc");
         std::fs::write(&cli_config_path, cli_config).expect("write the CLI configuration");
