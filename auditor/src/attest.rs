@@ -2,163 +2,23 @@
 //! publish it to the store, where the gate verifies it at apply; and, with
 //! `--store`, read the live freeze of every environment the plan names.
 //!
-//! The attestation is a DSSE envelope: `payloadType`
-//! `application/vnd.guardrail.attestation+json`, `payload` the base64 of the
-//! attestation JSON, one ed25519 signature over the DSSE pre-authentication
-//! encoding (`DSSEv1 <len> <type> <len> <payload>`) with key id
-//! `ed25519:<first 16 hex digits of sha256(public key)>`. It is written to
-//! `<prefix>attestations/<environment>/<plan_id>.json`; locks are read from
-//! `<prefix>locks/<environment>.json`.
+//! Envelope format, keys and store layout are those of
+//! `guardrail_core::attestation`, `guardrail_core::lock` and
+//! `guardrail_core::store`, which the change gate uses too.
 
 use std::path::PathBuf;
 use std::time::Duration;
 
-use base64::Engine;
-use chrono::{DateTime, Utc};
+use chrono::Utc;
 use clap::Args;
-use ed25519_dalek::pkcs8::DecodePrivateKey;
-use ed25519_dalek::{Signer, SigningKey};
-use serde::{Deserialize, Serialize};
+use guardrail_core::attestation::{self, Attestation, Verdict};
+use guardrail_core::lock::Locks;
+use guardrail_core::store::{Store, StoreConfig};
 use serde_json::Value;
-use sha2::{Digest, Sha256};
 
 use crate::commands::plan::rules::{Freeze, GATE_TYPE};
 use crate::commands::plan::tfplan::{ChangeSummary, LoadedPlan};
-use crate::commands::state::state::s3;
 use crate::error::AuditError;
-
-/// The envelope's payload type.
-pub const PAYLOAD_TYPE: &str = "application/vnd.guardrail.attestation+json";
-/// The store prefix when `--store` names only a bucket.
-pub const DEFAULT_PREFIX: &str = "guardrail/";
-
-/// Where the store is: bucket, key prefix (ending in `/`) and endpoint.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StoreConfig {
-    pub bucket: String,
-    pub prefix: String,
-    pub endpoint: Option<String>,
-}
-
-impl Default for StoreConfig {
-    fn default() -> Self {
-        StoreConfig {
-            bucket: String::new(),
-            prefix: DEFAULT_PREFIX.into(),
-            endpoint: None,
-        }
-    }
-}
-
-/// What the attestation says: the plan passed, for this gate and plan.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Attestation {
-    pub version: u32,
-    pub plan_id: String,
-    pub environment: String,
-    /// `pass`: attestations are only written for passing plans.
-    pub verdict: String,
-    pub summary: Value,
-    /// `sha256:<hex>` of the plan JSON bytes.
-    pub plan_digest: String,
-    pub auditor_version: String,
-    pub issued_at: DateTime<Utc>,
-    pub expires_at: DateTime<Utc>,
-}
-
-/// A DSSE envelope.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Envelope {
-    #[serde(rename = "payloadType")]
-    pub payload_type: String,
-    pub payload: String,
-    pub signatures: Vec<EnvelopeSignature>,
-}
-
-/// One signature of an envelope.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct EnvelopeSignature {
-    pub keyid: String,
-    pub sig: String,
-}
-
-/// The DSSE pre-authentication encoding the signature covers.
-pub fn pre_authentication_encoding(payload_type: &str, payload: &[u8]) -> Vec<u8> {
-    let mut encoded = format!(
-        "DSSEv1 {} {payload_type} {} ",
-        payload_type.len(),
-        payload.len()
-    )
-    .into_bytes();
-    encoded.extend_from_slice(payload);
-    encoded
-}
-
-/// `ed25519:` and the first 16 hex digits of the SHA-256 of the public key.
-pub fn key_id(key: &ed25519_dalek::VerifyingKey) -> String {
-    let digest = hex::encode(Sha256::digest(key.as_bytes()));
-    format!("ed25519:{}", &digest[..16])
-}
-
-/// Signs `attestation` into an envelope.
-pub fn sign(attestation: &Attestation, key: &SigningKey) -> Envelope {
-    let payload = serde_json::to_vec(attestation).unwrap_or_default();
-    let signature = key.sign(&pre_authentication_encoding(PAYLOAD_TYPE, &payload));
-    let engine = base64::engine::general_purpose::STANDARD;
-    Envelope {
-        payload_type: PAYLOAD_TYPE.into(),
-        payload: engine.encode(&payload),
-        signatures: vec![EnvelopeSignature {
-            keyid: key_id(&key.verifying_key()),
-            sig: engine.encode(signature.to_bytes()),
-        }],
-    }
-}
-
-/// A signing key: PKCS#8 PEM, or base64 of the 32-byte seed.
-pub fn parse_signing_key(text: &str) -> Result<SigningKey, String> {
-    let text = text.trim();
-    if text.starts_with("-----BEGIN") {
-        return SigningKey::from_pkcs8_pem(text)
-            .map_err(|_| "not a PKCS#8 ed25519 private key".to_string());
-    }
-    let bytes = base64::engine::general_purpose::STANDARD
-        .decode(text)
-        .map_err(|_| "neither PEM nor base64".to_string())?;
-    let seed: [u8; 32] = bytes
-        .try_into()
-        .map_err(|_| "a base64 seed must be 32 bytes".to_string())?;
-    Ok(SigningKey::from_bytes(&seed))
-}
-
-/// `attestations/<environment>/<plan_id>.json` (inside the store prefix).
-pub fn attestation_key(environment: &str, plan_id: &str) -> String {
-    format!("attestations/{environment}/{plan_id}.json")
-}
-
-/// `locks/<environment>.json` (inside the store prefix).
-pub fn lock_key(environment: &str) -> String {
-    format!("locks/{environment}.json")
-}
-
-/// The parts of a lock record a freeze check reads.
-#[derive(Debug, Clone, Deserialize)]
-struct LockRecord {
-    #[serde(default)]
-    owner: String,
-    #[serde(default)]
-    reason: String,
-    #[serde(default)]
-    expires_at: Option<DateTime<Utc>>,
-    #[serde(default)]
-    released_at: Option<DateTime<Utc>>,
-}
-
-impl LockRecord {
-    fn is_live(&self, now: DateTime<Utc>) -> bool {
-        self.released_at.is_none() && self.expires_at.is_none_or(|expires| expires > now)
-    }
-}
 
 /// How long an attestation stays valid unless `--attestation-ttl` says otherwise.
 pub const DEFAULT_TTL: &str = "24h";
@@ -292,71 +152,16 @@ pub fn parse_duration(text: &str) -> Option<Duration> {
     (seconds > 0 && duration <= MAX_TTL).then_some(duration)
 }
 
-/// An S3 client for the store (R2 settings: region `auto`, path style).
-struct StoreClient {
-    client: aws_sdk_s3::Client,
-    config: StoreConfig,
-}
-
-impl StoreClient {
-    async fn connect(config: &StoreConfig) -> StoreClient {
-        StoreClient {
-            client: s3::client(config.endpoint.as_deref(), None).await,
-            config: config.clone(),
-        }
-    }
-
-    fn full_key(&self, key: &str) -> String {
-        format!("{}{key}", self.config.prefix)
-    }
-
-    fn context(&self, key: &str) -> String {
-        format!("s3://{}/{}", self.config.bucket, self.full_key(key))
-    }
-
-    async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, AuditError> {
-        let response = self
-            .client
-            .get_object()
-            .bucket(&self.config.bucket)
-            .key(self.full_key(key))
-            .send()
-            .await;
-        match response {
-            Ok(output) => {
-                let body = output
-                    .body
-                    .collect()
-                    .await
-                    .map_err(|error| AuditError::Other {
-                        context: self.context(key),
-                        message: error.to_string(),
-                    })?;
-                Ok(Some(body.into_bytes().to_vec()))
-            }
-            Err(error) if error.as_service_error().is_some_and(|e| e.is_no_such_key()) => Ok(None),
-            Err(error) => Err(AuditError::Other {
-                context: self.context(key),
-                message: s3::describe(&error),
-            }),
-        }
-    }
-
-    async fn put(&self, key: &str, body: Vec<u8>) -> Result<(), AuditError> {
-        self.client
-            .put_object()
-            .bucket(&self.config.bucket)
-            .key(self.full_key(key))
-            .content_type("application/json")
-            .body(body.into())
-            .send()
-            .await
-            .map(|_| ())
-            .map_err(|error| AuditError::Other {
-                context: self.context(key),
-                message: s3::describe(&error),
-            })
-    }
+async fn connect(settings: &StoreSettings) -> Result<Store, AuditError> {
+    Store::connect(&settings.store)
+        .await
+        .map_err(|error| AuditError::Other {
+            context: format!(
+                "store s3://{}/{}",
+                settings.store.bucket, settings.store.prefix
+            ),
+            message: error.to_string(),
+        })
 }
 
 /// The live freezes of `environments`, read from the store.
@@ -367,20 +172,19 @@ pub async fn freezes(
     if environments.is_empty() {
         return Ok(Vec::new());
     }
-    let store = StoreClient::connect(&settings.store).await;
+    let store = connect(settings).await?;
+    let locks = Locks::new(&store);
     let now = Utc::now();
     let mut found = Vec::new();
     for environment in environments {
-        let key = lock_key(environment);
-        let Some(body) = store.get(&key).await? else {
-            continue;
-        };
-        let record: LockRecord =
-            serde_json::from_slice(&body).map_err(|error| AuditError::Other {
-                context: store.context(&key),
-                message: format!("not a lock record: {error}"),
+        let current = locks
+            .current(environment, now)
+            .await
+            .map_err(|error| AuditError::Other {
+                context: format!("reading the lock of {environment}"),
+                message: error.to_string(),
             })?;
-        if record.is_live(now) {
+        if let Some(record) = current {
             let until = record
                 .expires_at
                 .map(|at| format!(" until {}", at.to_rfc3339()))
@@ -434,7 +238,7 @@ pub async fn attest_plan(
             path: signing.key_file.clone(),
             source,
         })?;
-    let key = parse_signing_key(&key_text).map_err(|error| AuditError::Field {
+    let key = attestation::parse_signing_key(&key_text).map_err(|error| AuditError::Field {
         path: signing.key_file.clone(),
         field: "signing key".into(),
         expected: format!("{error}; expected a PKCS#8 PEM ed25519 key (tfaudit keygen)"),
@@ -443,7 +247,7 @@ pub async fn attest_plan(
     if targets.is_empty() {
         return Ok(Vec::new());
     }
-    let store = StoreClient::connect(&settings.store).await;
+    let store = connect(settings).await?;
     let issued_at = Utc::now();
     let ttl = chrono::Duration::from_std(signing.ttl).unwrap_or(chrono::Duration::hours(24));
     let mut published = Vec::new();
@@ -452,18 +256,23 @@ pub async fn attest_plan(
             version: 1,
             plan_id: plan_id.clone(),
             environment: environment.clone(),
-            verdict: "pass".into(),
+            verdict: Verdict::Pass,
             summary: serde_json::json!({ "changes": changes.to_json() }),
+            // The same `sha256:<hex>` as `attestation::plan_digest`, computed
+            // while the plan was streamed instead of over a second copy.
             plan_digest: format!("sha256:{}", loaded.sha256),
             auditor_version: env!("CARGO_PKG_VERSION").to_string(),
             issued_at,
-            expires_at: issued_at + ttl,
+            expires_at: issued_at.checked_add_signed(ttl).unwrap_or(issued_at),
         };
-        let envelope = sign(&record, &key);
-        let object_key = attestation_key(&environment, &plan_id);
-        let body = serde_json::to_vec_pretty(&envelope).unwrap_or_default();
-        store.put(&object_key, body).await?;
-        published.push(store.full_key(&object_key));
+        let envelope = attestation::sign(&record, &key);
+        let key = attestation::publish(&store, &envelope, &record)
+            .await
+            .map_err(|error| AuditError::Other {
+                context: format!("publishing the attestation for plan_id {plan_id}"),
+                message: error.to_string(),
+            })?;
+        published.push(key);
     }
     Ok(published)
 }

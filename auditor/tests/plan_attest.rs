@@ -1,16 +1,14 @@
 //! `tfaudit plan --attest` against a real S3 server (moto): a passing plan
-//! publishes a DSSE envelope whose ed25519 signature verifies with the public
-//! key `tfaudit keygen` printed (checked here independently of tfaudit's own
-//! code); a failing or frozen plan publishes nothing and says why.
+//! publishes an envelope the change gate's verification accepts; a failing or
+//! frozen plan publishes nothing and says why.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use base64::Engine;
 use chrono::Utc;
-use ed25519_dalek::{Signature, Verifier, VerifyingKey};
+use guardrail_core::attestation::{self, Envelope, Verdict};
+use guardrail_core::lock::{lock_key, LockRecord};
 use guardrail_testkit::S3Server;
-use sha2::{Digest, Sha256};
 
 const PLAN_ID: &str = "7d3c9a1e-2b4f-4e6a-8c0d-1f2e3a4b5c6d";
 const ENVIRONMENT: &str = "staging";
@@ -122,7 +120,7 @@ fn write_plan(setup: &Setup, name: &str, plan: &serde_json::Value) -> PathBuf {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn a_passing_plan_publishes_a_signed_attestation_for_the_gate() {
+async fn a_passing_plan_publishes_an_attestation_the_gate_accepts() {
     let setup = setup();
     let plan = write_plan(
         &setup,
@@ -132,74 +130,41 @@ async fn a_passing_plan_publishes_a_signed_attestation_for_the_gate() {
     let output = audit(&setup, &plan, true);
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(0), "{stderr}");
-    let key = format!("guardrail/attestations/{ENVIRONMENT}/{PLAN_ID}.json");
-    assert!(stderr.contains(&key), "{stderr}");
-    assert_eq!(setup.server.keys().await, vec![key.clone()]);
+    let key = format!(
+        "guardrail/{}",
+        attestation::attestation_key(ENVIRONMENT, PLAN_ID)
+    );
+    assert!(
+        stderr.contains(&attestation::attestation_key(ENVIRONMENT, PLAN_ID)),
+        "{stderr}"
+    );
 
+    assert_eq!(setup.server.keys().await, vec![key.clone()]);
     let body = setup
         .server
         .get(&key)
         .await
         .expect("the attestation object exists");
-    let envelope: serde_json::Value = serde_json::from_slice(&body).unwrap();
-    let engine = base64::engine::general_purpose::STANDARD;
-    let payload_type = envelope["payloadType"].as_str().unwrap();
-    assert_eq!(payload_type, "application/vnd.guardrail.attestation+json");
-    let payload = engine
-        .decode(envelope["payload"].as_str().unwrap())
-        .unwrap();
+    let envelope: Envelope = serde_json::from_slice(&body).unwrap();
+    let trusted = attestation::parse_public_key(&setup.public_key).unwrap();
+    let verified = attestation::verify(&envelope, &[trusted], ENVIRONMENT, PLAN_ID, Utc::now())
+        .expect("the gate accepts it");
+    assert_eq!(verified.verdict, Verdict::Pass);
+    let digest = attestation::plan_digest(&std::fs::read(&plan).unwrap());
+    assert_eq!(verified.plan_digest, digest);
+    assert_eq!(verified.auditor_version, env!("CARGO_PKG_VERSION"));
+    assert_eq!(verified.summary["changes"]["create"], 1);
+    assert_eq!(verified.summary["changes"]["update"], 1);
+    let lifetime = verified.expires_at - verified.issued_at;
+    assert_eq!(lifetime.num_minutes(), 120);
 
-    let public: [u8; 32] = engine
-        .decode(&setup.public_key)
-        .unwrap()
-        .try_into()
-        .unwrap();
-    let trusted = VerifyingKey::from_bytes(&public).unwrap();
-    let signatures = envelope["signatures"].as_array().unwrap();
-    assert_eq!(signatures.len(), 1);
-    let key_digest = hex::encode(Sha256::digest(public));
-    assert_eq!(
-        signatures[0]["keyid"],
-        format!("ed25519:{}", &key_digest[..16])
+    // Another environment or plan id, or a time after expiry, is refused.
+    let later = Utc::now() + chrono::Duration::hours(3);
+    assert!(attestation::verify(&envelope, &[trusted], "production", PLAN_ID, Utc::now()).is_err());
+    assert!(
+        attestation::verify(&envelope, &[trusted], ENVIRONMENT, "other-plan", Utc::now()).is_err()
     );
-    let signature_bytes: [u8; 64] = engine
-        .decode(signatures[0]["sig"].as_str().unwrap())
-        .unwrap()
-        .try_into()
-        .unwrap();
-    let signature = Signature::from_bytes(&signature_bytes);
-    let mut signed = format!(
-        "DSSEv1 {} {payload_type} {} ",
-        payload_type.len(),
-        payload.len()
-    )
-    .into_bytes();
-    signed.extend_from_slice(&payload);
-    trusted
-        .verify(&signed, &signature)
-        .expect("the signature covers the pre-authentication encoding");
-    let mut tampered = signed.clone();
-    *tampered.last_mut().unwrap() ^= 1;
-    assert!(trusted.verify(&tampered, &signature).is_err());
-
-    let attestation: serde_json::Value = serde_json::from_slice(&payload).unwrap();
-    assert_eq!(attestation["version"], 1);
-    assert_eq!(attestation["verdict"], "pass");
-    assert_eq!(attestation["environment"], ENVIRONMENT);
-    assert_eq!(attestation["plan_id"], PLAN_ID);
-    let digest = format!(
-        "sha256:{}",
-        hex::encode(Sha256::digest(std::fs::read(&plan).unwrap()))
-    );
-    assert_eq!(attestation["plan_digest"], digest);
-    assert_eq!(attestation["summary"]["changes"]["create"], 1);
-    assert_eq!(attestation["summary"]["changes"]["update"], 1);
-    assert_eq!(attestation["auditor_version"], env!("CARGO_PKG_VERSION"));
-    let time = |name: &str| {
-        chrono::DateTime::parse_from_rfc3339(attestation[name].as_str().unwrap()).unwrap()
-    };
-    assert_eq!((time("expires_at") - time("issued_at")).num_minutes(), 120);
-    assert!(time("issued_at") <= Utc::now());
+    assert!(attestation::verify(&envelope, &[trusted], ENVIRONMENT, PLAN_ID, later).is_err());
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -229,23 +194,23 @@ async fn a_failing_plan_publishes_nothing_and_says_why() {
 async fn a_frozen_environment_is_a_critical_finding_and_blocks_the_attestation() {
     let setup = setup();
     let now = Utc::now();
-    let record = serde_json::json!({
-        "environment": ENVIRONMENT,
-        "lock_id": "5f0c6a52-3f4e-4a8b-9a0e-2d1c3b4a5e6f",
-        "owner": "release-manager",
-        "reason": "quarter-end freeze",
-        "acquired_at": now,
-        "expires_at": now + chrono::Duration::hours(4),
-        "generation": 1,
-        "released_at": null,
-    });
+    let record = LockRecord {
+        environment: ENVIRONMENT.into(),
+        lock_id: "5f0c6a52-3f4e-4a8b-9a0e-2d1c3b4a5e6f".into(),
+        owner: "release-manager".into(),
+        reason: "quarter-end freeze".into(),
+        acquired_at: now,
+        expires_at: Some(now + chrono::Duration::hours(4)),
+        generation: 1,
+        released_at: None,
+    };
     setup
         .server
         .client()
         .await
         .put_object()
         .bucket(setup.server.bucket())
-        .key(format!("guardrail/locks/{ENVIRONMENT}.json"))
+        .key(format!("guardrail/{}", lock_key(ENVIRONMENT)))
         .body(serde_json::to_vec(&record).unwrap().into())
         .send()
         .await

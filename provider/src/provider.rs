@@ -5,9 +5,9 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use guardrail_core::store::{Store, StoreConfig};
 use async_trait::async_trait;
 use guardrail_core::environment::EnvironmentName;
+use guardrail_core::store::{Store, StoreConfig};
 use serde::{Deserialize, Serialize};
 use tf_provider::schema::{AttributeType, NestedBlock, Schema};
 use tf_provider::value::Value;

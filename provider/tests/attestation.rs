@@ -85,13 +85,20 @@ fn plan(dir: &TerraformDir, file: &str) -> String {
 }
 
 fn ingress_applied(dir: &TerraformDir) -> bool {
-    state_list(dir).iter().any(|a| a == "terraform_data.ingress")
+    state_list(dir)
+        .iter()
+        .any(|a| a == "terraform_data.ingress")
 }
 
 /// A working directory whose gate guards `environment`, trusting `ci_key`.
 fn gated(server: &S3Server, environment: &str, ci_key: &SigningKey) -> TerraformDir {
     let public_key = encode_public_key(&ci_key.verifying_key());
-    workdir(server, environment, &provider_extra(&public_key), &config(environment, 2))
+    workdir(
+        server,
+        environment,
+        &provider_extra(&public_key),
+        &config(environment, 2),
+    )
 }
 
 #[test]
@@ -113,7 +120,11 @@ fn only_plans_with_a_valid_attestation_for_their_plan_id_apply() {
             "other-plan",
             |env, _| {
                 Some((
-                    attestation(env, "00000000-0000-4000-8000-000000000000", Duration::hours(1)),
+                    attestation(
+                        env,
+                        "00000000-0000-4000-8000-000000000000",
+                        Duration::hours(1),
+                    ),
                     false,
                 ))
             },
@@ -135,7 +146,10 @@ fn only_plans_with_a_valid_attestation_for_their_plan_id_apply() {
         let output = dir.run(&["apply", "-input=false", "tfplan"]);
         output.assert_failure();
         assert_mentions(&output, &["Attestation check failed", message]);
-        assert!(!ingress_applied(&dir), "{environment}: the change behind the gate ran");
+        assert!(
+            !ingress_applied(&dir),
+            "{environment}: the change behind the gate ran"
+        );
     }
 
     // Valid: the audited plan applies, and the change behind the gate happens.
@@ -154,7 +168,13 @@ fn only_plans_with_a_valid_attestation_for_their_plan_id_apply() {
     // From now on every plan has a plan_id of its own: the old attestation does
     // not cover a new plan, and two plans differ.
     let public_key = encode_public_key(&ci_key.verifying_key());
-    rewrite(&dir, &server, "production", &provider_extra(&public_key), &config("production", 3));
+    rewrite(
+        &dir,
+        &server,
+        "production",
+        &provider_extra(&public_key),
+        &config("production", 3),
+    );
     let first = plan(&dir, "next.tfplan");
     let second = plan(&dir, "again.tfplan");
     assert_ne!(first, audited, "a new plan reused the applied plan_id");
@@ -190,6 +210,12 @@ fn only_plans_with_a_valid_attestation_for_their_plan_id_apply() {
         }
         bodies
     });
-    assert!(audit.iter().filter(|r| r.contains("\"denied\"")).count() >= 5, "{audit:?}");
-    assert!(audit.iter().filter(|r| r.contains("\"allowed\"")).count() >= 2, "{audit:?}");
+    assert!(
+        audit.iter().filter(|r| r.contains("\"denied\"")).count() >= 5,
+        "{audit:?}"
+    );
+    assert!(
+        audit.iter().filter(|r| r.contains("\"allowed\"")).count() >= 2,
+        "{audit:?}"
+    );
 }

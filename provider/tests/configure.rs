@@ -146,5 +146,11 @@ resource "guardrail_change_gate" "production" {{
     );
     let output = dir.run(&["plan", "-input=false"]);
     output.assert_success();
-    assert_mentions(&output, &["guardrail_change_gate.production will be created", "plan_id"]);
+    assert_mentions(
+        &output,
+        &[
+            "guardrail_change_gate.production will be created",
+            "plan_id",
+        ],
+    );
 }

@@ -3,11 +3,8 @@
 use std::io::Write;
 use std::path::PathBuf;
 
-use base64::Engine;
 use clap::Args;
-use ed25519_dalek::pkcs8::spki::der::pem::LineEnding;
-use ed25519_dalek::pkcs8::EncodePrivateKey;
-use ed25519_dalek::SigningKey;
+use guardrail_core::attestation;
 
 use crate::error::AuditError;
 
@@ -25,15 +22,10 @@ pub struct KeygenArgs {
 /// Writes a new key to `--out` and prints its public key (base64 of the raw
 /// 32 bytes, the form `attestation_public_keys` accepts) on stdout.
 pub async fn run(args: KeygenArgs) -> Result<i32, AuditError> {
-    let key = SigningKey::generate(&mut rand::rngs::OsRng);
-    let pem = key
-        .to_pkcs8_pem(LineEnding::LF)
-        .map_err(|error| AuditError::Other {
-            context: "encoding the signing key".into(),
-            message: error.to_string(),
-        })?;
+    let key = attestation::generate_signing_key();
+    let pem = attestation::encode_signing_key_pem(&key);
     write_private(&args.out, pem.as_bytes(), args.force)?;
-    let public = base64::engine::general_purpose::STANDARD.encode(key.verifying_key().as_bytes());
+    let public = attestation::encode_public_key(&key.verifying_key());
     println!("{public}");
     eprintln!(
         "tfaudit: wrote the signing key to {} (mode 0600); add the public key above to the guardrail provider's attestation_public_keys",

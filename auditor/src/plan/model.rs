@@ -37,7 +37,7 @@ pub struct Plan {
     /// `false` when Terraform could not plan everything (deferred changes or errors).
     #[serde(default)]
     pub complete: Option<bool>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_default")]
     pub errored: bool,
     #[serde(default)]
     pub applyable: Option<bool>,
@@ -51,7 +51,7 @@ pub struct Plan {
     pub output_changes: BTreeMap<String, OutputChange>,
     #[serde(default, deserialize_with = "null_as_default")]
     pub variables: BTreeMap<String, VariableValue>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_default")]
     pub configuration: Configuration,
     #[serde(default, deserialize_with = "null_as_default")]
     pub deferred_changes: Vec<DeferredChange>,

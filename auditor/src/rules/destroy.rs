@@ -11,10 +11,13 @@ pub const INFO: RuleInfo = RuleInfo {
     help: "A resource is deleted: removed from the configuration, its module removed, its count \
            or for_each key gone, or destroyed on request. Check that losing the object (and its \
            data) is intended; use a `moved` block for renames and `removed` with \
-           `lifecycle { destroy = false }` to stop managing an object without destroying it.",
+           `lifecycle { destroy = false }` to stop managing an object without destroying it. \
+           High when no blast-radius budget covers the object; medium when a budget does, \
+           since `plan/budget-exceeded` then stops what goes beyond it.",
 };
 
 pub fn check(context: &PlanContext) -> Vec<Finding> {
+    let budgets = context.declared_budgets();
     context
         .managed()
         .filter(|change| change.action == Action::Delete)
@@ -29,11 +32,15 @@ pub fn check(context: &PlanContext) -> Vec<Finding> {
                 .as_deref()
                 .map(|reason| format!(" ({reason})"))
                 .unwrap_or_default();
-            change_finding(
+            let mut finding = change_finding(
                 &INFO,
                 change,
                 format!("{what} {}{reason}", change.resource_type),
-            )
+            );
+            if context.budget_governs(&budgets, &change.address) {
+                finding.severity = Severity::Medium;
+            }
+            finding
         })
         .collect()
 }

@@ -90,6 +90,14 @@ impl<'a> PlanContext<'a> {
             .collect()
     }
 
+    /// Whether a blast-radius budget governs `address`: a budget declared in the plan
+    /// whose scope contains it, or `--budget` / the configuration's `[budget]`.
+    /// Destroys and replacements inside a budget are for the budget to stop; the
+    /// rules that list them then report at `medium` instead of `high`.
+    pub fn budget_governs(&self, budgets: &[(&str, BudgetSpec)], address: &str) -> bool {
+        !self.budget.is_empty() || budgets.iter().any(|(_, spec)| spec.in_scope(address))
+    }
+
     /// The environments the plan names: the guardrail provider's `environment`,
     /// and the environments of budgets and gates.
     pub fn environments(&self) -> Vec<String> {

@@ -11,10 +11,12 @@ pub const INFO: RuleInfo = RuleInfo {
     help: "An attribute that cannot be updated in place changed, the object is tainted, or a \
            replacement was requested. Destroy-before-create means downtime and a new identity \
            (IP addresses, volume contents); create-before-destroy keeps the old object until \
-           the new one exists. The finding names the reason and the attributes forcing it.",
+           the new one exists. The finding names the reason and the attributes forcing it. \
+           High when no blast-radius budget covers the object; medium when a budget does.",
 };
 
 pub fn check(context: &PlanContext) -> Vec<Finding> {
+    let budgets = context.declared_budgets();
     context
         .managed()
         .filter_map(|change| {
@@ -38,7 +40,11 @@ pub fn check(context: &PlanContext) -> Vec<Finding> {
                     .collect();
                 message.push_str(&format!("; forced by {}", paths.join(", ")));
             }
-            Some(change_finding(&INFO, change, message))
+            let mut finding = change_finding(&INFO, change, message);
+            if context.budget_governs(&budgets, &change.address) {
+                finding.severity = Severity::Medium;
+            }
+            Some(finding)
         })
         .collect()
 }

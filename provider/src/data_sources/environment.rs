@@ -2,9 +2,9 @@
 
 use std::sync::Arc;
 
-use guardrail_core::lock::Locks;
 use async_trait::async_trait;
 use guardrail_core::environment::EnvironmentName;
+use guardrail_core::lock::Locks;
 use serde::{Deserialize, Serialize};
 use tf_provider::schema::{AttributeType, Schema};
 use tf_provider::value::{Value, ValueEmpty};

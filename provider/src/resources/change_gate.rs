@@ -17,13 +17,13 @@
 
 use std::sync::Arc;
 
-use guardrail_core::attestation;
-use guardrail_core::audit_record::{self, AuditRecord, BreakGlass};
-use guardrail_core::lock::{LockRecord, Locks};
-use guardrail_core::store::Store;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use guardrail_core::attestation;
+use guardrail_core::audit_record::{self, AuditRecord, BreakGlass};
 use guardrail_core::environment::EnvironmentName;
+use guardrail_core::lock::{LockRecord, Locks};
+use guardrail_core::store::Store;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use tf_provider::schema::{AttributeType, NestedBlock, Schema};
@@ -564,6 +564,16 @@ impl Resource for ChangeGate {
         };
         state.decision = Value::Unknown;
         state.checked_at = Value::Unknown;
+        if state.requires_attestation() {
+            diags.warning(
+                "First plan of a gate",
+                "This gate does not exist yet, so its plan_id is derived from its environment and \
+                 configuration instead of being drawn for this plan: every plan made before the \
+                 gate is created shares it, and an attestation for one of them covers the others. \
+                 Create the gate in an apply of its own before relying on attestations.",
+                AttributePath::new("plan_id"),
+            );
+        }
         if diags.errors.is_empty() {
             plan_checks(diags, &configured, &state).await;
         }

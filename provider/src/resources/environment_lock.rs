@@ -3,10 +3,10 @@
 
 use std::sync::Arc;
 
-use guardrail_core::lock::{LockRecord, LockRequest, Locks, ReleaseOutcome};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use guardrail_core::environment::EnvironmentName;
+use guardrail_core::lock::{LockRecord, LockRequest, Locks, ReleaseOutcome};
 use serde::{Deserialize, Serialize};
 use tf_provider::schema::{AttributeType, Schema};
 use tf_provider::value::{Value, ValueEmpty};
