@@ -16,9 +16,9 @@ use guardrail_core::lock::Locks;
 use guardrail_core::store::{Store, StoreConfig};
 use serde_json::Value;
 
-use crate::commands::plan::rules::{Freeze, GATE_TYPE};
-use crate::commands::plan::tfplan::{ChangeSummary, LoadedPlan};
 use crate::error::AuditError;
+use crate::plan::{ChangeSummary, LoadedPlan};
+use crate::rules::{Freeze, GATE_TYPE};
 
 /// How long an attestation stays valid unless `--attestation-ttl` says otherwise.
 pub const DEFAULT_TTL: &str = "24h";

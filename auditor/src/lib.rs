@@ -4,10 +4,25 @@
 //! * [`cli`] declares the command line;
 //! * [`commands`] runs one subcommand each (`plan`, `state`, `drift`);
 //! * [`findings`] is the vocabulary every rule produces and every reporter reads;
-//! * [`report`] renders findings, one module per output format.
+//! * [`report`] renders findings, one module per output format;
+//! * [`plan`] reads plan JSON into compact per-change records, [`rules`] holds the
+//!   plan rules (one per file), [`config`] the `.tfaudit.toml` model and waivers,
+//!   [`redact`] the sensitive-value redactor, [`policy`] Rego policies, [`attest`]
+//!   signed attestations;
+//! * [`state`] audits remote state, [`drift`] compares it with the cloud through
+//!   the [`hcloud`] client.
 
+pub mod attest;
 pub mod cli;
 pub mod commands;
+pub mod config;
+pub mod drift;
 pub mod error;
 pub mod findings;
+pub mod hcloud;
+pub mod plan;
+pub mod policy;
+pub mod redact;
 pub mod report;
+pub mod rules;
+pub mod state;

@@ -7,8 +7,8 @@
 //! does not mark, so redaction works on the strings themselves, wherever they
 //! appear: every finding's message and address goes through [`Redactor::redact`].
 
-use crate::commands::plan::tfplan::model::{collect_all, collect_masked, Plan};
 use crate::findings::Finding;
+use crate::plan::model::{collect_all, collect_masked, Plan};
 
 /// What a redacted value is replaced with.
 pub const REDACTED: &str = "(sensitive)";

@@ -8,10 +8,11 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 use serde_json::Value;
-use tfaudit::commands::plan::config::{BudgetLimits, Config};
-use tfaudit::commands::plan::{audit, rules, tfplan};
+use tfaudit::commands::plan::audit;
+use tfaudit::config::{BudgetLimits, Config};
 use tfaudit::findings::Finding;
 use tfaudit::report::{self, Format, Report};
+use tfaudit::{plan as tfplan, rules};
 
 fn cases_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/plans")

@@ -4,9 +4,9 @@
 use std::path::Path;
 
 use proptest::prelude::*;
-use tfaudit::commands::plan::tfplan::model::Plan;
-use tfaudit::commands::plan::tfplan::parse::{parse_reader, parse_slice};
 use tfaudit::error::AuditError;
+use tfaudit::plan::model::Plan;
+use tfaudit::plan::parse::{parse_reader, parse_slice};
 
 fn real_plan() -> Vec<u8> {
     std::fs::read(

@@ -73,7 +73,9 @@ pub enum AttestationError {
     Malformed(String),
     #[error("the attestation is signed by {key_ids}, none of which is in attestation_public_keys")]
     UnknownKey { key_ids: String },
-    #[error("the attestation's signature does not verify: it was altered or signed with another key")]
+    #[error(
+        "the attestation's signature does not verify: it was altered or signed with another key"
+    )]
     BadSignature,
     #[error("the attestation is for plan {found}, not for this plan ({expected})")]
     WrongPlan { expected: String, found: String },
@@ -223,16 +225,17 @@ pub fn parse_public_key(text: &str) -> Result<VerifyingKey, KeyError> {
         return VerifyingKey::from_public_key_pem(text)
             .map_err(|e| KeyError(format!("not an ed25519 PEM public key: {e}")));
     }
-    let bytes = BASE64
-        .decode(text.as_bytes())
-        .map_err(|_| KeyError("expected base64 of a 32-byte ed25519 public key, or a PEM PUBLIC KEY".into()))?;
+    let bytes = BASE64.decode(text.as_bytes()).map_err(|_| {
+        KeyError("expected base64 of a 32-byte ed25519 public key, or a PEM PUBLIC KEY".into())
+    })?;
     let bytes: [u8; 32] = bytes.as_slice().try_into().map_err(|_| {
         KeyError(format!(
             "expected 32 bytes of ed25519 public key, got {}",
             bytes.len()
         ))
     })?;
-    VerifyingKey::from_bytes(&bytes).map_err(|e| KeyError(format!("invalid ed25519 public key: {e}")))
+    VerifyingKey::from_bytes(&bytes)
+        .map_err(|e| KeyError(format!("invalid ed25519 public key: {e}")))
 }
 
 /// Reads a signing key: a PEM `PRIVATE KEY` (PKCS#8), or base64 of the raw 32-byte seed.
@@ -246,7 +249,10 @@ pub fn parse_signing_key(text: &str) -> Result<SigningKey, KeyError> {
         KeyError("expected a PEM PRIVATE KEY or base64 of a 32-byte ed25519 seed".into())
     })?;
     let seed: [u8; 32] = bytes.as_slice().try_into().map_err(|_| {
-        KeyError(format!("expected a 32-byte ed25519 seed, got {} bytes", bytes.len()))
+        KeyError(format!(
+            "expected a 32-byte ed25519 seed, got {} bytes",
+            bytes.len()
+        ))
     })?;
     Ok(SigningKey::from_bytes(&seed))
 }

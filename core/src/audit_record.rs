@@ -53,7 +53,11 @@ pub async fn write(store: &Store, record: &AuditRecord) -> Result<String, StoreE
         }
     }
     // Five clashes in the same microsecond for the same plan: fall back to a unique key.
-    let key = format!("{}-{}.json", base.trim_end_matches(".json"), uuid::Uuid::new_v4());
+    let key = format!(
+        "{}-{}.json",
+        base.trim_end_matches(".json"),
+        uuid::Uuid::new_v4()
+    );
     store.put_if_absent(&key, body).await?;
     Ok(key)
 }

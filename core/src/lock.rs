@@ -155,12 +155,14 @@ impl Locks {
                 Ok(record)
             }
             // Somebody else wrote between our read and our write: report who holds it now.
-            PutOutcome::PreconditionFailed => match self.current(&request.environment, now).await? {
-                Some(holder) => Err(LockError::Held(Box::new(holder))),
-                None => Err(LockError::Contended {
-                    environment: request.environment.clone(),
-                }),
-            },
+            PutOutcome::PreconditionFailed => {
+                match self.current(&request.environment, now).await? {
+                    Some(holder) => Err(LockError::Held(Box::new(holder))),
+                    None => Err(LockError::Contended {
+                        environment: request.environment.clone(),
+                    }),
+                }
+            }
         }
     }
 

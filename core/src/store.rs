@@ -48,7 +48,9 @@ pub struct StoredObject {
 /// The outcome of a conditional write.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PutOutcome {
-    Written { etag: String },
+    Written {
+        etag: String,
+    },
     /// The condition did not hold (HTTP 412): somebody else wrote first.
     PreconditionFailed,
 }
@@ -159,7 +161,10 @@ impl Store {
         E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
         R: std::fmt::Debug,
     {
-        let code = error.as_service_error().and_then(|e| e.code()).map(str::to_owned);
+        let code = error
+            .as_service_error()
+            .and_then(|e| e.code())
+            .map(str::to_owned);
         match code.as_deref() {
             Some("NoSuchBucket") => StoreError::NoSuchBucket {
                 bucket: self.bucket.clone(),
@@ -302,7 +307,9 @@ impl Store {
     pub async fn put(&self, key: &str, body: Vec<u8>) -> Result<String, StoreError> {
         match self.put_with(key, body, Condition::None).await? {
             PutOutcome::Written { etag } => Ok(etag),
-            PutOutcome::PreconditionFailed => unreachable!("an unconditional write has no precondition"),
+            PutOutcome::PreconditionFailed => {
+                unreachable!("an unconditional write has no precondition")
+            }
         }
     }
 

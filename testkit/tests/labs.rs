@@ -20,7 +20,10 @@ fn scenarios() -> Vec<std::path::PathBuf> {
 #[test]
 fn every_scenario_under_examples_passes() {
     let scenarios = scenarios();
-    assert!(!scenarios.is_empty(), "no runnable scenario under examples/");
+    assert!(
+        !scenarios.is_empty(),
+        "no runnable scenario under examples/"
+    );
     let mut failures = Vec::new();
     for scenario in &scenarios {
         let workdir = tempfile::tempdir().unwrap();

@@ -9,15 +9,9 @@ use crate::cli::OutputArgs;
 use crate::error::AuditError;
 use crate::report::{self, Report};
 
-// The drift checks live in `src/drift/` and the Hetzner Cloud client in
-// `src/hcloud/`; they are mounted here until the crate root declares them.
-#[allow(clippy::module_inception)]
-#[path = "../drift/mod.rs"]
-pub mod drift;
-#[path = "../hcloud/mod.rs"]
-pub mod hcloud;
+use crate::{drift, hcloud};
 
-use super::state::state as state_audit;
+use crate::state as state_audit;
 use drift::ignore::IgnoreList;
 use drift::DriftError;
 use state_audit::target::Target;

@@ -11,18 +11,8 @@ use crate::error::AuditError;
 use crate::findings::Finding;
 use crate::report::{self, Report};
 
-#[path = "../attest.rs"]
-pub mod attest;
-#[path = "../config.rs"]
-pub mod config;
-#[path = "../policy/mod.rs"]
-pub mod policy;
-#[path = "../redact.rs"]
-pub mod redact;
-#[path = "../rules/mod.rs"]
-pub mod rules;
-#[path = "../plan/mod.rs"]
-pub mod tfplan;
+use crate::plan as tfplan;
+use crate::{attest, config, policy, redact, rules};
 
 use config::{BudgetLimits, Config};
 use redact::Redactor;

@@ -8,11 +8,7 @@ use crate::cli::OutputArgs;
 use crate::error::AuditError;
 use crate::report::{self, Report};
 
-// The state audit lives in `src/state/`; it is mounted here until the crate
-// root declares it.
-#[allow(clippy::module_inception)]
-#[path = "../state/mod.rs"]
-pub mod state;
+use crate::state;
 
 use state::journal::{Journal, JournalHistory, JournalRecord};
 use state::target::Target;

@@ -9,11 +9,11 @@ use serde_json::Value;
 use super::ignore::IgnoreList;
 use super::rules::{changed, missing, unmanaged};
 use super::DriftError;
-use crate::commands::drift::hcloud::kinds::{kind_of, CloudObject, Kind, KINDS};
-use crate::commands::drift::hcloud::Client;
-use crate::commands::state::state::address_in;
-use crate::commands::state::state::source::LoadedState;
 use crate::findings::Finding;
+use crate::hcloud::kinds::{kind_of, CloudObject, Kind, KINDS};
+use crate::hcloud::Client;
+use crate::state::address_in;
+use crate::state::source::LoadedState;
 
 /// One managed instance of a supported type.
 struct Managed<'a> {

@@ -34,5 +34,5 @@ pub enum DriftError {
         expected: String,
     },
     #[error(transparent)]
-    Hcloud(#[from] crate::commands::drift::hcloud::HcloudError),
+    Hcloud(#[from] crate::hcloud::HcloudError),
 }

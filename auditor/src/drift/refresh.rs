@@ -9,8 +9,8 @@ use serde_json::Value;
 use super::ignore::IgnoreList;
 use super::rules::{changed, missing};
 use super::DriftError;
-use crate::commands::drift::hcloud::kinds::key_path;
 use crate::findings::Finding;
+use crate::hcloud::kinds::key_path;
 
 /// What a refresh-only plan says.
 #[derive(Debug, Default)]

@@ -1,8 +1,8 @@
 //! `plan/destroy`: an object is destroyed (replacements are `plan/replace`).
 
 use super::{change_finding, PlanContext};
-use crate::commands::plan::tfplan::Action;
 use crate::findings::{Finding, RuleInfo, Severity};
+use crate::plan::Action;
 
 pub const INFO: RuleInfo = RuleInfo {
     id: "plan/destroy",

@@ -3,8 +3,8 @@
 use serde_json::Value;
 
 use super::{path_text, PlanContext};
-use crate::commands::plan::tfplan::Action;
 use crate::findings::{Finding, RuleInfo, Severity};
+use crate::plan::Action;
 
 pub const INFO: RuleInfo = RuleInfo {
     id: "plan/drift",

@@ -1,8 +1,8 @@
 //! `plan/forget`: an object leaves Terraform's state but keeps existing.
 
 use super::{change_finding, PlanContext};
-use crate::commands::plan::tfplan::Action;
 use crate::findings::{Finding, RuleInfo, Severity};
+use crate::plan::Action;
 
 pub const INFO: RuleInfo = RuleInfo {
     id: "plan/forget",

@@ -3,16 +3,16 @@
 //!
 //! Rules put only redaction-safe text into findings (addresses, types, action
 //! reasons, attribute names, CIDRs and ports); the command still passes every
-//! finding through the plan's [`Redactor`](crate::commands::plan::redact::Redactor).
+//! finding through the plan's [`Redactor`](crate::redact::Redactor).
 
 use chrono::{DateTime, Utc};
 use guardrail_core::budget::BudgetSpec;
 use serde_json::Value;
 
-use crate::commands::plan::config::{BudgetLimits, Config};
-use crate::commands::plan::tfplan::model::{Plan, ResourceChange};
-use crate::commands::plan::tfplan::Action;
+use crate::config::{BudgetLimits, Config};
 use crate::findings::{Finding, RuleInfo};
+use crate::plan::model::{Plan, ResourceChange};
+use crate::plan::Action;
 
 pub mod break_glass;
 pub mod budget_exceeded;
@@ -275,9 +275,9 @@ pub fn infos() -> Vec<RuleInfo> {
         .iter()
         .map(|entry| entry.info)
         .chain([
-            crate::commands::plan::config::WAIVER_EXPIRED,
-            crate::commands::plan::policy::DENY,
-            crate::commands::plan::policy::WARN,
+            crate::config::WAIVER_EXPIRED,
+            crate::policy::DENY,
+            crate::policy::WARN,
         ])
         .collect()
 }

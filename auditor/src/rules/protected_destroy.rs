@@ -1,8 +1,8 @@
 //! `plan/protected-destroy`: a protected type is destroyed or replaced.
 
 use super::{change_finding, PlanContext};
-use crate::commands::plan::tfplan::Action;
 use crate::findings::{Finding, RuleInfo, Severity};
+use crate::plan::Action;
 
 /// Types protected without any configuration: they hold data or addresses
 /// that cannot be recreated.

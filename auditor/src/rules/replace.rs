@@ -1,8 +1,8 @@
 //! `plan/replace`: an object is destroyed and created again.
 
 use super::{change_finding, path_text, PlanContext};
-use crate::commands::plan::tfplan::{Action, ReplaceOrder};
 use crate::findings::{Finding, RuleInfo, Severity};
+use crate::plan::{Action, ReplaceOrder};
 
 pub const INFO: RuleInfo = RuleInfo {
     id: "plan/replace",

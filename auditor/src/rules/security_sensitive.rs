@@ -3,9 +3,9 @@
 use serde_json::Value;
 
 use super::{change_finding, PlanContext};
-use crate::commands::plan::tfplan::model::ResourceChange;
-use crate::commands::plan::tfplan::Action;
 use crate::findings::{Finding, RuleInfo, Severity};
+use crate::plan::model::ResourceChange;
+use crate::plan::Action;
 
 /// Addresses meaning "anywhere".
 const ANYWHERE: [&str; 2] = ["0.0.0.0/0", "::/0"];

@@ -1,8 +1,8 @@
 //! `plan/unknown-critical`: an attribute that decides what happens is unknown until apply.
 
 use super::{change_finding, PlanContext};
-use crate::commands::plan::tfplan::Action;
 use crate::findings::{Finding, RuleInfo, Severity};
+use crate::plan::Action;
 
 /// Attributes that decide the shape of a resource.
 const CRITICAL: [&str; 5] = ["server_type", "image", "location", "network_id", "size"];

@@ -21,9 +21,7 @@ pub fn check(context: &PlanContext) -> Vec<Finding> {
     };
     context
         .of_type(GATE_TYPE)
-        .filter(|change| {
-            change.action.changes() || change.action == crate::commands::plan::tfplan::Action::NoOp
-        })
+        .filter(|change| change.action.changes() || change.action == crate::plan::Action::NoOp)
         .filter_map(|change| {
             let block = change
                 .after

@@ -12,6 +12,6 @@ pub fn infos() -> Vec<RuleInfo> {
         missing::INFO,
         changed::INFO,
         unmanaged::INFO,
-        crate::commands::state::state::rules::unreadable::INFO,
+        crate::state::rules::unreadable::INFO,
     ]
 }
