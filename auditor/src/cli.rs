@@ -36,6 +36,8 @@ pub enum Command {
     Drift(commands::drift::DriftArgs),
     /// Generate an ed25519 signing key for `plan --attest` and print its public key.
     Keygen(commands::keygen::KeygenArgs),
+    /// List every rule: stable id, default severity and summary.
+    Rules(commands::rules::RulesArgs),
 }
 
 /// Output options shared by every subcommand.

@@ -31,6 +31,7 @@ fn main() {
             Command::State(args) => commands::state::run(args).await,
             Command::Drift(args) => commands::drift::run(args).await,
             Command::Keygen(args) => commands::keygen::run(args).await,
+            Command::Rules(args) => commands::rules::run(args).await,
         }
     });
     let code = match result {

@@ -4,4 +4,5 @@
 pub mod drift;
 pub mod keygen;
 pub mod plan;
+pub mod rules;
 pub mod state;
