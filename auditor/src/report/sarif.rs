@@ -11,6 +11,7 @@
 //! * At most [`MAX_RESULTS`] results (code scanning's limit per run): the most
 //!   severe are kept and a tool notification counts the others.
 
+use serde::Serialize;
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
@@ -154,56 +155,145 @@ fn rule_descriptor(rule: &RuleInfo, command: &str) -> Value {
     })
 }
 
-fn result(finding: &Finding, rule_index: usize, report: &Report) -> Value {
+// The log is serialised from these borrowed records rather than built as a
+// `serde_json::Value`: a value tree of 25,000 results costs hundreds of MiB.
+// Fields are declared in alphabetical order, the order of the JSON keys.
+
+#[derive(Serialize)]
+struct Log<'a> {
+    #[serde(rename = "$schema")]
+    schema: &'static str,
+    runs: [Run<'a>; 1],
+    version: &'static str,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Run<'a> {
+    automation_details: Value,
+    invocations: [Value; 1],
+    results: Vec<SarifResult<'a>>,
+    tool: Value,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct SarifResult<'a> {
+    level: &'static str,
+    locations: [Location<'a>; 1],
+    message: Text,
+    partial_fingerprints: Fingerprints,
+    properties: ResultProperties<'a>,
+    rule_id: &'a str,
+    rule_index: usize,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    suppressions: Option<[Suppression<'a>; 1]>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Location<'a> {
+    logical_locations: [LogicalLocation<'a>; 1],
+    physical_location: PhysicalLocation,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct LogicalLocation<'a> {
+    fully_qualified_name: &'a str,
+    kind: &'static str,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct PhysicalLocation {
+    artifact_location: ArtifactLocation,
+    region: Region,
+}
+
+#[derive(Serialize)]
+struct ArtifactLocation {
+    uri: String,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Region {
+    start_line: u32,
+}
+
+#[derive(Serialize)]
+struct Text {
+    text: String,
+}
+
+#[derive(Serialize)]
+struct Fingerprints {
+    #[serde(rename = "tfauditFinding/v1")]
+    finding: String,
+}
+
+#[derive(Serialize)]
+struct ResultProperties<'a> {
+    address: &'a str,
+    module: &'a str,
+    severity: &'static str,
+}
+
+#[derive(Serialize)]
+struct Suppression<'a> {
+    justification: &'a str,
+    kind: &'static str,
+    status: &'static str,
+}
+
+fn result<'a>(finding: &'a Finding, rule_index: usize, report: &Report) -> SarifResult<'a> {
     let (uri, line) = match &finding.location {
         Some(location) => (uri_reference(&location.file), location.line.max(1)),
         None => (uri_reference(&report.subject), 1),
     };
-    let mut fingerprints = serde_json::Map::new();
-    fingerprints.insert(
-        FINGERPRINT_KEY.to_string(),
-        Value::String(fingerprint(finding.rule_id, &finding.address)),
-    );
-    let mut result = json!({
-        "ruleId": finding.rule_id,
-        "ruleIndex": rule_index,
-        "level": level(finding.severity),
-        "message": { "text": format!("{}: {}", one_line(&finding.address), one_line(&finding.message)) },
-        "locations": [{
-            "physicalLocation": {
-                "artifactLocation": { "uri": uri },
-                "region": { "startLine": line },
-            },
-            "logicalLocations": [{
-                "fullyQualifiedName": finding.address,
-                "kind": "resource",
+    SarifResult {
+        level: level(finding.severity),
+        locations: [Location {
+            logical_locations: [LogicalLocation {
+                fully_qualified_name: &finding.address,
+                kind: "resource",
             }],
+            physical_location: PhysicalLocation {
+                artifact_location: ArtifactLocation { uri },
+                region: Region { start_line: line },
+            },
         }],
-        "partialFingerprints": fingerprints,
-        "properties": {
-            "severity": finding.severity.as_str(),
-            "address": finding.address,
-            "module": finding.module,
+        message: Text {
+            text: format!(
+                "{}: {}",
+                one_line(&finding.address),
+                one_line(&finding.message)
+            ),
         },
-    });
-    if finding.waived {
-        result["suppressions"] = json!([{
-            "kind": "external",
-            "status": "accepted",
-            "justification": finding.waiver_reason.as_deref().unwrap_or("waived"),
-        }]);
+        partial_fingerprints: Fingerprints {
+            finding: fingerprint(finding.rule_id, &finding.address),
+        },
+        properties: ResultProperties {
+            address: &finding.address,
+            module: &finding.module,
+            severity: finding.severity.as_str(),
+        },
+        rule_id: finding.rule_id,
+        rule_index,
+        suppressions: finding.waived.then(|| {
+            [Suppression {
+                justification: finding.waiver_reason.as_deref().unwrap_or("waived"),
+                kind: "external",
+                status: "accepted",
+            }]
+        }),
     }
-    result
 }
 
-/// The report as a SARIF log.
-pub fn to_value(report: &Report) -> Value {
-    to_value_with_limit(report, MAX_RESULTS)
-}
-
-/// The report as a SARIF log of at most `max_results` results: the most severe
-/// are kept, and a tool notification says how many were left out.
-pub fn to_value_with_limit(report: &Report, max_results: usize) -> Value {
+/// The SARIF log of at most `max_results` results: the most severe are kept,
+/// and a tool notification says how many were left out.
+fn log(report: &Report, max_results: usize) -> Log<'_> {
     let rules = driver_rules(report);
     let sorted = report.sorted_findings();
     let left_out = sorted.len().saturating_sub(max_results);
@@ -220,7 +310,8 @@ pub fn to_value_with_limit(report: &Report, max_results: usize) -> Value {
             },
         }]);
     }
-    let results: Vec<Value> = sorted
+    let total = sorted.len();
+    let results: Vec<SarifResult<'_>> = sorted
         .into_iter()
         .take(max_results)
         .map(|finding| {
@@ -231,11 +322,14 @@ pub fn to_value_with_limit(report: &Report, max_results: usize) -> Value {
             result(finding, index, report)
         })
         .collect();
-    json!({
-        "$schema": SCHEMA_URI,
-        "version": SARIF_VERSION,
-        "runs": [{
-            "tool": {
+    tracing::debug!(results = results.len(), total, "SARIF results");
+    Log {
+        schema: SCHEMA_URI,
+        runs: [Run {
+            automation_details: json!({ "id": format!("tfaudit/{}/", report.command) }),
+            invocations: [invocation],
+            results,
+            tool: json!({
                 "driver": {
                     "name": "tfaudit",
                     "version": env!("CARGO_PKG_VERSION"),
@@ -243,15 +337,27 @@ pub fn to_value_with_limit(report: &Report, max_results: usize) -> Value {
                     "informationUri": INFORMATION_URI,
                     "rules": rules.iter().map(|rule| rule_descriptor(rule, report.command)).collect::<Vec<_>>(),
                 },
-            },
-            "automationDetails": { "id": format!("tfaudit/{}/", report.command) },
-            "invocations": [invocation],
-            "results": results,
+            }),
         }],
-    })
+        version: SARIF_VERSION,
+    }
+}
+
+/// The report as a SARIF log.
+pub fn to_value(report: &Report) -> Value {
+    to_value_with_limit(report, MAX_RESULTS)
+}
+
+/// The report as a SARIF log of at most `max_results` results: the most severe
+/// are kept, and a tool notification says how many were left out.
+pub fn to_value_with_limit(report: &Report, max_results: usize) -> Value {
+    serde_json::to_value(log(report, max_results)).unwrap_or(Value::Null)
 }
 
 /// Renders `report` as pretty-printed SARIF with a trailing newline.
 pub fn render(report: &Report) -> String {
-    format!("{:#}\n", to_value(report))
+    // Serialising these records cannot fail: every map key is a string.
+    let mut text = serde_json::to_string_pretty(&log(report, MAX_RESULTS)).unwrap_or_default();
+    text.push('\n');
+    text
 }
