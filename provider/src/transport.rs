@@ -104,6 +104,9 @@ impl TlsFront {
     /// to the gRPC server. Runs until the process ends.
     pub async fn run(mut self) -> Result<()> {
         let address = self.listener.local_addr()?;
+        // Announce only once the gRPC server listens, so Terraform's first
+        // connection is forwarded at once instead of waiting on a retry.
+        wait_until_listening(self.backend).await?;
         writeln!(
             self.handshake_out,
             "1|6|tcp|{address}|grpc|{}",
@@ -134,6 +137,16 @@ async fn forward(
     let mut plain = connect_with_retry(backend).await?;
     tokio::io::copy_bidirectional(&mut tls, &mut plain).await?;
     Ok(())
+}
+
+async fn wait_until_listening(backend: SocketAddr) -> Result<()> {
+    for _ in 0..5_000 {
+        if TcpStream::connect(backend).await.is_ok() {
+            return Ok(());
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+    }
+    Err(anyhow!("the gRPC server did not listen on {backend} within 5 s"))
 }
 
 async fn connect_with_retry(backend: SocketAddr) -> Result<TcpStream> {
