@@ -9,7 +9,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use clap::Args;
 use guardrail_core::attestation::{self, Attestation, Verdict};
 use guardrail_core::lock::Locks;
@@ -168,13 +168,13 @@ async fn connect(settings: &StoreSettings) -> Result<Store, AuditError> {
 pub async fn freezes(
     settings: &StoreSettings,
     environments: &[String],
+    now: DateTime<Utc>,
 ) -> Result<Vec<Freeze>, AuditError> {
     if environments.is_empty() {
         return Ok(Vec::new());
     }
     let store = connect(settings).await?;
     let locks = Locks::new(&store);
-    let now = Utc::now();
     let mut found = Vec::new();
     for environment in environments {
         let current = locks
@@ -229,6 +229,7 @@ pub async fn attest_plan(
     settings: &StoreSettings,
     loaded: &LoadedPlan,
     changes: &ChangeSummary,
+    issued_at: DateTime<Utc>,
 ) -> Result<Vec<String>, AuditError> {
     let Some(signing) = &settings.signing else {
         return Ok(Vec::new());
@@ -248,7 +249,6 @@ pub async fn attest_plan(
         return Ok(Vec::new());
     }
     let store = connect(settings).await?;
-    let issued_at = Utc::now();
     let ttl = chrono::Duration::from_std(signing.ttl).unwrap_or(chrono::Duration::hours(24));
     let mut published = Vec::new();
     for (environment, plan_id) in targets {

@@ -242,25 +242,52 @@ fn production_applies_exactly_the_attested_plan() {
     shown.assert_success();
     let plan_json = dir.write("reviewed.json", &shown.stdout);
 
-    let mut audit = std::process::Command::new(guardrail_testkit::tools::tfaudit_bin());
-    audit
-        .arg("plan")
-        .arg(&plan_json)
-        .args(["--fail-on", "high", "--attest", "--signing-key"])
-        .arg(&key_path)
-        .arg("--store")
-        .arg(format!("s3://{}/guardrail/", server.bucket()))
-        .current_dir(dir.path());
-    for (name, value) in server.env() {
-        audit.env(name, value);
-    }
-    let audited = audit.output().expect("run tfaudit");
-    assert!(
-        audited.status.success(),
-        "tfaudit must pass and attest the plan:\n{}{}",
-        String::from_utf8_lossy(&audited.stdout),
-        String::from_utf8_lossy(&audited.stderr)
+    let audit = |config: Option<&str>| {
+        if let Some(config) = config {
+            dir.write(".tfaudit.toml", config);
+        }
+        let mut audit = std::process::Command::new(guardrail_testkit::tools::tfaudit_bin());
+        audit
+            .arg("plan")
+            .arg(&plan_json)
+            .args(["--fail-on", "high", "--attest", "--signing-key"])
+            .arg(&key_path)
+            .arg("--store")
+            .arg(format!("s3://{}/guardrail/", server.bucket()))
+            .env("GUARDRAIL_NOW", INSIDE_EVERY_WINDOW)
+            .current_dir(dir.path());
+        for (name, value) in server.env() {
+            audit.env(name, value);
+        }
+        let audited = audit.output().expect("run tfaudit");
+        let said = format!(
+            "{}{}",
+            String::from_utf8_lossy(&audited.stdout),
+            String::from_utf8_lossy(&audited.stderr)
+        );
+        (audited.status.code(), said)
+    };
+
+    // The audit shares the lab's simulated clock; by default that alone refuses.
+    let (code, said) = audit(None);
+    assert_eq!(
+        code,
+        Some(1),
+        "a simulated clock must refuse by default:\n{said}"
     );
+    assert!(
+        said.contains("plan/clock-override") && said.contains("attestation refused"),
+        "{said}"
+    );
+
+    // A lab states that it means it, and the plan is attested.
+    let (code, said) = audit(Some("[severity]\n\"plan/clock-override\" = \"info\"\n"));
+    assert_eq!(
+        code,
+        Some(0),
+        "tfaudit must pass and attest the plan:\n{said}"
+    );
+    assert!(said.contains("audited on a simulated clock"), "{said}");
 
     dir.run(&[
         CONFIG,

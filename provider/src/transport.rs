@@ -146,7 +146,9 @@ async fn wait_until_listening(backend: SocketAddr) -> Result<()> {
         }
         tokio::time::sleep(std::time::Duration::from_millis(1)).await;
     }
-    Err(anyhow!("the gRPC server did not listen on {backend} within 5 s"))
+    Err(anyhow!(
+        "the gRPC server did not listen on {backend} within 5 s"
+    ))
 }
 
 async fn connect_with_retry(backend: SocketAddr) -> Result<TcpStream> {

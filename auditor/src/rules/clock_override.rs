@@ -1,17 +1,40 @@
-//! `plan/clock-override`: the guardrail provider's clock is overridden.
+//! `plan/clock-override`: the guardrail provider's clock is overridden, or the
+//! audit itself runs on a simulated clock (`--now` / `GUARDRAIL_NOW`).
 
-use super::PlanContext;
+use super::{PlanContext, PLAN_ADDRESS};
 use crate::findings::{Finding, RuleInfo, Severity};
 
 pub const INFO: RuleInfo = RuleInfo {
     id: "plan/clock-override",
     default_severity: Severity::High,
-    summary: "The guardrail provider's clock is overridden (`now`)",
-    help: "`now` in the guardrail provider block makes change windows and expiries use a fixed \
-           time. It exists for labs and tests; in a real environment it defeats the change window.",
+    summary: "The guardrail clock is overridden (provider `now`, or `--now` / `GUARDRAIL_NOW`)",
+    help: "`now` in the guardrail provider block, and `--now` or `GUARDRAIL_NOW` for the audit, \
+           make change windows and expiries use a fixed time. They exist for labs and tests; in a \
+           real environment they defeat the change window. A lab that means it lowers this \
+           rule's severity in its `.tfaudit.toml`.",
 };
 
 pub fn check(context: &PlanContext) -> Vec<Finding> {
+    let audit_clock = context
+        .planned_at
+        .filter(|_| context.clock_overridden)
+        .map(|at| {
+            let made = context
+                .plan
+                .timestamp
+                .as_deref()
+                .map(|timestamp| format!(", not at the plan's timestamp {timestamp}"))
+                .unwrap_or_default();
+            Finding::new(
+                INFO.id,
+                INFO.default_severity,
+                PLAN_ADDRESS,
+                format!(
+                    "audited on a simulated clock: --now / GUARDRAIL_NOW = {}{made}",
+                    at.to_rfc3339()
+                ),
+            )
+        });
     context
         .plan
         .configuration
@@ -35,5 +58,6 @@ pub fn check(context: &PlanContext) -> Vec<Finding> {
                 format!("provider {key}{module} sets now{value}"),
             )
         })
+        .chain(audit_clock)
         .collect()
 }

@@ -54,8 +54,11 @@ pub struct PlanContext<'a> {
     pub config: &'a Config,
     /// `--budget` over the configuration's `[budget]`.
     pub budget: BudgetLimits,
-    /// When the plan was made (`timestamp`), if it says.
+    /// The time windows are judged at: `--now` when given, else when the plan was
+    /// made (`timestamp`), if it says.
     pub planned_at: Option<DateTime<Utc>>,
+    /// Whether `planned_at` comes from `--now` / `GUARDRAIL_NOW`.
+    pub clock_overridden: bool,
     /// Freezes read from the store (`--store`); empty without a store.
     pub freezes: &'a [Freeze],
 }
