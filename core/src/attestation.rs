@@ -15,7 +15,7 @@ use sha2::{Digest, Sha256};
 
 pub use ed25519_dalek::{SigningKey, VerifyingKey};
 
-use crate::store::{Store, StoreError};
+use crate::store::{PutOutcome, Store, StoreError};
 
 /// The envelope's payload type.
 pub const PAYLOAD_TYPE: &str = "application/vnd.guardrail.attestation+json";
@@ -284,6 +284,48 @@ pub async fn publish(
     let body = serde_json::to_vec_pretty(envelope).expect("an envelope serialises");
     store.put(&key, body).await?;
     Ok(key)
+}
+
+/// `attestations/<environment>/<plan_id>.spent.json`: written once, by the apply
+/// that used the attestation.
+pub fn spent_key(environment: &str, plan_id: &str) -> String {
+    format!("attestations/{environment}/{plan_id}.spent.json")
+}
+
+/// Who spent an attestation, and when.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SpentRecord {
+    pub environment: String,
+    pub plan_id: String,
+    pub who: String,
+    pub at: DateTime<Utc>,
+}
+
+/// The outcome of [`spend`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Spend {
+    /// This apply is the first and only one to use the attestation.
+    First,
+    /// An earlier apply used it already (the record it left, when readable).
+    AlreadySpent(Option<SpentRecord>),
+}
+
+/// Marks the attestation of `record.plan_id` as used, atomically (`If-None-Match`):
+/// an attestation lets exactly one apply through, so a plan_id that repeats (the
+/// first plan of a re-created gate, a plan without refresh) cannot replay it.
+pub async fn spend(store: &Store, record: &SpentRecord) -> Result<Spend, StoreError> {
+    let key = spent_key(&record.environment, &record.plan_id);
+    let body = serde_json::to_vec_pretty(record).expect("a spent record serialises");
+    match store.put_if_absent(&key, body).await? {
+        PutOutcome::Written { .. } => Ok(Spend::First),
+        PutOutcome::PreconditionFailed => {
+            let earlier = store
+                .get(&key)
+                .await?
+                .and_then(|object| serde_json::from_slice(&object.body).ok());
+            Ok(Spend::AlreadySpent(earlier))
+        }
+    }
 }
 
 /// Reads the envelope for a plan, if any. A body that is not an envelope is

@@ -6,6 +6,7 @@
 
 mod common;
 
+use base64::Engine;
 use chrono::{Duration, Utc};
 use common::{assert_mentions, block_on, planned_plan_id, rewrite, state_list, workdir};
 use guardrail_core::attestation::{
@@ -78,6 +79,29 @@ fn publish_for(server: &S3Server, stored_as: &str, statement: Attestation, key: 
     });
 }
 
+/// Who signs what a case publishes.
+enum Signer {
+    Ci,
+    Rogue,
+    /// Signed by the trusted CI key, then the payload is changed (more replicas).
+    CiThenAltered,
+}
+
+/// Publishes `statement` signed by `key` with its payload altered after signing.
+fn publish_altered(server: &S3Server, statement: Attestation, key: &SigningKey) {
+    block_on(async {
+        let store = store(server).await;
+        let mut envelope = sign(&statement, key);
+        let mut altered = statement.clone();
+        altered.summary = serde_json::json!({ "changes": 0 });
+        envelope.payload = base64::engine::general_purpose::STANDARD
+            .encode(serde_json::to_vec(&altered).expect("serialise"));
+        publish(&store, &envelope, &statement)
+            .await
+            .expect("publish the attestation");
+    });
+}
+
 fn plan(dir: &TerraformDir, file: &str) -> String {
     dir.run(&["plan", "-input=false", &format!("-out={file}")])
         .assert_success();
@@ -108,13 +132,23 @@ fn only_plans_with_a_valid_attestation_for_their_plan_id_apply() {
     let rogue_key = generate_signing_key();
 
     // (environment, what is published for the plan, what the failure says)
-    type Publish = fn(&str, &str) -> Option<(Attestation, bool)>;
-    let refused: [(&str, Publish, &str); 4] = [
+    type Publish = fn(&str, &str) -> Option<(Attestation, Signer)>;
+    let refused: [(&str, Publish, &str); 6] = [
         ("missing", |_, _| None, "no attestation for plan_id"),
         (
             "rogue",
-            |env, id| Some((attestation(env, id, Duration::hours(1)), true)),
-            "is not valid",
+            |env, id| Some((attestation(env, id, Duration::hours(1)), Signer::Rogue)),
+            "none of which is in attestation_public_keys",
+        ),
+        (
+            "tampered",
+            |env, id| {
+                Some((
+                    attestation(env, id, Duration::hours(1)),
+                    Signer::CiThenAltered,
+                ))
+            },
+            "signature does not verify",
         ),
         (
             "other-plan",
@@ -125,23 +159,35 @@ fn only_plans_with_a_valid_attestation_for_their_plan_id_apply() {
                         "00000000-0000-4000-8000-000000000000",
                         Duration::hours(1),
                     ),
-                    false,
+                    Signer::Ci,
                 ))
             },
-            "is not valid",
+            "not for this plan",
         ),
         (
             "expired",
-            |env, id| Some((attestation(env, id, -Duration::hours(1)), false)),
-            "is not valid",
+            |env, id| Some((attestation(env, id, -Duration::hours(1)), Signer::Ci)),
+            "expired at",
+        ),
+        (
+            "failed-audit",
+            |env, id| {
+                let mut statement = attestation(env, id, Duration::hours(1));
+                statement.verdict = Verdict::Fail;
+                Some((statement, Signer::Ci))
+            },
+            "verdict is `fail`",
         ),
     ];
     for (environment, make, message) in refused {
         let dir = gated(&server, environment, &ci_key);
         let plan_id = plan(&dir, "tfplan");
-        if let Some((statement, by_rogue)) = make(environment, &plan_id) {
-            let key = if by_rogue { &rogue_key } else { &ci_key };
-            publish_for(&server, &plan_id, statement, key);
+        if let Some((statement, signer)) = make(environment, &plan_id) {
+            match signer {
+                Signer::Ci => publish_for(&server, &plan_id, statement, &ci_key),
+                Signer::Rogue => publish_for(&server, &plan_id, statement, &rogue_key),
+                Signer::CiThenAltered => publish_altered(&server, statement, &ci_key),
+            }
         }
         let output = dir.run(&["apply", "-input=false", "tfplan"]);
         output.assert_failure();
@@ -217,5 +263,52 @@ fn only_plans_with_a_valid_attestation_for_their_plan_id_apply() {
     assert!(
         audit.iter().filter(|r| r.contains("\"allowed\"")).count() >= 2,
         "{audit:?}"
+    );
+}
+
+/// An attestation lets exactly one apply through. The first plan of a gate derives
+/// its plan_id from the configuration, so a gate destroyed and created again with
+/// the same configuration plans the same plan_id: its old attestation is spent.
+#[test]
+fn an_attestation_lets_one_apply_through() {
+    let server = S3Server::start();
+    let ci_key = generate_signing_key();
+    let dir = gated(&server, "replay", &ci_key);
+    let first = plan(&dir, "first.tfplan");
+    publish_for(
+        &server,
+        &first,
+        attestation("replay", &first, Duration::hours(1)),
+        &ci_key,
+    );
+    dir.run(&["apply", "-input=false", "first.tfplan"])
+        .assert_success();
+    assert!(ingress_applied(&dir));
+    let spent = block_on(async {
+        server
+            .get(&format!("guardrail/attestations/replay/{first}.spent.json"))
+            .await
+    });
+    assert!(
+        spent.is_some(),
+        "the apply did not record the attestation as used"
+    );
+
+    dir.run(&["destroy", "-auto-approve", "-input=false"])
+        .assert_success();
+    let again = plan(&dir, "again.tfplan");
+    assert_eq!(
+        again, first,
+        "the first plan of the same gate configuration repeats its plan_id"
+    );
+    let replay = dir.run(&["apply", "-input=false", "again.tfplan"]);
+    replay.assert_failure();
+    assert_mentions(
+        &replay,
+        &["Attestation check failed", "was already used by an apply"],
+    );
+    assert!(
+        !ingress_applied(&dir),
+        "a replayed attestation let a change through"
     );
 }

@@ -1,9 +1,14 @@
-//! Every example under `provider/examples/` is a valid configuration
-//! (`terraform validate` against the provider under test).
+//! Every example under `provider/examples/` runs: `terraform apply` and `destroy`
+//! against the provider under test and a local S3 server holding the examples'
+//! `guardrails` bucket, on a Tuesday morning in Berlin (inside every window). The
+//! gate example requires attestation, so its apply is refused for want of one.
 
 use std::path::{Path, PathBuf};
 
-use guardrail_testkit::TerraformDir;
+use guardrail_testkit::{S3Server, TerraformDir};
+
+/// Tuesday 10:00 in Berlin.
+const INSIDE_THE_WINDOWS: &str = "2026-11-24T10:00:00+01:00";
 
 fn example_dirs(root: &Path) -> Vec<PathBuf> {
     let mut found = Vec::new();
@@ -30,16 +35,22 @@ fn example_dirs(root: &Path) -> Vec<PathBuf> {
 }
 
 #[test]
-fn every_example_is_a_valid_configuration() {
+fn every_example_applies_and_destroys() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples");
     let dirs = example_dirs(&root);
     assert!(
         dirs.len() >= 6,
         "expected the provider, resource and data source examples, found {dirs:?}"
     );
+    let server = S3Server::start();
+    server
+        .create_bucket("guardrails")
+        .expect("create the examples' bucket");
     let mut failures = Vec::new();
     for example in &dirs {
-        let work = TerraformDir::new();
+        let work = TerraformDir::new()
+            .with_s3(&server)
+            .with_env("GUARDRAIL_NOW", INSIDE_THE_WINDOWS);
         for entry in std::fs::read_dir(example).unwrap().flatten() {
             let path = entry.path();
             if path.extension().is_some_and(|ext| ext == "tf") {
@@ -47,9 +58,21 @@ fn every_example_is_a_valid_configuration() {
                 work.write(&name, &std::fs::read_to_string(&path).unwrap());
             }
         }
-        let output = work.run(&["validate"]);
-        if !output.success() {
-            failures.push(format!("{}:\n{}", example.display(), output.combined()));
+        let name = example.display().to_string();
+        let apply = work.run(&["apply", "-auto-approve", "-input=false"]);
+        if example.ends_with("guardrail_change_gate") {
+            if apply.success() || !apply.stderr.contains("no attestation for plan_id") {
+                failures.push(format!(
+                    "{name}: the apply must be refused for want of an attestation:\n{}",
+                    apply.combined()
+                ));
+            }
+        } else if !apply.success() {
+            failures.push(format!("{name}: apply failed:\n{}", apply.combined()));
+        }
+        let destroy = work.run(&["destroy", "-auto-approve", "-input=false"]);
+        if !destroy.success() {
+            failures.push(format!("{name}: destroy failed:\n{}", destroy.combined()));
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));

@@ -69,6 +69,13 @@ fn a_freeze_blocks_gates_elsewhere_break_glass_passes_and_release_unblocks() {
     let forced = apply(&app);
     forced.assert_success();
     assert_mentions(&forced, &["Break glass", "INC-4712"]);
+    let shown = app.run(&[
+        "state",
+        "show",
+        "-no-color",
+        "guardrail_change_gate.production",
+    ]);
+    assert_mentions(&shown, &["allowed-break-glass"]);
     assert!(state_list(&app)
         .iter()
         .any(|a| a == "terraform_data.rollout"));
@@ -102,7 +109,7 @@ fn a_freeze_blocks_gates_elsewhere_break_glass_passes_and_release_unblocks() {
 }
 
 const RUNNERS: usize = 8;
-const ROUNDS: usize = 3;
+const ROUNDS: usize = 6;
 
 #[test]
 fn concurrent_applies_never_produce_two_lock_holders() {
@@ -150,7 +157,16 @@ fn concurrent_applies_never_produce_two_lock_holders() {
         );
         for (runner, output) in results.iter().enumerate() {
             if runner != winners[0] {
-                assert_mentions(output, &["Environment is locked", "held by runner-"]);
+                let winner = winners[0];
+                assert_mentions(
+                    output,
+                    &[
+                        "Environment is locked",
+                        &format!("held by runner-{winner}"),
+                        &format!("release train {winner}"),
+                        "expires",
+                    ],
+                );
             }
         }
         let winner = winners[0];

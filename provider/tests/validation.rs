@@ -53,6 +53,14 @@ const CASES: &[(&str, &str, &str)] = &[
         "max_destroy must be zero or more, got -1",
     ),
     (
+        r#"resource "guardrail_blast_radius_budget" "fraction" {
+  environment = "production"
+  max_replace = 1.5
+}"#,
+        "max_replace = 1.5",
+        "max_replace must be a whole number of resources, got 1.5",
+    ),
+    (
         r#"resource "guardrail_blast_radius_budget" "type" {
   environment     = "production"
   protected_types = ["hcloud_volume", "Not A Type"]

@@ -20,11 +20,11 @@ pub struct BudgetState {
     #[serde(default)]
     pub environment: Str,
     #[serde(default)]
-    pub max_destroy: Value<i64>,
+    pub max_destroy: Value<f64>,
     #[serde(default)]
-    pub max_replace: Value<i64>,
+    pub max_replace: Value<f64>,
     #[serde(default)]
-    pub max_changes: Value<i64>,
+    pub max_changes: Value<f64>,
     #[serde(default)]
     pub protected_types: Value<Vec<Str>>,
     #[serde(default)]
@@ -50,12 +50,21 @@ fn known_list(list: &Value<Vec<Str>>) -> Option<Vec<String>> {
     }
 }
 
-fn known_number(value: &Value<i64>) -> Result<Option<i64>, ()> {
+/// The largest limit accepted: every whole number up to it is exact in a float.
+const MAX_LIMIT: f64 = 9_007_199_254_740_991.0;
+
+/// A limit as a whole number; `Err` while unknown or when it is not a whole
+/// number from 0 to [`MAX_LIMIT`] (validation reports those).
+fn known_number(value: &Value<f64>) -> Result<Option<i64>, ()> {
     match value {
-        Value::Value(number) => Ok(Some(*number)),
+        Value::Value(number) if whole_limit(*number) => Ok(Some(*number as i64)),
+        Value::Value(_) | Value::Unknown => Err(()),
         Value::Null => Ok(None),
-        Value::Unknown => Err(()),
     }
+}
+
+fn whole_limit(number: f64) -> bool {
+    number.fract() == 0.0 && (0.0..=MAX_LIMIT).contains(&number)
 }
 
 impl BudgetState {
@@ -94,10 +103,16 @@ fn validate(diags: &mut Diagnostics, state: &BudgetState) {
         ("max_changes", &state.max_changes),
     ] {
         if let Value::Value(number) = value {
-            if *number < 0 {
+            if *number < 0.0 {
                 diags.error(
                     "Invalid budget",
                     format!("{name} must be zero or more, got {number}"),
+                    AttributePath::new(name),
+                );
+            } else if !whole_limit(*number) {
+                diags.error(
+                    "Invalid budget",
+                    format!("{name} must be a whole number of resources, got {number}"),
                     AttributePath::new(name),
                 );
             }

@@ -64,6 +64,8 @@ pub struct GateState {
     pub decision: Str,
     #[serde(default)]
     pub checked_at: Str,
+    #[serde(default)]
+    pub provider_guard: Str,
 }
 
 /// The `break_glass` block.
@@ -320,6 +322,27 @@ fn derived_plan_id(seed: &str) -> String {
     uuid::Uuid::new_v5(&PLAN_ID_NAMESPACE, seed.as_bytes()).to_string()
 }
 
+/// Spends the attestation of an allowed apply: it lets exactly one apply through.
+async fn spend_attestation(store: &Store, record: &attestation::SpentRecord) -> Result<(), String> {
+    let plan_id = &record.plan_id;
+    match attestation::spend(store, record).await {
+        Ok(attestation::Spend::First) => Ok(()),
+        Ok(attestation::Spend::AlreadySpent(earlier)) => {
+            let by = earlier
+                .map(|earlier| format!(" by {} at {}", earlier.who, earlier.at.to_rfc3339()))
+                .unwrap_or_default();
+            Err(format!(
+                "the attestation for plan_id {plan_id} was already used by an apply{by}: an \
+                 attestation lets one apply through. Plan again, audit the new plan with \
+                 `tfaudit plan --attest`, and apply that plan file"
+            ))
+        }
+        Err(error) => Err(format!(
+            "cannot record the use of the attestation for plan_id {plan_id}: {error}"
+        )),
+    }
+}
+
 /// Verifies the attestation for `plan_id`; the failure reason otherwise.
 async fn check_attestation(
     configured: &Configured,
@@ -416,6 +439,23 @@ async fn apply_checks(
             }
         }
     }
+    if planned.requires_attestation() && !denied {
+        let spent = attestation::SpentRecord {
+            environment: environment.to_string(),
+            plan_id: plan_id.to_string(),
+            who: audit_record::default_actor(),
+            at: now,
+        };
+        if let Err(reason) = spend_attestation(store, &spent).await {
+            diags.error(
+                "Attestation check failed",
+                format!("{reason}\nThe gate refuses this apply; nothing behind it changes."),
+                AttributePath::new("require_attestation"),
+            );
+            reasons.push(reason);
+            denied = true;
+        }
+    }
     let decision = if denied {
         DENIED
     } else if bypassed {
@@ -491,6 +531,19 @@ impl Resource for ChangeGate {
                     ),
                 ),
                 ("checked_at", computed(AttributeType::String, "When the gate last checked (RFC 3339).")),
+                (
+                    "provider_guard",
+                    computed(
+                        AttributeType::String,
+                        "Always the empty string, known at plan time. Interpolate it into an \
+                         argument of the provider configuration of everything behind the gate \
+                         (`token = \"${var.hcloud_token}${guardrail_change_gate.this.provider_guard}\"`): \
+                         Terraform then configures that provider, and so creates, updates and \
+                         destroys any of its resources, only after the gate's apply-time check. \
+                         `depends_on` alone does not hold back destroys, which Terraform orders \
+                         before the update of what they depend on.",
+                    ),
+                ),
             ],
             vec![
                 (
@@ -564,6 +617,7 @@ impl Resource for ChangeGate {
         };
         state.decision = Value::Unknown;
         state.checked_at = Value::Unknown;
+        state.provider_guard = Value::Value(String::new());
         if state.requires_attestation() {
             diags.warning(
                 "First plan of a gate",
@@ -626,6 +680,7 @@ impl Resource for ChangeGate {
         });
         state.decision = Value::Unknown;
         state.checked_at = Value::Unknown;
+        state.provider_guard = Value::Value(String::new());
         let mut replace = Vec::new();
         if prior_state.environment != state.environment {
             replace.push(AttributePath::new("environment"));
