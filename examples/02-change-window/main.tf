@@ -1,6 +1,8 @@
 # Production changes only inside business hours in Berlin, never during the
 # year-end blackout.
 terraform {
+  required_version = ">= 1.10, < 2.0"
+
   required_providers {
     guardrail = {
       source = "sre-control-plane/guardrail"
