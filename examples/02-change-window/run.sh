@@ -15,9 +15,14 @@ thursday_before_close="2026-11-26T16:55:00+01:00"
 thursday_after_close="2026-11-26T17:20:00+01:00"
 blackout="2026-12-22T10:00:00+01:00"
 tuesday_morning="2026-11-24T10:00:00+01:00"
+sunday_slot="2026-11-29T20:30:00+01:00"
+# 07:30 UTC twice: 09:30 summer time in Berlin on Thursday, 08:30 winter time on
+# Monday, after the clocks went back on Sunday 25 October.
+before_dst_end="2026-10-22T07:30:00Z"
+after_dst_end="2026-10-26T07:30:00Z"
 
 step "unsafe path 1: planning on Friday evening"
-expect_failure "2026-11-30T09:00:00+01:00" env GUARDRAIL_NOW="$friday_evening" terraform plan -no-color -input=false
+expect_failure "2026-11-29T20:00:00+01:00" env GUARDRAIL_NOW="$friday_evening" terraform plan -no-color -input=false
 
 step "unsafe path 2: planned at 16:55 on Thursday, audited and applied at 17:20"
 run env GUARDRAIL_NOW="$thursday_before_close" terraform plan -no-color -input=false -out=late.tfplan | grep -E 'Plan:'
@@ -44,3 +49,13 @@ terraform show -json ok.tfplan > ok.json
 run env GUARDRAIL_NOW="$tuesday_morning" tfaudit plan ok.json --format text
 run env GUARDRAIL_NOW="$tuesday_morning" terraform apply -no-color -input=false ok.tfplan | grep -E 'Apply complete'
 ok "the node pool was rolled out inside the window"
+
+step "safe path 2: the Sunday-evening maintenance slot (cron \"0 20 * * sun\", 2h)"
+run env GUARDRAIL_NOW="$sunday_slot" terraform plan -no-color -input=false | grep -E 'Plan:'
+ok "the cron window is open on Sunday at 20:30"
+
+step "daylight saving: the window follows Berlin's clock, not UTC"
+run env GUARDRAIL_NOW="$before_dst_end" terraform plan -no-color -input=false | grep -E 'Plan:'
+ok "07:30 UTC on Thursday 22 October is 09:30 summer time: open"
+expect_failure "2026-10-26T09:00:00+01:00" env GUARDRAIL_NOW="$after_dst_end" terraform plan -no-color -input=false
+ok "07:30 UTC on Monday 26 October is 08:30 winter time: closed until 09:00"
