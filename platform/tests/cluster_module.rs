@@ -285,12 +285,7 @@ fn a_gate_that_refuses_at_apply_stops_every_change_of_the_cluster() {
     at(&dir, TUESDAY_MORNING, &["apply", "-auto-approve"]).assert_success();
 
     dir.write("root/main.tf", &root(server.bucket(), 3, "", ""));
-    at(
-        &dir,
-        THURSDAY_BEFORE_CLOSE,
-        &["plan", "-out=late.tfplan"],
-    )
-    .assert_success();
+    at(&dir, THURSDAY_BEFORE_CLOSE, &["plan", "-out=late.tfplan"]).assert_success();
     let plan = dir.show_json("root/late.tfplan");
     assert_eq!(
         action_of(

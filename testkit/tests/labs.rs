@@ -45,7 +45,9 @@ fn lab_problems(lab: &Path) -> Vec<String> {
     match std::fs::metadata(lab.join("run.sh")) {
         Ok(meta) if meta.permissions().mode() & 0o111 != 0 => {}
         Ok(_) => problems.push(format!("{name}/run.sh: expected it to be executable")),
-        Err(_) => problems.push(format!("{name}/run.sh: expected a script running both paths")),
+        Err(_) => problems.push(format!(
+            "{name}/run.sh: expected a script running both paths"
+        )),
     }
     let readme = match std::fs::read_to_string(lab.join("README.md")) {
         Ok(readme) => readme,
@@ -170,8 +172,7 @@ fn the_demo_fails_a_lab_whose_script_is_not_executable() {
     let lab = root.path().join("examples/01-broken");
     std::fs::create_dir_all(&lab).unwrap();
     std::fs::write(lab.join("run.sh"), "#!/usr/bin/env bash\necho ran\n").unwrap();
-    std::fs::set_permissions(lab.join("run.sh"), std::fs::Permissions::from_mode(0o644))
-        .unwrap();
+    std::fs::set_permissions(lab.join("run.sh"), std::fs::Permissions::from_mode(0o644)).unwrap();
     // The demo checks for the binaries first: point it at the debug builds.
     let output = Command::new("bash")
         .arg(scripts.join("demo.sh"))
