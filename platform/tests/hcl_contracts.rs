@@ -125,18 +125,15 @@ fn check_pins(sources: &[Source], problems: &mut Vec<String>) {
             continue;
         };
         for terraform in blocks(&body, "terraform") {
-            match attribute(terraform.body(), "required_version") {
-                Some(expression) => {
-                    has_required_version = true;
-                    match literal_string(expression) {
-                        Some(constraint) if is_bounded(constraint) => {}
-                        other => problems.push(format!(
-                            "{}: terraform.required_version: expected a lower and an upper bound such as \">= 1.10, < 2.0\", got {other:?}",
-                            source.name
-                        )),
-                    }
+            if let Some(expression) = attribute(terraform.body(), "required_version") {
+                has_required_version = true;
+                match literal_string(expression) {
+                    Some(constraint) if is_bounded(constraint) => {}
+                    other => problems.push(format!(
+                        "{}: terraform.required_version: expected a lower and an upper bound such as \">= 1.10, < 2.0\", got {other:?}",
+                        source.name
+                    )),
                 }
-                None => {}
             }
             for providers in blocks(terraform.body(), "required_providers") {
                 for entry in providers.body().attributes() {

@@ -38,6 +38,9 @@ fn headings(readme: &str) -> Vec<String> {
         .collect()
 }
 
+/// Whether a (lower-cased) heading is the section sought.
+type HeadingTest = fn(&str) -> bool;
+
 /// What a lab's README and script lack; empty when the lab is complete.
 fn lab_problems(lab: &Path) -> Vec<String> {
     let name = lab.display();
@@ -57,17 +60,16 @@ fn lab_problems(lab: &Path) -> Vec<String> {
         }
     };
     let headings = headings(&readme);
-    let has = |wanted: &dyn Fn(&str) -> bool| headings.iter().any(|h| wanted(h));
-    let sections: [(&str, &dyn Fn(&str) -> bool); 4] = [
-        ("the incident", &|h| h.contains("incident")),
-        ("the unsafe path", &|h| h.contains("unsafe path")),
-        ("the safe path", &|h| {
+    let sections: [(&str, HeadingTest); 4] = [
+        ("the incident", |h| h.contains("incident")),
+        ("the unsafe path", |h| h.contains("unsafe path")),
+        ("the safe path", |h| {
             h.replace("unsafe path", "").contains("safe path")
         }),
-        ("the rollback", &|h| h.contains("rollback")),
+        ("the rollback", |h| h.contains("rollback")),
     ];
     for (section, wanted) in sections {
-        if !has(wanted) {
+        if !headings.iter().any(|heading| wanted(heading)) {
             problems.push(format!(
                 "{name}/README.md: expected a `## ` section on {section}, found {headings:?}"
             ));
