@@ -19,7 +19,9 @@ ok "listening on $AWS_ENDPOINT_URL_S3 with buckets tfstate and guardrails"
 passed=0
 for lab in "$GUARDRAIL_ROOT"/examples/[0-9][0-9]-*/; do
   name="$(basename "$lab")"
-  [ -x "$lab/run.sh" ] || continue
+  # A lab that cannot run is a failed lab, never a skipped one.
+  [ -f "$lab/run.sh" ] || die "$name has no run.sh"
+  [ -x "$lab/run.sh" ] || die "$name/run.sh is not executable (chmod +x, and commit the mode)"
   printf '\n%s######## %s ########%s\n' "$_bold" "$name" "$_reset"
   LAB_WORKDIR="$demo_dir/$name" bash "$lab/run.sh"
   passed=$((passed + 1))

@@ -1,7 +1,7 @@
 # A small configuration on the R2-shaped S3 backend. `terraform_data` stands in for
 # cloud resources so the whole flow runs against the local S3 server.
 terraform {
-  required_version = ">= 1.10"
+  required_version = ">= 1.10, < 2.0"
 
   # Partial configuration: bucket, key and endpoint come from -backend-config.
   backend "s3" {

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Lab 01: a freeze in one configuration stops a gate's plan in another.
+# Lab 01: a freeze in one configuration stops, in another, the audit of a saved
+# plan, its apply and every new plan; break glass passes and leaves an audit record.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 source "$here/../../scripts/lib/local-r2.sh"
@@ -8,20 +9,43 @@ mkdir -p "$work"
 [ -n "${AWS_ENDPOINT_URL_S3:-}" ] || start_local_r2 "$work/r2"
 cp -r "$here/ops" "$here/app" "$work/"
 
-step "on-call freezes production (ops/)"
+step "this morning: the release is planned, and the plan file waits for the pipeline (app/)"
+cd "$work/app"
+run terraform plan -no-color -input=false -out=release.tfplan | grep -E 'Plan:'
+terraform show -json release.tfplan > release.json
+cd "$work"
+
+step "16:40: on-call freezes production (ops/)"
 (cd "$work/ops" && run terraform apply -auto-approve -no-color | grep -E 'Apply complete|lock_generation')
 ok "production is frozen"
 
-step "unsafe path: a release is planned while production is frozen (app/)"
 cd "$work/app"
+step "unsafe path 1: CI audits the saved release plan against the live freeze"
+expect_failure "plan/environment-frozen" tfaudit plan release.json --store s3://guardrails/guardrail/ --format text
+
+step "unsafe path 2: the pipeline applies the saved plan anyway"
+expect_failure "INC-4711" terraform apply -no-color -input=false release.tfplan
+resources="$(terraform state list)" || die "terraform state list failed: cannot tell what the refused apply changed"
+if printf '%s\n' "$resources" | grep -q '^terraform_data.rollout$'; then
+  die "the release rolled out although production is frozen"
+fi
+ok "the gate refused the apply: nothing behind it changed"
+
+step "unsafe path 3: a fresh release plan while production is frozen"
 expect_failure "INC-4711" terraform plan -no-color -input=false
 
 step "emergency path: the database fix itself ships through the freeze with break glass"
 run terraform apply -auto-approve -no-color -var release=v1.4.0-dbfix \
   -var 'break_glass_reason=apply the failover fix' -var break_glass_ticket=INC-4711 | grep -iE 'break.glass|Apply complete'
-audit="$(s3_keys guardrails guardrail/audit/production/)"
-printf '%s\n' "$audit" | sed 's/^/    audit record: /'
-[ -n "$audit" ] || die "break glass left no audit record"
+broken=""
+for key in $(s3_keys guardrails guardrail/audit/production/); do
+  # decision and break-glass ticket of the record
+  read -r decision ticket < <(s3_get guardrails "$key" | "$GUARDRAIL_ROOT/.tools/venv/bin/python" -c \
+    'import json, sys; r = json.load(sys.stdin); print(r["decision"], (r.get("break_glass") or {}).get("ticket", "-"))')
+  printf '    audit record: %s (%s, ticket %s)\n' "$key" "$decision" "$ticket"
+  if [ "$decision" = allowed-break-glass ] && [ "$ticket" = INC-4711 ]; then broken="$key"; fi
+done
+[ -n "$broken" ] || die "break glass left no audit record naming INC-4711"
 ok "break glass passed with a warning and left an audit record"
 cd "$work"
 

@@ -1,6 +1,8 @@
-# Production changes only inside business hours in Berlin, never during the
-# year-end blackout.
+# Production changes only inside business hours in Berlin or the Sunday-evening
+# maintenance slot, never during the year-end blackout.
 terraform {
+  required_version = ">= 1.10, < 2.0"
+
   required_providers {
     guardrail = {
       source = "sre-control-plane/guardrail"
@@ -36,6 +38,11 @@ resource "guardrail_change_gate" "production" {
       days  = ["mon", "tue", "wed", "thu"]
       start = "09:00"
       end   = "17:00"
+    }
+    # The Sunday-evening maintenance slot, as a cron schedule in the same zone.
+    allow {
+      cron     = "0 20 * * sun"
+      duration = "2h"
     }
     deny {
       from   = "2026-12-21T00:00:00"

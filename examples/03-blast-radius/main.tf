@@ -1,5 +1,7 @@
 # The cluster declares how much one change may destroy; tfaudit enforces it in CI.
 terraform {
+  required_version = ">= 1.10, < 2.0"
+
   required_providers {
     guardrail = {
       source = "sre-control-plane/guardrail"

@@ -1,5 +1,7 @@
 # Production applies only plans that tfaudit audited and signed.
 terraform {
+  required_version = ">= 1.10, < 2.0"
+
   required_providers {
     guardrail = {
       source = "sre-control-plane/guardrail"

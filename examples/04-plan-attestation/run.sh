@@ -23,7 +23,7 @@ run terraform apply -no-color -input=false bootstrap.tfplan | grep -E 'Apply com
 
 step "unsafe path 1: applying a plan nobody audited"
 terraform plan -no-color -input=false -var replicas=3 -out=unaudited.tfplan >/dev/null
-expect_failure "attestation" terraform apply -no-color -input=false unaudited.tfplan
+expect_failure "no attestation for plan_id" terraform apply -no-color -input=false unaudited.tfplan
 [ "$(terraform output -raw replicas)" = 2 ] || die "the ingress changed without an attestation"
 ok "nothing behind the gate changed: still 2 replicas"
 
@@ -32,7 +32,9 @@ terraform plan -no-color -input=false -var replicas=3 -out=audited.tfplan >/dev/
 terraform show -json audited.tfplan > audited.json
 attest audited.json
 terraform plan -no-color -input=false -var replicas=4 -out=other.tfplan >/dev/null
-expect_failure "attestation" terraform apply -no-color -input=false other.tfplan
+expect_failure "no attestation for plan_id" terraform apply -no-color -input=false other.tfplan
+[ "$(terraform output -raw replicas)" = 2 ] || die "a plan other than the audited one was applied"
+ok "the attestation covers only the audited plan: still 2 replicas"
 
 step "safe path: apply exactly the audited plan"
 terraform plan -no-color -input=false -var replicas=3 -out=reviewed.tfplan >/dev/null

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Lab 05: tfaudit finds what changed behind Terraform's back: a stale state lock,
-# resources resized, deleted or created by hand in the cloud.
+# resources resized, deleted or created by hand in the cloud, and a freeze removed
+# from the store by hand (found by a Terraform refresh-only plan).
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 source "$here/../../scripts/lib/local-r2.sh"
@@ -71,9 +72,30 @@ done
 printf '%s' "$output" | grep -qF "$HCLOUD_TOKEN" && die "the API token leaked into the output"
 ok "changed, missing and unmanaged resources reported; the token never printed"
 
-step "safe path: the runbook: confirm no apply runs, clear the lock, reconcile the cloud"
+step "the night's maintenance freeze, set through Terraform (freeze/, state in R2)"
+cp -r "$here/freeze" "$work/"
+cd "$work/freeze"
+mapfile -t backend < <(backend_args guardrails/control.tfstate)
+run terraform init -no-color -input=false "${backend[@]}" | grep -E 'successfully initialized'
+run terraform apply -auto-approve -no-color -input=false | grep -E 'Apply complete'
+ok "production is frozen for the maintenance"
+
+step "unsafe path 3: someone deletes the freeze's lock object in the bucket to push a hotfix"
+s3_delete guardrails guardrail/locks/production.json
+# A refresh-only plan asks the provider what is really there and changes nothing.
+run terraform plan -refresh-only -no-color -input=false -out=refresh.tfplan | grep -E 'Objects have changed|has been deleted|No changes'
+terraform show -json refresh.tfplan > refresh.json
+expect_failure "drift/missing" env -u HCLOUD_TOKEN tfaudit drift --refresh-plan refresh.json
+cd "$work"
+
+step "safe path: the runbook: confirm no apply runs, clear the lock, reconcile the cloud, restore the freeze"
 s3_delete tfstate "$state_key.tflock"
 start_fake "$here/cloud/reconciled.json"
 run tfaudit state "s3://tfstate/production/" --fail-on medium
 run drift
-ok "state healthy and the cloud matches it again"
+cd "$work/freeze"
+run terraform apply -auto-approve -no-color -input=false | grep -E 'Apply complete'
+run terraform plan -refresh-only -no-color -input=false -out=refresh.tfplan | grep -E 'No changes|Objects have changed'
+terraform show -json refresh.tfplan > refresh.json
+run env -u HCLOUD_TOKEN tfaudit drift --refresh-plan refresh.json
+ok "state healthy, the cloud matches it again, and the freeze is back"

@@ -1,7 +1,29 @@
 # A k3s cluster on Hetzner Cloud through kube-hetzner, behind the environment's
 # change gate: nothing here is planned outside the change window, and nothing
 # changes before the gate has passed.
+#
+# How the two halves are wired, and why:
+#
+# * The window is read by a data source that depends on nothing but the window's
+#   declaration, so Terraform reads it while planning and the precondition below
+#   stops a plan outside the window. The gate has a pending change on every plan (a
+#   fresh `plan_id`), and Terraform defers to apply every data source that depends,
+#   through `depends_on` (a module's `depends_on` reaches its whole module and the
+#   target's own dependencies), on something with a pending change. Behind
+#   `depends_on = [module.guardrails]` the window would be unknown at plan time and
+#   the precondition could never stop a plan; kube-hetzner's image, network and
+#   release lookups would be unknown too, and with them the servers' images.
+#   Neither the caller nor this module may therefore use `depends_on` on the gate.
+# * What changes waits for the gate through data flow instead: the gate's ID goes
+#   into `terraform_data.change_guard`, and the Hetzner token reaches the `hcloud`
+#   provider only through the guard (output `hcloud_token`; the root configures the
+#   provider with it). Every Hetzner API call of the cluster, reads and changes
+#   alike, thus runs after the guard, and the guard after the gate; a gate that
+#   refuses at apply stops them all. The gate's ID is the environment, stable once
+#   the gate exists, so in a normal plan the guard is a no-op, the token is known
+#   and every data source is still read at plan time.
 
+# Read at plan time: no depends_on, no reference to anything that changes.
 data "guardrail_change_window" "this" {
   timezone = var.change_window == null ? "UTC" : var.change_window.timezone
 
@@ -26,7 +48,8 @@ data "guardrail_change_window" "this" {
   }
 }
 
-# The anchor every cluster resource depends on. Its preconditions run on every plan.
+# The anchor every cluster resource depends on. Its preconditions run on every plan,
+# and again at apply (after the gate, whose ID it takes).
 resource "terraform_data" "change_guard" {
   input = {
     environment = var.environment
@@ -94,5 +117,6 @@ module "kube_hetzner" {
   # Flux reconciles the workloads; the cluster ships only what it needs to boot.
   create_kubeconfig = false
 
-  depends_on = [terraform_data.change_guard]
+  # No depends_on: the provider's token (output `hcloud_token`) orders every Hetzner
+  # call after the guard without deferring kube-hetzner's data sources.
 }

@@ -1,3 +1,9 @@
+output "hcloud_token" {
+  description = "The Hetzner Cloud token, released through the change guard: configure the root's `hcloud` provider with it (`token = module.cluster.hcloud_token`), so that no Hetzner API call of the cluster happens before the gate has passed."
+  value       = terraform_data.change_guard.output.gate_id == var.gate_id ? var.hcloud_token : null
+  sensitive   = true
+}
+
 output "cluster_name" {
   description = "Name of the cluster."
   value       = module.kube_hetzner.cluster_name

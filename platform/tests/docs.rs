@@ -80,3 +80,62 @@ fn every_relative_link_in_docs_resolves() {
     }
     assert!(broken.is_empty(), "broken links:\n{}", broken.join("\n"));
 }
+
+/// What the course promises for a lab, the lab does: every rule id a chapter's row
+/// names (`plan/…`, `state/…`, `drift/…`) is one its script expects to see.
+#[test]
+fn every_rule_the_course_names_is_one_its_lab_checks() {
+    let course = std::fs::read_to_string(common::repo_path("docs/course/README.md"))
+        .expect("docs/course/README.md must exist");
+    let lab = Regex::new(r"`(examples/[0-9]{2}-[a-z-]+)`").expect("valid regex");
+    let rule = Regex::new(r"\b((plan|state|drift)/[a-z]+(-[a-z]+)*)\b").expect("valid regex");
+    let mut checked = 0;
+    let mut problems = Vec::new();
+    for row in course.lines().filter(|line| line.starts_with('|')) {
+        let Some(found) = lab.captures(row) else {
+            continue;
+        };
+        let folder = &found[1];
+        let script = std::fs::read_to_string(common::repo_path(&format!("{folder}/run.sh")))
+            .unwrap_or_else(|error| panic!("{folder}/run.sh must exist: {error}"));
+        for rule in rule.captures_iter(row) {
+            checked += 1;
+            if !script.contains(&rule[1]) {
+                problems.push(format!(
+                    "docs/course/README.md: the {folder} chapter names {} but {folder}/run.sh never checks it",
+                    &rule[1]
+                ));
+            }
+        }
+    }
+    assert!(
+        checked >= 6,
+        "the course rows must name the rules their labs show"
+    );
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+/// The runbooks point at the scheduled drift job, and it exists; the drift alert
+/// passes refresh-only plans with `--refresh-plan` (`--state` takes states).
+#[test]
+fn the_drift_runbook_matches_the_tools() {
+    let index = std::fs::read_to_string(common::repo_path("docs/runbooks/README.md"))
+        .expect("docs/runbooks/README.md");
+    if index.contains("scheduled drift job") {
+        assert!(
+            common::repo_path(".github/workflows/drift.yml").is_file(),
+            "docs/runbooks/README.md refers to a scheduled drift job: .github/workflows/drift.yml must exist"
+        );
+    }
+    let alert = std::fs::read_to_string(common::repo_path("docs/runbooks/drift-alert.md"))
+        .expect("docs/runbooks/drift-alert.md");
+    let state_json = Regex::new(r"tfaudit drift[^\n]*--state\s+\S+\.json").expect("valid regex");
+    assert!(
+        !state_json.is_match(&alert),
+        "docs/runbooks/drift-alert.md: a refresh-only plan's JSON goes to --refresh-plan, not --state"
+    );
+    assert!(
+        alert.contains("tfaudit drift --refresh-plan drift.json"),
+        "docs/runbooks/drift-alert.md: expected the refresh-only plan audited with --refresh-plan"
+    );
+}

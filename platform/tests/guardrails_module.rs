@@ -6,7 +6,9 @@ mod common;
 
 use guardrail_testkit::S3Server;
 
-/// The store bucket named in `modules/guardrails/tests/*.tftest.hcl`.
+/// The store bucket the suite's provider block names (`modules/guardrails/tests/`,
+/// and the module's README). A provider block of a test file cannot take it from
+/// `-var`: Terraform leaves such a value unknown for `apply` runs.
 const SUITE_BUCKET: &str = "guardrails";
 
 /// The module's `tests/*.tftest.hcl` suite passes: the budget and the gate carry
@@ -21,6 +23,22 @@ fn terraform_test_suite_of_the_guardrails_module_passes() {
     let dir = common::terraform_dir(&server);
     common::copy_into("modules/guardrails", dir.path());
     let module = "-chdir=modules/guardrails";
+
+    let suite = std::fs::read_to_string(
+        dir.path()
+            .join("modules/guardrails/tests/guardrails.tftest.hcl"),
+    )
+    .expect("read the suite");
+    assert!(
+        suite.contains(&format!("bucket = \"{SUITE_BUCKET}\"")),
+        "the suite's provider block must name the bucket `{SUITE_BUCKET}` the README documents"
+    );
+    let readme = std::fs::read_to_string(common::repo_path("modules/guardrails/README.md"))
+        .expect("read the module's README");
+    assert!(
+        readme.contains(&format!("bucket named `{SUITE_BUCKET}`")),
+        "modules/guardrails/README.md must say which bucket the suite uses"
+    );
 
     dir.run(&[module, "init", "-no-color", "-input=false"])
         .assert_success();
@@ -83,14 +101,17 @@ resource "terraform_data" "workload" {{
 
     let apply = dir.run(&[root, "apply", "-no-color", "-input=false", "-auto-approve"]);
     apply.assert_failure();
-    let said = &apply.stderr;
+    // Diagnostics go to stderr, progress ("Creating...", "Creation complete") to stdout.
+    let refused = &apply.stderr;
     assert!(
-        said.contains("guardrail_change_gate") && said.contains("platform migration blackout"),
-        "the gate must refuse, naming the blackout that closed the window:\n{said}"
+        refused.contains("guardrail_change_gate")
+            && refused.contains("platform migration blackout"),
+        "the gate must refuse, naming the blackout that closed the window:\n{refused}"
     );
+    let progress = &apply.stdout;
     assert!(
-        !said.contains("terraform_data.workload: Creation complete"),
-        "the workload must not be created while the window is closed:\n{said}"
+        !progress.contains("terraform_data.workload: Creat"),
+        "the workload must not even start being created while the window is closed:\n{progress}"
     );
 
     let state = dir.run(&[root, "state", "list"]);

@@ -488,3 +488,420 @@ fn broken_workflows_are_reported() {
         "a fresh plan before apply must be reported"
     );
 }
+
+/// Every `run` script of a workflow, with the job it belongs to.
+fn run_scripts(workflow: &Value) -> Vec<(String, String)> {
+    jobs(workflow)
+        .into_iter()
+        .flat_map(|(name, job)| {
+            job["steps"]
+                .as_sequence()
+                .into_iter()
+                .flatten()
+                .filter_map(|step| step["run"].as_str())
+                .map(|script| (name.to_string(), script.to_string()))
+                .collect::<Vec<_>>()
+        })
+        .collect()
+}
+
+/// Problems with package installs: apt's lists on a fresh runner are stale, so
+/// every `apt-get install` needs an `apt-get update` before it in the same script.
+fn apt_problems(file: &str, workflow: &Value) -> Vec<String> {
+    let mut problems = Vec::new();
+    for (job, script) in run_scripts(workflow) {
+        if let Some(install) = script.find("apt-get install") {
+            if !script[..install].contains("apt-get update") {
+                problems.push(format!(
+                    "{file}: jobs.{job}: `apt-get install` without `apt-get update` before it"
+                ));
+            }
+        }
+    }
+    problems
+}
+
+#[test]
+fn every_apt_install_follows_an_update() {
+    let mut problems = Vec::new();
+    for file in common::files_under(&common::repo_path(".github/workflows"), &[".yml"]) {
+        let name = common::display(&file);
+        let workflow: Value =
+            serde_yaml::from_str(&std::fs::read_to_string(&file).unwrap()).expect("valid YAML");
+        problems.extend(apt_problems(&name, &workflow));
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+/// Every job of ci.yml that builds Rust installs protoc first (the provider's
+/// gRPC code is generated at build time).
+#[test]
+fn ci_installs_protoc_before_building() {
+    let (_, workflow) = workflow("ci.yml");
+    for (name, job) in jobs(&workflow) {
+        let scripts: Vec<String> = job["steps"]
+            .as_sequence()
+            .into_iter()
+            .flatten()
+            .filter_map(|step| step["run"].as_str().map(str::to_string))
+            .collect();
+        let protoc = scripts
+            .iter()
+            .position(|script| script.contains("install") && script.contains("protobuf-compiler"));
+        let build = scripts
+            .iter()
+            .position(|script| script.contains("cargo") || script.contains("make "));
+        assert!(
+            matches!((protoc, build), (Some(p), Some(b)) if p < b),
+            "ci.yml: job {name} must install protobuf-compiler before it builds"
+        );
+    }
+    let scripts: String = run_scripts(&workflow)
+        .into_iter()
+        .map(|(_, script)| script)
+        .collect();
+    assert!(
+        scripts.contains(
+            "terraform fmt -check -recursive -diff modules infra examples provider/examples"
+        ),
+        "ci.yml: terraform fmt must cover provider/examples too"
+    );
+}
+
+/// Runner labels GitHub has retired: a job on them never starts.
+const RETIRED_RUNNERS: &[&str] = &[
+    "macos-11",
+    "macos-12",
+    "macos-13",
+    "ubuntu-18.04",
+    "ubuntu-20.04",
+    "windows-2019",
+];
+
+#[test]
+fn releases_build_on_supported_runners_and_sign_in_an_environment() {
+    let (_, workflow) = workflow("release.yml");
+    let runners: Vec<&str> = workflow["jobs"]["build"]["strategy"]["matrix"]["include"]
+        .as_sequence()
+        .into_iter()
+        .flatten()
+        .filter_map(|entry| entry["runner"].as_str())
+        .collect();
+    assert_eq!(runners.len(), 4, "release.yml: one runner per platform");
+    for runner in runners {
+        assert!(
+            !RETIRED_RUNNERS.contains(&runner),
+            "release.yml: {runner} is a retired runner"
+        );
+    }
+    assert_eq!(
+        workflow["jobs"]["publish"]["environment"].as_str(),
+        Some("release"),
+        "release.yml: the GPG key is a secret of the `release` environment"
+    );
+}
+
+/// Secrets that sign, decrypt or grant root on the nodes: a job that reads one
+/// runs in a GitHub environment, whose deployment rules keep pull requests out.
+const GUARDED_SECRETS: &[&str] = &[
+    "TFAUDIT_SIGNING_KEY",
+    "PLAN_ARTIFACT_KEY",
+    "SSH_PRIVATE_KEY",
+    "GPG_PRIVATE_KEY",
+    "GPG_PASSPHRASE",
+    "HCLOUD_TOKEN",
+];
+
+fn guarded_secret_problems(file: &str, workflow: &Value) -> Vec<String> {
+    let mut problems = Vec::new();
+    for (name, job) in jobs(workflow) {
+        let text = serde_yaml::to_string(job).unwrap_or_default();
+        for secret in GUARDED_SECRETS {
+            if text.contains(&format!("secrets.{secret}")) && job.get("environment").is_none() {
+                problems.push(format!(
+                    "{file}: jobs.{name} reads secrets.{secret} outside a GitHub environment"
+                ));
+            }
+        }
+    }
+    problems
+}
+
+#[test]
+fn signing_keys_and_tokens_are_environment_secrets() {
+    let mut problems = Vec::new();
+    for file in common::files_under(&common::repo_path(".github/workflows"), &[".yml"]) {
+        let name = common::display(&file);
+        let workflow: Value =
+            serde_yaml::from_str(&std::fs::read_to_string(&file).unwrap()).expect("valid YAML");
+        problems.extend(guarded_secret_problems(&name, &workflow));
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+
+    // Pull requests plan in `<env>-review`; only a push to main reaches `<env>-plan`.
+    let (_, plan) = workflow("terraform-plan.yml");
+    let job = &plan["jobs"]["plan"];
+    let environment = job["environment"].as_str().unwrap_or("");
+    for needle in [
+        "github.event_name == 'push'",
+        "-plan",
+        "-review",
+        "matrix.environment",
+    ] {
+        assert!(
+            environment.contains(needle),
+            "terraform-plan.yml: jobs.plan.environment must pick `<env>-plan` for main and `<env>-review` for PRs, got `{environment}`"
+        );
+    }
+    let attest = job["env"]["ATTEST"].as_str().unwrap_or("");
+    assert!(
+        attest.contains("github.event_name == 'push'") && attest.contains("refs/heads/main"),
+        "terraform-plan.yml: only a push to main attests, got ATTEST = `{attest}`"
+    );
+}
+
+/// The SSH key kube-hetzner provisions with reaches the plan from a secret; the
+/// apply gets it inside the encrypted plan, like every variable.
+#[test]
+fn the_ssh_private_key_reaches_the_plan_from_a_secret() {
+    let (_, plan) = workflow("terraform-plan.yml");
+    let steps = plan["jobs"]["plan"]["steps"]
+        .as_sequence()
+        .cloned()
+        .unwrap_or_default();
+    let planning = steps
+        .iter()
+        .find(|step| {
+            step["run"]
+                .as_str()
+                .is_some_and(|run| run.contains("terraform -chdir=\"$CONFIG\" plan"))
+        })
+        .expect("terraform-plan.yml: a terraform plan step");
+    assert_eq!(
+        planning["env"]["SSH_PRIVATE_KEY"].as_str(),
+        Some("${{ secrets.SSH_PRIVATE_KEY }}"),
+        "terraform-plan.yml: the plan step reads SSH_PRIVATE_KEY from the environment's secrets"
+    );
+    assert!(
+        planning["run"]
+            .as_str()
+            .unwrap_or("")
+            .contains("export TF_VAR_ssh_private_key=\"$SSH_PRIVATE_KEY\""),
+        "terraform-plan.yml: the key must reach Terraform as TF_VAR_ssh_private_key"
+    );
+    let docs = std::fs::read_to_string(common::repo_path("docs/ci.md")).expect("docs/ci.md");
+    assert!(
+        docs.contains("SSH_PRIVATE_KEY") && docs.contains("TF_VAR_ssh_private_key"),
+        "docs/ci.md must document the SSH key's secret and how it reaches Terraform"
+    );
+}
+
+/// The SARIF file code scanning uploads is the one tfaudit wrote.
+fn sarif_problems(workflow: &Value) -> Vec<String> {
+    let mut problems = Vec::new();
+    let report = Regex::new(r#"--report\s+"?sarif=([^"\s]+)"?"#).expect("valid regex");
+    for (name, job) in jobs(workflow) {
+        let written: Vec<String> = step_texts(job)
+            .iter()
+            .flat_map(|text| {
+                report
+                    .captures_iter(text)
+                    .map(|captures| captures[1].to_string())
+                    .collect::<Vec<_>>()
+            })
+            .collect();
+        for step in job["steps"].as_sequence().into_iter().flatten() {
+            let Some(uploaded) = step["with"]["sarif_file"].as_str() else {
+                continue;
+            };
+            if !written.iter().any(|path| path == uploaded) {
+                problems.push(format!(
+                    "jobs.{name}: sarif_file `{uploaded}` is not the file tfaudit writes ({written:?})"
+                ));
+            }
+            let condition = step["if"].as_str().unwrap_or("");
+            if !condition.contains(&format!("hashFiles('{uploaded}')")) {
+                problems.push(format!(
+                    "jobs.{name}: the SARIF upload must run only when `{uploaded}` exists, got `{condition}`"
+                ));
+            }
+        }
+    }
+    problems
+}
+
+#[test]
+fn code_scanning_receives_the_sarif_file_tfaudit_wrote() {
+    let (text, workflow) = workflow("terraform-plan.yml");
+    assert!(
+        text.contains("sarif_file:"),
+        "terraform-plan.yml uploads SARIF"
+    );
+    let problems = sarif_problems(&workflow);
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+
+    let elsewhere: Value = serde_yaml::from_str(&text.replace(
+        "sarif_file: tfaudit-out/tfaudit.sarif",
+        "sarif_file: tfaudit.sarif",
+    ))
+    .expect("valid YAML");
+    assert!(
+        sarif_problems(&elsewhere)
+            .iter()
+            .any(|problem| problem.contains("is not the file tfaudit writes")),
+        "an upload of another file must be reported"
+    );
+}
+
+/// Problems of the apply workflow's check of where the plan comes from.
+fn plan_origin_problems(workflow: &Value) -> Vec<String> {
+    let mut problems = Vec::new();
+    for (name, job) in jobs(workflow) {
+        let steps = job["steps"].as_sequence().cloned().unwrap_or_default();
+        let verify = steps.iter().position(|step| {
+            step["run"].as_str().is_some_and(|run| {
+                [
+                    "gh api",
+                    "actions/runs/$PLAN_RUN_ID",
+                    ".github/workflows/terraform-plan.yml",
+                    "head_branch",
+                    "\"$branch\" = main",
+                    "\"$event\" = push",
+                    "head_repository",
+                ]
+                .iter()
+                .all(|needle| run.contains(needle))
+            })
+        });
+        let download = steps.iter().position(|step| {
+            step["uses"]
+                .as_str()
+                .is_some_and(|used| used.starts_with("actions/download-artifact@"))
+        });
+        match (verify, download) {
+            (Some(v), Some(d)) if v < d => {}
+            _ => problems.push(format!(
+                "jobs.{name}: expected a step that checks through `gh api` that the run is terraform-plan.yml on a push to main, before the download"
+            )),
+        }
+        let verify_id = verify
+            .and_then(|index| steps[index]["id"].as_str())
+            .unwrap_or("?");
+        let checkout_ref = steps
+            .iter()
+            .find(|step| {
+                step["uses"]
+                    .as_str()
+                    .is_some_and(|used| used.starts_with("actions/checkout@"))
+            })
+            .and_then(|step| step["with"]["ref"].as_str())
+            .unwrap_or("");
+        if checkout_ref != format!("${{{{ steps.{verify_id}.outputs.sha }}}}") {
+            problems.push(format!(
+                "jobs.{name}: the checkout must use the commit the verified run built, got `{checkout_ref}`"
+            ));
+        }
+    }
+    problems
+}
+
+#[test]
+fn the_apply_workflow_applies_only_plans_made_on_main() {
+    let (text, apply) = workflow("terraform-apply.yml");
+    let problems = plan_origin_problems(&apply);
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+
+    let any_branch: Value =
+        serde_yaml::from_str(&text.replace("[ \"$branch\" = main ]", "true")).expect("valid YAML");
+    assert!(
+        !plan_origin_problems(&any_branch).is_empty(),
+        "an apply that accepts a plan of any branch must be reported"
+    );
+    let (_, plan) = workflow("terraform-plan.yml");
+    let branches: Vec<&str> = plan[key("on")]["push"]["branches"]
+        .as_sequence()
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .collect();
+    assert_eq!(
+        branches,
+        ["main"],
+        "terraform-plan.yml must also plan pushes to main: those are the plans terraform-apply accepts"
+    );
+}
+
+/// The scheduled drift job the runbooks refer to: read-only, per environment.
+#[test]
+fn a_scheduled_read_only_drift_job_audits_state_and_cloud() {
+    let (_, workflow) = workflow("drift.yml");
+    assert!(
+        workflow[key("on")]["schedule"]
+            .as_sequence()
+            .is_some_and(|s| !s.is_empty()),
+        "drift.yml: on a schedule"
+    );
+    assert_eq!(
+        permissions(&workflow),
+        pairs(&[("contents", "read")]),
+        "drift.yml: read-only"
+    );
+    let (name, job) = jobs(&workflow).into_iter().next().expect("a drift job");
+    assert!(
+        job["environment"]
+            .as_str()
+            .unwrap_or("")
+            .ends_with("-drift"),
+        "drift.yml: jobs.{name} runs in `<env>-drift`, which holds read-only tokens"
+    );
+    let scripts = step_texts(job).join("\n");
+    for needle in ["tfaudit state", "tfaudit drift --state", "--label-selector"] {
+        assert!(scripts.contains(needle), "drift.yml: expected `{needle}`");
+    }
+    assert!(
+        !scripts.contains("terraform "),
+        "drift.yml: never runs Terraform (no lock, no change)"
+    );
+}
+
+/// docs/ci.md names every secret the workflows read.
+#[test]
+fn every_secret_the_workflows_read_is_documented() {
+    let docs = std::fs::read_to_string(common::repo_path("docs/ci.md")).expect("docs/ci.md");
+    let secret = Regex::new(r"secrets\.([A-Z0-9_]+)").expect("valid regex");
+    let mut missing = Vec::new();
+    for file in common::files_under(&common::repo_path(".github/workflows"), &[".yml"]) {
+        let text = std::fs::read_to_string(&file).unwrap();
+        for captures in secret.captures_iter(&text) {
+            let name = captures[1].to_string();
+            if !docs.contains(&name) && !missing.contains(&name) {
+                missing.push(name);
+            }
+        }
+    }
+    assert!(missing.is_empty(), "docs/ci.md must document: {missing:?}");
+}
+
+/// The new checks can fail too: a signing job without an environment, an install
+/// without an update.
+#[test]
+fn unguarded_secrets_and_stale_package_lists_are_reported() {
+    let (_, plan) = workflow("terraform-plan.yml");
+    let mut unguarded = plan.clone();
+    if let Some(job) = unguarded["jobs"]["plan"].as_mapping_mut() {
+        job.remove("environment");
+    }
+    assert!(
+        guarded_secret_problems("terraform-plan.yml", &unguarded)
+            .iter()
+            .any(|problem| problem.contains("secrets.TFAUDIT_SIGNING_KEY")),
+        "a signing job outside an environment must be reported"
+    );
+    let (ci_text, _) = workflow("ci.yml");
+    let stale: Value =
+        serde_yaml::from_str(&ci_text.replace("sudo apt-get update\n", "")).expect("valid YAML");
+    assert!(
+        !apt_problems("ci.yml", &stale).is_empty(),
+        "an install without an update must be reported"
+    );
+}

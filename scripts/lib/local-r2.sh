@@ -120,3 +120,12 @@ for page in s3.get_paginator("list_objects_v2").paginate(Bucket=sys.argv[1], Pre
         print(item["Key"])
 PY
 }
+
+# s3_get BUCKET KEY: prints one object from the local server.
+s3_get() {
+  "$GUARDRAIL_ROOT/.tools/venv/bin/python" - "$1" "$2" <<'PY'
+import os, sys, boto3
+s3 = boto3.client("s3", endpoint_url=os.environ["AWS_ENDPOINT_URL_S3"], region_name="us-east-1")
+sys.stdout.write(s3.get_object(Bucket=sys.argv[1], Key=sys.argv[2])["Body"].read().decode())
+PY
+}

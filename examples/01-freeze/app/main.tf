@@ -1,5 +1,7 @@
 # A team's configuration: everything it changes sits behind the production gate.
 terraform {
+  required_version = ">= 1.10, < 2.0"
+
   required_providers {
     guardrail = {
       source = "sre-control-plane/guardrail"

@@ -1,5 +1,7 @@
 # The on-call engineer's configuration: it freezes production while an incident is open.
 terraform {
+  required_version = ">= 1.10, < 2.0"
+
   required_providers {
     guardrail = {
       source = "sre-control-plane/guardrail"

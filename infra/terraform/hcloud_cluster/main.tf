@@ -1,7 +1,9 @@
 # The real cluster of one environment, behind that environment's change gate.
 
+# The token reaches the provider through the cluster module's change guard, so every
+# Hetzner API call waits for the gate (see modules/hcloud-cluster/main.tf).
 provider "hcloud" {
-  token = var.hcloud_token
+  token = module.cluster.hcloud_token
 }
 
 provider "guardrail" {
@@ -55,5 +57,7 @@ module "cluster" {
   worker_server_type        = var.worker_server_type
   worker_count              = var.worker_count
 
-  depends_on = [module.guardrails]
+  # No `depends_on = [module.guardrails]`: it would defer the window and every
+  # data source of the cluster to apply on every plan. gate_id, and the provider's
+  # token from module.cluster.hcloud_token, order every change after the gate.
 }

@@ -3,7 +3,7 @@
 # or a budget cannot differ between them.
 
 terraform {
-  required_version = ">= 1.10"
+  required_version = ">= 1.10, < 2.0"
 }
 
 locals {
