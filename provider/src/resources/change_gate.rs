@@ -623,8 +623,9 @@ impl Resource for ChangeGate {
                 "First plan of a gate",
                 "This gate does not exist yet, so its plan_id is derived from its environment and \
                  configuration instead of being drawn for this plan: every plan made before the \
-                 gate is created shares it, and an attestation for one of them covers the others. \
-                 Create the gate in an apply of its own before relying on attestations.",
+                 gate is created shares it. An attestation lets one apply through, so only the \
+                 first of those plans to be applied can use it. Create the gate in an apply of its \
+                 own before relying on attestations.",
                 AttributePath::new("plan_id"),
             );
         }
