@@ -26,6 +26,7 @@ use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer, UnixTime};
 use rustls::server::danger::{ClientCertVerified, ClientCertVerifier};
 use rustls::{DigitallySignedStruct, DistinguishedName, SignatureScheme};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
 /// Environment variable holding Terraform's client certificate (PEM).
@@ -133,10 +134,50 @@ async fn forward(
     socket: TcpStream,
     backend: SocketAddr,
 ) -> Result<()> {
-    let mut tls = acceptor.accept(socket).await?;
-    let mut plain = connect_with_retry(backend).await?;
-    tokio::io::copy_bidirectional(&mut tls, &mut plain).await?;
+    // gRPC exchanges small frames both ways: without TCP_NODELAY every forwarded
+    // frame waits out Nagle's algorithm against the peer's delayed ACK (~40 ms).
+    socket.set_nodelay(true)?;
+    let tls = acceptor.accept(socket).await?;
+    let plain = connect_with_retry(backend).await?;
+    plain.set_nodelay(true)?;
+    let (mut from_terraform, mut to_terraform) = tokio::io::split(tls);
+    let (mut from_backend, mut to_backend) = plain.into_split();
+    let upstream = async {
+        tokio::io::copy(&mut from_terraform, &mut to_backend).await?;
+        to_backend.shutdown().await
+    };
+    let downstream = async {
+        // The gRPC server's socket is not ours to set TCP_NODELAY on, so it holds
+        // each frame after the first until it is acknowledged: acknowledge at once.
+        let mut buffer = vec![0u8; 64 * 1024];
+        loop {
+            acknowledge_immediately(from_backend.as_ref());
+            let read = from_backend.read(&mut buffer).await?;
+            if read == 0 {
+                return to_terraform.shutdown().await;
+            }
+            to_terraform.write_all(&buffer[..read]).await?;
+            to_terraform.flush().await?;
+        }
+    };
+    tokio::try_join!(upstream, downstream)?;
     Ok(())
+}
+
+/// Turns delayed ACKs off for the next segments (Linux resets it as it goes).
+fn acknowledge_immediately(stream: &TcpStream) {
+    let enable: libc::c_int = 1;
+    // SAFETY: setsockopt on a descriptor the stream owns, with a correctly sized
+    // option value; a failure only costs latency, so its result is ignored.
+    unsafe {
+        libc::setsockopt(
+            std::os::fd::AsRawFd::as_raw_fd(stream),
+            libc::IPPROTO_TCP,
+            libc::TCP_QUICKACK,
+            &enable as *const libc::c_int as *const libc::c_void,
+            std::mem::size_of::<libc::c_int>() as libc::socklen_t,
+        );
+    }
 }
 
 async fn wait_until_listening(backend: SocketAddr) -> Result<()> {
