@@ -21,7 +21,9 @@ pub struct StateArgs {
     #[arg(required = true, value_name = "TARGET")]
     pub targets: Vec<String>,
 
-    /// S3 endpoint (for R2: https://ACCOUNT.r2.cloudflarestorage.com).
+    /// S3 endpoint (for R2: https://ACCOUNT.r2.cloudflarestorage.com). Requests
+    /// are path-style and signed for AWS_REGION, else the profile's region, else
+    /// `auto`; credentials come from the standard chain.
     #[arg(long, env = "AWS_ENDPOINT_URL_S3", value_name = "URL")]
     pub endpoint: Option<String>,
 
