@@ -550,7 +550,10 @@ expires = 2020-06-30
         .join("tests/data/plans/no_changes/plan.json")
         .display()
         .to_string();
-    let output = tfaudit(&["plan", &plan, "--config", &config, "--format", "json"], &fixtures());
+    let output = tfaudit(
+        &["plan", &plan, "--config", &config, "--format", "json"],
+        &fixtures(),
+    );
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(0), "{stderr}");
 }
@@ -582,7 +585,11 @@ fn a_bad_shared_configuration_stops_every_command_with_exit_2() {
         for command in [vec!["state", state.as_str()], vec!["plan", plan.as_str()]] {
             let output = tfaudit(&command, dir.path());
             let stderr = String::from_utf8_lossy(&output.stderr);
-            assert_eq!(output.status.code(), Some(2), "{command:?} {text}: {stderr}");
+            assert_eq!(
+                output.status.code(),
+                Some(2),
+                "{command:?} {text}: {stderr}"
+            );
             assert!(
                 stderr.contains(".tfaudit.toml") && stderr.contains(expected),
                 "{command:?} {text}: {stderr}"
