@@ -216,6 +216,20 @@ async fn body(client: &aws_sdk_s3::Client, bucket: &str, key: &str) -> Vec<u8> {
     object.body.collect().await.unwrap().into_bytes().to_vec()
 }
 
+/// The method and URL of every request moto recorded for `bucket` (path-style).
+fn requests_to(recording: &Path, bucket: &str) -> Vec<(String, String)> {
+    let text = std::fs::read_to_string(recording).unwrap_or_default();
+    text.lines()
+        .filter_map(|line| serde_json::from_str::<Value>(line).ok())
+        .filter_map(|entry| {
+            let url = entry["url"].as_str()?.to_owned();
+            let path = url.split("://").nth(1)?.split_once('/')?.1;
+            let first = path.split(['/', '?']).next()?;
+            (first == bucket).then(|| (entry["method"].as_str().unwrap_or("").to_owned(), url))
+        })
+        .collect()
+}
+
 fn error_code<E>(error: &aws_sdk_s3::error::SdkError<E>) -> Option<String>
 where
     E: aws_sdk_s3::error::ProvideErrorMetadata,
@@ -254,7 +268,14 @@ async fn the_audit_needs_only_read_access_and_every_finding_still_comes_out() {
     // (two users, each with a policy and an access key), the seeds and the journal.
     let setup_requests = 2 + 6 + seeds.len() + 1;
     let count = setup_requests.to_string();
-    let server = S3Server::start_with_env(&[("INITIAL_NO_AUTH_ACTION_COUNT", count.as_str())]);
+    // moto records every request it serves, to show what the audit sent.
+    let scratch = tempfile::tempdir().unwrap();
+    let recording = scratch.path().join("requests.jsonl");
+    let server = S3Server::start_with_env(&[
+        ("INITIAL_NO_AUTH_ACTION_COUNT", count.as_str()),
+        ("MOTO_ENABLE_RECORDING", "true"),
+        ("MOTO_RECORDER_FILEPATH", recording.to_str().unwrap()),
+    ]);
     let bucket = server.bucket().to_owned();
     let journal_bucket = format!("{bucket}-journal");
     server.create_bucket(&journal_bucket).unwrap();
@@ -349,7 +370,18 @@ async fn the_audit_needs_only_read_access_and_every_finding_still_comes_out() {
     assert_eq!(before.len(), seeds.len(), "{before:?}");
 
     let journal = format!("s3://{journal_bucket}");
+    std::fs::write(&recording, "").unwrap();
     let output = audit(&server, &reader, &writer, &journal);
+    let sent = requests_to(&recording, &bucket);
+    assert!(
+        !sent.is_empty(),
+        "moto recorded no request to the state bucket"
+    );
+    assert!(
+        sent.iter()
+            .all(|(method, _)| method == "GET" || method == "HEAD"),
+        "the audit may only list, head and get in the state bucket: {sent:?}"
+    );
     assert_eq!(
         output.status.code(),
         Some(1),
