@@ -328,6 +328,9 @@ fn signed_regions(recording: &Path, bucket: &str) -> Vec<String> {
         .collect()
 }
 
+/// A case name, the environment it sets, and the region requests must be signed for.
+type RegionCase<'a> = (&'a str, &'a [(&'a str, &'a str)], &'a str);
+
 /// R2 users get `auto` when they configure no region; a region they did
 /// configure (environment first, then their profile) is never overridden.
 #[tokio::test]
@@ -355,7 +358,7 @@ async fn the_region_is_the_users_when_configured_and_auto_otherwise() {
     let no_config = dir.path().join("absent-aws-config");
     let target = format!("s3://{bucket}/prod/cluster.tfstate");
     let config = config_file.to_str().unwrap();
-    let cases: [(&str, &[(&str, &str)], &str); 5] = [
+    let cases: [RegionCase; 5] = [
         (
             "nothing configured",
             &[("AWS_CONFIG_FILE", no_config.to_str().unwrap())],
