@@ -1,5 +1,7 @@
 //! `.tfaudit.toml`: thresholds, severity overrides, protected types and
-//! environments, budgets, drift ignores and waivers for `tfaudit plan`.
+//! environments, budgets, drift ignores and waivers. One file serves every
+//! command: `tfaudit plan`, `tfaudit state` and `tfaudit drift` all read it, and
+//! `[severity]` and `[[waiver]]` accept the id of any rule `tfaudit rules` lists.
 //!
 //! ```toml
 //! fail_on = "high"
@@ -26,15 +28,17 @@
 //! expires = 2026-12-31
 //! ```
 //!
-//! Keys this command does not know are left alone (other subcommands read the
-//! same file). A known key with a wrong value is an error naming the file, the
-//! field and what was expected.
+//! A key no command knows, a rule id no command has, or a known key with a wrong
+//! value is an error naming the file, the field and what was expected.
+//!
+//! Waiver addresses are globs in which `*` matches any run of characters and `?`
+//! any one character; everything else, brackets and quotes included, is literal,
+//! so `module.zones["b"].*` means what it says.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use chrono::NaiveDate;
-use globset::{Glob, GlobMatcher};
 
 use crate::findings::{FailOn, Finding, RuleInfo, Severity};
 
@@ -129,10 +133,11 @@ pub struct Waiver {
     pub rule: String,
     /// The address glob as written; `None` waives the rule everywhere.
     pub address: Option<String>,
-    matcher: Option<GlobMatcher>,
     pub reason: String,
     pub owner: String,
-    pub expires: Option<NaiveDate>,
+    /// The last day the waiver applies. Required: a waiver without an end is a
+    /// finding hidden for good.
+    pub expires: NaiveDate,
     /// Position in the file, for messages (`waiver[0]`).
     pub index: usize,
 }
@@ -140,20 +145,54 @@ pub struct Waiver {
 impl Waiver {
     pub fn covers(&self, finding: &Finding) -> bool {
         self.rule == finding.rule_id
-            && match (&self.matcher, &self.address) {
-                (Some(matcher), Some(pattern)) => {
-                    pattern == &finding.address || matcher.is_match(&finding.address)
-                }
-                _ => true,
-            }
+            && self
+                .address
+                .as_deref()
+                .is_none_or(|pattern| address_matches(pattern, &finding.address))
     }
 
     pub fn expired(&self, today: NaiveDate) -> bool {
-        self.expires.is_some_and(|expires| expires < today)
+        self.expires < today
     }
 }
 
-/// The plan command's configuration.
+/// Whether `address` matches the waiver glob `pattern`: `*` is any run of
+/// characters (dots and brackets included), `?` any one character, and every
+/// other character stands for itself.
+pub fn address_matches(pattern: &str, address: &str) -> bool {
+    let pattern: Vec<char> = pattern.chars().collect();
+    let address: Vec<char> = address.chars().collect();
+    let (mut p, mut a) = (0, 0);
+    // The last `*` seen and the address position it was tried at.
+    let mut star: Option<(usize, usize)> = None;
+    while a < address.len() {
+        match pattern.get(p) {
+            Some('*') => {
+                star = Some((p, a));
+                p += 1;
+            }
+            Some('?') => {
+                p += 1;
+                a += 1;
+            }
+            Some(c) if *c == address[a] => {
+                p += 1;
+                a += 1;
+            }
+            _ => match star {
+                Some((star_p, star_a)) => {
+                    p = star_p + 1;
+                    a = star_a + 1;
+                    star = Some((star_p, star_a + 1));
+                }
+                None => return false,
+            },
+        }
+    }
+    pattern[p..].iter().all(|c| *c == '*')
+}
+
+/// The configuration every command reads.
 #[derive(Debug, Clone)]
 pub struct Config {
     /// The file read, if any.
@@ -190,7 +229,8 @@ impl Default for Config {
 
 impl Config {
     /// Loads `explicit`, or `.tfaudit.toml` when it exists, or the defaults.
-    /// `known_rules` validates rule ids in `[severity]` and waivers.
+    /// Rule ids in `[severity]` and waivers must be in the catalogue of every
+    /// command (`tfaudit rules`) or in `known_rules`, which the caller declares.
     pub fn load(explicit: Option<&Path>, known_rules: &[RuleInfo]) -> Result<Config, ConfigError> {
         let path = explicit
             .map(Path::to_path_buf)
@@ -213,7 +253,23 @@ impl Config {
                     path: path.to_path_buf(),
                     message: error.to_string().replace('\n', " "),
                 })?;
-        let fields = Fields { path };
+        let catalogue = crate::commands::rules::all_rules();
+        let fields = Fields {
+            path,
+            known_rules,
+            catalogue: &catalogue,
+        };
+        for key in table.keys() {
+            if !TOP_LEVEL_KEYS.contains(&key.as_str()) {
+                return Err(fields.error(
+                    &shown(key),
+                    format!(
+                        "unknown setting; expected one of {}",
+                        TOP_LEVEL_KEYS.join(", ")
+                    ),
+                ));
+            }
+        }
         let mut config = Config {
             path: Some(path.to_path_buf()),
             ..Config::default()
@@ -229,7 +285,7 @@ impl Config {
             let overrides = fields.table("severity", value, "a table of rule id = severity")?;
             for (rule, value) in overrides {
                 let field = format!("severity.\"{rule}\"");
-                fields.known_rule(&field, rule, known_rules)?;
+                fields.known_rule(&field, rule)?;
                 let text = fields.string(
                     &field,
                     value,
@@ -280,6 +336,12 @@ impl Config {
         }
         if let Some(value) = table.get("drift") {
             let drift = fields.table("drift", value, "a table with an `ignore` table")?;
+            if let Some(key) = drift.keys().find(|key| key.as_str() != "ignore") {
+                return Err(fields.error(
+                    &format!("drift.{}", shown(key)),
+                    "unknown setting; expected drift.ignore",
+                ));
+            }
             if let Some(ignore) = drift.get("ignore") {
                 let ignore = fields.table(
                     "drift.ignore",
@@ -299,9 +361,7 @@ impl Config {
                 return Err(fields.error("waiver", "expected [[waiver]] tables"));
             };
             for (index, entry) in entries.iter().enumerate() {
-                config
-                    .waivers
-                    .push(fields.waiver(index, entry, known_rules)?);
+                config.waivers.push(fields.waiver(index, entry)?);
             }
         }
         Ok(config)
@@ -339,10 +399,7 @@ impl Config {
             }
         }
         for waiver in self.waivers.iter().filter(|waiver| waiver.expired(today)) {
-            let expires = waiver
-                .expires
-                .map(|date| date.to_string())
-                .unwrap_or_default();
+            let expires = waiver.expires;
             let file = self
                 .path
                 .as_ref()
@@ -376,6 +433,26 @@ pub const WAIVER_EXPIRED: RuleInfo = RuleInfo {
            it covered count again. Renew the waiver with a new date and reason, or fix the finding.",
 };
 
+/// The top-level settings of `.tfaudit.toml`.
+const TOP_LEVEL_KEYS: [&str; 8] = [
+    "fail_on",
+    "severity",
+    "protected_types",
+    "protected_environments",
+    "correlated_modules",
+    "budget",
+    "drift",
+    "waiver",
+];
+
+/// The settings of one `[[waiver]]`.
+const WAIVER_KEYS: [&str; 5] = ["rule", "address", "reason", "owner", "expires"];
+
+/// A key from the file, shortened and escaped for a message.
+fn shown(key: &str) -> String {
+    key.chars().take(60).flat_map(char::escape_debug).collect()
+}
+
 fn parse_severity(text: &str) -> Option<Severity> {
     Severity::ALL
         .into_iter()
@@ -384,6 +461,10 @@ fn parse_severity(text: &str) -> Option<Severity> {
 
 struct Fields<'a> {
     path: &'a Path,
+    /// Rules the caller declared (policy rules, for one).
+    known_rules: &'a [RuleInfo],
+    /// Every rule of every command.
+    catalogue: &'a [RuleInfo],
 }
 
 impl Fields<'_> {
@@ -452,63 +533,71 @@ impl Fields<'_> {
             .ok_or_else(|| self.error(field, "expected a whole number of zero or more"))
     }
 
-    fn known_rule(
-        &self,
-        field: &str,
-        rule: &str,
-        known_rules: &[RuleInfo],
-    ) -> Result<(), ConfigError> {
-        if known_rules.is_empty() || known_rules.iter().any(|info| info.id == rule) {
+    fn known_rule(&self, field: &str, rule: &str) -> Result<(), ConfigError> {
+        let known = |infos: &[RuleInfo]| infos.iter().any(|info| info.id == rule);
+        if known(self.known_rules) || known(self.catalogue) {
             return Ok(());
         }
-        let shown: String = rule.chars().take(60).flat_map(char::escape_debug).collect();
-        Err(self.error(field, format!("unknown rule id `{shown}`; expected one such as plan/destroy (see `tfaudit plan --help`)")))
+        Err(self.error(
+            field,
+            format!(
+                "unknown rule id `{}`; expected one such as plan/destroy, state/stale-lock or drift/changed (`tfaudit rules` lists them all)",
+                shown(rule)
+            ),
+        ))
     }
 
-    fn waiver(
-        &self,
-        index: usize,
-        entry: &toml::Value,
-        known_rules: &[RuleInfo],
-    ) -> Result<Waiver, ConfigError> {
+    fn waiver(&self, index: usize, entry: &toml::Value) -> Result<Waiver, ConfigError> {
         let base = format!("waiver[{index}]");
         let table = self.table(&base, entry, "a [[waiver]] table")?;
+        if let Some(key) = table
+            .keys()
+            .find(|key| !WAIVER_KEYS.contains(&key.as_str()))
+        {
+            return Err(self.error(
+                &format!("{base}.{}", shown(key)),
+                format!("unknown setting; expected {}", WAIVER_KEYS.join(", ")),
+            ));
+        }
         let required = |name: &str| -> Result<String, ConfigError> {
             let field = format!("{base}.{name}");
             match table.get(name) {
                 Some(value) => Ok(self.string(&field, value, "a string")?.to_string()),
-                None => {
-                    Err(self.error(&field, "missing; every waiver needs rule, reason and owner"))
-                }
+                None => Err(self.error(
+                    &field,
+                    "missing; every waiver needs rule, reason, owner and expires",
+                )),
             }
         };
         let rule = required("rule")?;
-        self.known_rule(&format!("{base}.rule"), &rule, known_rules)?;
+        self.known_rule(&format!("{base}.rule"), &rule)?;
         let reason = required("reason")?;
         if reason.trim().is_empty() {
             return Err(self.error(&format!("{base}.reason"), "expected a non-empty reason"));
         }
         let owner = required("owner")?;
-        let (address, matcher) = match table.get("address") {
-            None => (None, None),
+        let address = match table.get("address") {
+            None => None,
             Some(value) => {
                 let field = format!("{base}.address");
                 let pattern =
                     self.string(&field, value, "an address glob such as module.nodes.*")?;
-                let glob = Glob::new(pattern).map_err(|error| {
-                    self.error(&field, format!("expected an address glob: {error}"))
-                })?;
-                (Some(pattern.to_string()), Some(glob.compile_matcher()))
+                Some(pattern.to_string())
             }
         };
+        let field = format!("{base}.expires");
         let expires = match table.get("expires") {
-            None => None,
-            Some(value) => Some(self.date(&format!("{base}.expires"), value)?),
+            None => {
+                return Err(self.error(
+                    &field,
+                    "missing; expected the last day the waiver applies, such as 2026-12-31 (a waiver cannot last forever)",
+                ))
+            }
+            Some(value) => self.date(&field, value)?,
         };
         Ok(Waiver {
             rule,
             address,
-            matcher,
             reason,
             owner,
             expires,
@@ -557,6 +646,7 @@ rule = "plan/replace"
 address = 'module.zones["b"].hcloud_server.node'
 reason = "zone move"
 owner = "platform"
+expires = 2030-01-01
 
 [[waiver]]
 rule = "plan/forget"
@@ -586,6 +676,120 @@ expires = "2020-01-01"
         let mut again = vec![finding("plan/destroy", "module.nodes.hcloud_server.a[0]")];
         config.apply(&mut again, later);
         assert!(!again[0].waived, "an expired waiver stops applying");
+    }
+
+    fn parse(text: &str) -> Result<Config, String> {
+        Config::parse(text, Path::new("cfg.toml"), &[]).map_err(|error| error.to_string())
+    }
+
+    #[test]
+    fn brackets_in_address_globs_are_literal() {
+        let config = parse(
+            r#"
+[[waiver]]
+rule = "plan/replace"
+address = 'module.zones["b"].*'
+reason = "zone b moves"
+owner = "platform"
+expires = 2030-01-01
+"#,
+        )
+        .unwrap();
+        let today = NaiveDate::from_ymd_opt(2026, 11, 24).unwrap();
+        let mut findings = vec![
+            finding("plan/replace", r#"module.zones["b"].hcloud_server.node"#),
+            // A character class `["b]` would have matched these.
+            finding("plan/replace", "module.zonesb.hcloud_server.node"),
+            finding("plan/replace", r#"module.zones"].hcloud_server.node"#),
+            finding("plan/replace", r#"module.zones["a"].hcloud_server.node"#),
+        ];
+        config.apply(&mut findings, today);
+        let waived: Vec<bool> = findings.iter().map(|f| f.waived).collect();
+        assert_eq!(waived, vec![true, false, false, false]);
+    }
+
+    #[test]
+    fn address_globs() {
+        let cases = [
+            ("module.nodes.*", "module.nodes.hcloud_server.a[0]", true),
+            ("module.nodes.*", "module.nodesx", false),
+            ("*.node", r#"module.zones["b"].hcloud_server.node"#, true),
+            ("hcloud_server.web[?]", "hcloud_server.web[3]", true),
+            ("hcloud_server.web[?]", "hcloud_server.web[12]", false),
+            ("a*b*c", "aXXbYYc", true),
+            ("a*b*c", "aXXbYY", false),
+            ("*", "", true),
+            ("", "x", false),
+        ];
+        for (pattern, address, expected) in cases {
+            assert_eq!(
+                address_matches(pattern, address),
+                expected,
+                "{pattern} {address}"
+            );
+        }
+    }
+
+    #[test]
+    fn state_and_drift_rule_ids_are_accepted_everywhere() {
+        let config = parse(
+            r#"
+[severity]
+"state/stale-lock" = "critical"
+"drift/changed" = "low"
+"plan/moved" = "info"
+
+[[waiver]]
+rule = "state/empty"
+address = "s3://b/prod/*"
+reason = "new environment"
+owner = "platform"
+expires = 2030-01-01
+"#,
+        )
+        .unwrap();
+        assert_eq!(
+            config.severity_of("state/stale-lock", Severity::High),
+            Severity::Critical
+        );
+        assert_eq!(
+            config.severity_of("drift/changed", Severity::Medium),
+            Severity::Low
+        );
+    }
+
+    #[test]
+    fn bad_configuration_names_the_file_and_field() {
+        let waiver = |extra: &str| {
+            format!("[[waiver]]\nrule = \"plan/destroy\"\nreason = \"r\"\nowner = \"o\"\n{extra}")
+        };
+        let cases = [
+            (waiver(""), "cfg.toml: field `waiver[0].expires`: missing"),
+            (
+                format!("{}{}", waiver("expires = 2030-01-01\n"), waiver("")),
+                "cfg.toml: field `waiver[1].expires`: missing",
+            ),
+            (
+                waiver("expires = 2030-01-01\nexpire = 2031-01-01\n"),
+                "cfg.toml: field `waiver[0].expire`: unknown setting",
+            ),
+            (
+                "[severty]\n\"plan/moved\" = \"low\"\n".into(),
+                "cfg.toml: field `severty`: unknown setting",
+            ),
+            (
+                "[severity]\n\"state/stale-locks\" = \"low\"\n".into(),
+                "cfg.toml: field `severity.\"state/stale-locks\"`: unknown rule id `state/stale-locks`",
+            ),
+            (
+                "[drift]\nignores = {}\n".into(),
+                "cfg.toml: field `drift.ignores`: unknown setting",
+            ),
+        ];
+        for (text, expected) in cases {
+            let error = parse(&text).expect_err(&text);
+            assert!(error.starts_with(expected), "{text}\n{error}");
+        }
     }
 
     #[test]

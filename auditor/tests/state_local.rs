@@ -449,3 +449,151 @@ fn provider_schema_skew_across_states_is_reported() {
          schema 0 in ./a/cluster.tfstate; schema 1 in ./b/cluster.tfstate"
     );
 }
+
+/// One `.tfaudit.toml` serves every command: `[severity]` and `[[waiver]]` name
+/// plan, state and drift rules alike, and each command applies what concerns it.
+#[test]
+fn one_configuration_serves_plan_and_state() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("shared.toml");
+    std::fs::write(
+        &config,
+        r#"
+fail_on = "high"
+
+[severity]
+"plan/moved" = "low"
+"state/empty" = "critical"
+"state/version-skew" = "info"
+"drift/changed" = "low"
+
+[[waiver]]
+rule = "state/secret-in-attributes"
+address = "*leaky.tfstate#tls_private_key.*"
+reason = "throwaway key of the lab"
+owner = "platform-team"
+expires = 2099-12-31
+
+[[waiver]]
+rule = "state/tainted"
+address = "*#hcloud_server.bastion"
+reason = "rebuild scheduled"
+owner = "platform-team"
+expires = 2020-06-30
+"#,
+    )
+    .unwrap();
+    let config = config.display().to_string();
+    let output = tfaudit(
+        &["state", "mixed", "--config", &config, "--format", "json"],
+        &fixtures(),
+    );
+    assert_eq!(
+        output.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let report: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let by_rule = |rule: &str| -> Vec<(String, String, bool)> {
+        report["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["rule_id"] == rule)
+            .map(|f| {
+                (
+                    f["address"].as_str().unwrap().to_owned(),
+                    f["severity"].as_str().unwrap().to_owned(),
+                    f["waived"].as_bool().unwrap(),
+                )
+            })
+            .collect()
+    };
+    assert_eq!(
+        by_rule("state/empty"),
+        [("mixed/empty.tfstate".into(), "critical".into(), false)]
+    );
+    assert_eq!(
+        by_rule("state/version-skew"),
+        [("local".into(), "info".into(), false)]
+    );
+    let mut secrets = by_rule("state/secret-in-attributes");
+    secrets.sort();
+    assert_eq!(
+        secrets,
+        [
+            (
+                "mixed/leaky.tfstate#null_resource.bootstrap".into(),
+                "high".into(),
+                false
+            ),
+            (
+                "mixed/leaky.tfstate#tls_private_key.ssh".into(),
+                "high".into(),
+                true
+            ),
+        ]
+    );
+    // The expired waiver no longer applies and is itself reported.
+    assert!(by_rule("state/tainted").iter().all(|f| !f.2));
+    assert_eq!(
+        by_rule("config/waiver-expired")
+            .into_iter()
+            .map(|f| f.0)
+            .collect::<Vec<_>>(),
+        [format!("{config}#waiver[1]")]
+    );
+
+    // `tfaudit plan` accepts the same file, state and drift ids included.
+    let plan = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data/plans/no_changes/plan.json")
+        .display()
+        .to_string();
+    let output = tfaudit(
+        &["plan", &plan, "--config", &config, "--format", "json"],
+        &fixtures(),
+    );
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+}
+
+#[test]
+fn a_bad_shared_configuration_stops_every_command_with_exit_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let plan = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data/plans/no_changes/plan.json")
+        .display()
+        .to_string();
+    let state = fixtures().join("mixed/empty.tfstate").display().to_string();
+    let cases = [
+        (
+            "[severity]\n\"state/stale-locks\" = \"low\"\n",
+            "field `severity.\"state/stale-locks\"`: unknown rule id `state/stale-locks`",
+        ),
+        (
+            "fail_on = \"high\"\n[journal]\npath = \"x\"\n",
+            "field `journal`: unknown setting",
+        ),
+        (
+            "[[waiver]]\nrule = \"state/empty\"\nreason = \"r\"\nowner = \"o\"\nexpires = 2099-01-01\n\n[[waiver]]\nrule = \"state/empty\"\nreason = \"r\"\nowner = \"o\"\n",
+            "field `waiver[1].expires`: missing",
+        ),
+    ];
+    for (text, expected) in cases {
+        std::fs::write(dir.path().join(".tfaudit.toml"), text).unwrap();
+        for command in [vec!["state", state.as_str()], vec!["plan", plan.as_str()]] {
+            let output = tfaudit(&command, dir.path());
+            let stderr = String::from_utf8_lossy(&output.stderr);
+            assert_eq!(
+                output.status.code(),
+                Some(2),
+                "{command:?} {text}: {stderr}"
+            );
+            assert!(
+                stderr.contains(".tfaudit.toml") && stderr.contains(expected),
+                "{command:?} {text}: {stderr}"
+            );
+        }
+    }
+}

@@ -300,3 +300,176 @@ async fn server_get(client: &aws_sdk_s3::Client, bucket: &str, key: &str) -> Vec
         .into_bytes()
         .to_vec()
 }
+
+/// The signing region of every request moto recorded for `bucket`, read from the
+/// credential scope of its `Authorization` header.
+fn signed_regions(recording: &Path, bucket: &str) -> Vec<String> {
+    let text = std::fs::read_to_string(recording).unwrap_or_default();
+    text.lines()
+        .filter_map(|line| serde_json::from_str::<Value>(line).ok())
+        .filter(|entry| {
+            entry["url"]
+                .as_str()
+                .is_some_and(|url| url.contains(&format!("/{bucket}")))
+        })
+        .map(|entry| {
+            let authorization = entry["headers"]["Authorization"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned();
+            // Credential=KEY/DATE/REGION/s3/aws4_request
+            authorization
+                .split("Credential=")
+                .nth(1)
+                .and_then(|scope| scope.split('/').nth(2))
+                .unwrap_or("(unsigned)")
+                .to_owned()
+        })
+        .collect()
+}
+
+/// A case name, the environment it sets, and the region requests must be signed for.
+type RegionCase<'a> = (&'a str, &'a [(&'a str, &'a str)], &'a str);
+
+/// R2 users get `auto` when they configure no region; a region they did
+/// configure (environment first, then their profile) is never overridden.
+#[tokio::test]
+async fn the_region_is_the_users_when_configured_and_auto_otherwise() {
+    let dir = tempfile::tempdir().unwrap();
+    let recording = dir.path().join("requests.jsonl");
+    let server = S3Server::start_with_env(&[
+        ("MOTO_ENABLE_RECORDING", "true"),
+        ("MOTO_RECORDER_FILEPATH", recording.to_str().unwrap()),
+    ]);
+    let bucket = server.bucket().to_owned();
+    put(
+        &server,
+        &bucket,
+        "prod/cluster.tfstate",
+        fixture("cluster.tfstate"),
+    )
+    .await;
+    let config_file = dir.path().join("aws-config");
+    std::fs::write(
+        &config_file,
+        "[default]\nregion = eu-central-1\n\n[profile r2]\nregion = auto\n\n[profile aws]\nregion = eu-west-3\n",
+    )
+    .unwrap();
+    let no_config = dir.path().join("absent-aws-config");
+    let target = format!("s3://{bucket}/prod/cluster.tfstate");
+    let config = config_file.to_str().unwrap();
+    let cases: [RegionCase; 5] = [
+        (
+            "nothing configured",
+            &[("AWS_CONFIG_FILE", no_config.to_str().unwrap())],
+            "auto",
+        ),
+        (
+            "the default profile",
+            &[("AWS_CONFIG_FILE", config)],
+            "eu-central-1",
+        ),
+        (
+            "an R2 profile",
+            &[("AWS_CONFIG_FILE", config), ("AWS_PROFILE", "r2")],
+            "auto",
+        ),
+        (
+            "an AWS profile",
+            &[("AWS_CONFIG_FILE", config), ("AWS_PROFILE", "aws")],
+            "eu-west-3",
+        ),
+        (
+            "AWS_REGION over the profile",
+            &[
+                ("AWS_CONFIG_FILE", config),
+                ("AWS_PROFILE", "aws"),
+                ("AWS_REGION", "us-east-1"),
+            ],
+            "us-east-1",
+        ),
+    ];
+    for (case, env, expected) in cases {
+        std::fs::write(&recording, "").unwrap();
+        let mut command = Command::new(tools::tfaudit_bin());
+        command
+            .args(["state", &target, "--format", "json"])
+            .envs(server.env())
+            .env_remove("AWS_REGION")
+            .env_remove("AWS_DEFAULT_REGION")
+            .env_remove("AWS_PROFILE")
+            .env("HOME", dir.path())
+            .env("AWS_SHARED_CREDENTIALS_FILE", no_config.to_str().unwrap());
+        for (key, value) in env {
+            command.env(key, value);
+        }
+        let output = command.output().expect("run tfaudit");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(0), "{case}: {stderr}");
+        assert_eq!(
+            findings(&output),
+            [],
+            "{case}: the state was read and is clean"
+        );
+        let regions = signed_regions(&recording, &bucket);
+        assert!(!regions.is_empty(), "{case}: moto recorded no request");
+        assert!(
+            regions.iter().all(|region| region == expected),
+            "{case}: signed for {regions:?}, expected {expected}"
+        );
+    }
+}
+
+/// `--endpoint` reaches the server without AWS_ENDPOINT_URL_S3, and wins over it.
+#[tokio::test]
+async fn an_explicit_endpoint_is_used() {
+    let server = S3Server::start();
+    let bucket = server.bucket().to_owned();
+    put(
+        &server,
+        &bucket,
+        "prod/empty.tfstate",
+        fixture("mixed/empty.tfstate"),
+    )
+    .await;
+    let target = format!("s3://{bucket}/prod/");
+    let endpoint = server.endpoint();
+    let unreachable = "http://127.0.0.1:9";
+    for env_endpoint in [None, Some(unreachable)] {
+        let mut command = Command::new(tools::tfaudit_bin());
+        command
+            .args([
+                "state",
+                &target,
+                "--endpoint",
+                &endpoint,
+                "--format",
+                "json",
+            ])
+            .envs(server.env())
+            .env_remove("AWS_ENDPOINT_URL_S3");
+        if let Some(value) = env_endpoint {
+            command.env("AWS_ENDPOINT_URL_S3", value);
+        }
+        let output = command.output().expect("run tfaudit");
+        assert_eq!(
+            findings(&output)
+                .iter()
+                .map(|f| (f.0.as_str(), f.1.as_str()))
+                .collect::<Vec<_>>(),
+            [(
+                "state/empty",
+                format!("s3://{bucket}/prod/empty.tfstate").as_str()
+            )],
+            "AWS_ENDPOINT_URL_S3={env_endpoint:?}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+    // An unreachable --endpoint is not swapped for the environment's: exit 2.
+    let output = Command::new(tools::tfaudit_bin())
+        .args(["state", &target, "--endpoint", unreachable])
+        .envs(server.env())
+        .output()
+        .expect("run tfaudit");
+    assert_eq!(output.status.code(), Some(2));
+}

@@ -177,6 +177,7 @@ pub async fn run(args: DriftArgs) -> Result<i32, AuditError> {
         summary.insert(rule.trim_start_matches("drift/").into(), count.into());
     }
 
+    state_audit::apply_config(args.output.config.as_deref(), &mut findings)?;
     let report = Report {
         command: "drift",
         subject: match (&args.refresh_plan, args.states.is_empty()) {

@@ -21,7 +21,9 @@ pub struct StateArgs {
     #[arg(required = true, value_name = "TARGET")]
     pub targets: Vec<String>,
 
-    /// S3 endpoint (for R2: https://ACCOUNT.r2.cloudflarestorage.com).
+    /// S3 endpoint (for R2: https://ACCOUNT.r2.cloudflarestorage.com). Requests
+    /// are path-style and signed for AWS_REGION, else the profile's region, else
+    /// `auto`; credentials come from the standard chain.
     #[arg(long, env = "AWS_ENDPOINT_URL_S3", value_name = "URL")]
     pub endpoint: Option<String>,
 
@@ -63,10 +65,8 @@ pub async fn run(args: StateArgs) -> Result<i32, AuditError> {
         .iter()
         .map(|text| Target::parse(text).map_err(AuditError::Usage))
         .collect::<Result<Vec<_>, _>>()?;
-    let fail_on = match args.output.fail_on {
-        Some(fail_on) => Some(fail_on),
-        None => state::config_fail_on(args.output.config.as_deref())?,
-    };
+    let config = state::load_config(args.output.config.as_deref())?;
+    let fail_on = args.output.fail_on.or(config.fail_on);
     let endpoint = args.endpoint.as_deref().filter(|e| !e.is_empty());
     let journal = match &args.journal {
         Some(spec) => Some(Journal::open(spec, endpoint).await?),
@@ -112,6 +112,7 @@ pub async fn run(args: StateArgs) -> Result<i32, AuditError> {
     };
     let mut findings = per_state_findings;
     findings.extend(rules::across_states(&input));
+    config.apply(&mut findings, now.date_naive());
 
     let mut summary = serde_json::Map::new();
     summary.insert("states".into(), collected.states.len().into());
@@ -142,7 +143,10 @@ pub async fn run(args: StateArgs) -> Result<i32, AuditError> {
         subject: args.targets.join(" "),
         summary,
         findings,
-        rules: rules::infos(),
+        rules: rules::infos()
+            .into_iter()
+            .chain([crate::config::WAIVER_EXPIRED])
+            .collect(),
         fail_on,
     };
     report::emit(args.output.format, &args.output.reports, &report)?;

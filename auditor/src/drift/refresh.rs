@@ -1,6 +1,14 @@
 //! Drift from a refresh-only plan in JSON (`terraform show -json PLAN`): the
 //! `resource_drift` entries, narrowed to `relevant_attributes` when the plan
-//! lists any, minus the ignore list. Sensitive values are never shown.
+//! lists any, minus the ignore list.
+//!
+//! Sensitive values are never shown, with the same protection as `tfaudit plan`:
+//! a before or after value is printed as `(sensitive)` when a
+//! `before_sensitive`/`after_sensitive` mask covers it, when it holds the value
+//! of a sensitive variable or output (Terraform copies those into attributes it
+//! does not mark), or when it looks like a secret (a private key, a well-known
+//! token, a long high-entropy string; see [`crate::state::secrets`]). Every
+//! message is then passed through the plan's [`Redactor`] as well.
 
 use std::path::Path;
 
@@ -11,6 +19,9 @@ use super::rules::{changed, missing};
 use super::DriftError;
 use crate::findings::Finding;
 use crate::hcloud::kinds::key_path;
+use crate::plan::model::{collect_all, collect_masked};
+use crate::redact::{Redactor, REDACTED};
+use crate::state::secrets;
 
 /// What a refresh-only plan says.
 #[derive(Debug, Default)]
@@ -91,6 +102,7 @@ pub fn from_plan(
         Some(_) => return Err(field("relevant_attributes", "an array")),
     };
 
+    let redactor = sensitive_values(plan);
     let mut result = RefreshDrift::default();
     for (index, entry) in drift.iter().enumerate() {
         let at = |name: &str| format!("resource_drift[{index}].{name}");
@@ -144,10 +156,13 @@ pub fn from_plan(
             })
             .map(|path| {
                 let attribute = render(&path);
-                let hidden = sensitive.iter().any(|marks| is_sensitive(marks, &path));
+                let hidden = sensitive.iter().any(|marks| is_sensitive(marks, &path))
+                    || [before, after]
+                        .iter()
+                        .any(|value| holds_secret(lookup(value, &path), &redactor));
                 let show = |value: &Value| {
                     if hidden {
-                        "(sensitive)".to_owned()
+                        REDACTED.to_owned()
                     } else {
                         display(lookup(value, &path))
                     }
@@ -166,7 +181,79 @@ pub fn from_plan(
                 .push(changed::finding(address.to_owned(), &changes));
         }
     }
+    for finding in &mut result.findings {
+        redactor.redact_finding(finding);
+    }
     Ok(result)
+}
+
+/// The plan's sensitive strings: values of variables declared sensitive in the
+/// root module, values under the `*_sensitive` masks of drift, changes and
+/// outputs, and sensitive outputs of the prior state and planned values.
+fn sensitive_values(plan: &Value) -> Redactor {
+    let mut found = Vec::new();
+    let declared = plan
+        .pointer("/configuration/root_module/variables")
+        .and_then(Value::as_object);
+    for (name, declaration) in declared.into_iter().flatten() {
+        if declaration.get("sensitive") == Some(&Value::Bool(true)) {
+            if let Some(value) = plan.pointer(&format!("/variables/{}/value", escape(name))) {
+                collect_all(value, &mut found);
+            }
+        }
+    }
+    let masked = |change: &Value, found: &mut Vec<String>| {
+        for (value, mask) in [("before", "before_sensitive"), ("after", "after_sensitive")] {
+            if let (Some(value), Some(mask)) = (change.get(value), change.get(mask)) {
+                collect_masked(value, mask, found);
+            }
+        }
+    };
+    for list in ["resource_drift", "resource_changes"] {
+        for entry in plan
+            .get(list)
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            if let Some(change) = entry.get("change") {
+                masked(change, &mut found);
+            }
+        }
+    }
+    if let Some(outputs) = plan.get("output_changes").and_then(Value::as_object) {
+        for change in outputs.values() {
+            masked(change, &mut found);
+        }
+    }
+    for pointer in ["/prior_state/values/outputs", "/planned_values/outputs"] {
+        let outputs = plan.pointer(pointer).and_then(Value::as_object);
+        for output in outputs.into_iter().flatten().map(|(_, output)| output) {
+            if output.get("sensitive") == Some(&Value::Bool(true)) {
+                if let Some(value) = output.get("value") {
+                    collect_all(value, &mut found);
+                }
+            }
+        }
+    }
+    Redactor::from_values(found)
+}
+
+/// `name` as one JSON pointer step.
+fn escape(name: &str) -> String {
+    name.replace('~', "~0").replace('/', "~1")
+}
+
+/// Whether `value`, or any string inside it, is a sensitive value of the plan
+/// or looks like a secret.
+fn holds_secret(value: &Value, redactor: &Redactor) -> bool {
+    let mut strings = Vec::new();
+    collect_all(value, &mut strings);
+    strings.iter().any(|text| {
+        redactor.is_sensitive(text)
+            || redactor.redact(text) != *text
+            || secrets::classify(text).is_some()
+    })
 }
 
 fn step_text(step: &Value) -> String {
@@ -302,6 +389,40 @@ mod tests {
             "{message}"
         );
         assert!(!message.contains("secret-value"), "{message}");
+    }
+
+    #[test]
+    fn unmarked_secrets_and_sensitive_variables_are_hidden() {
+        let token = "ghp_0123456789abcdefABCDEF0123456789abcd";
+        let password = "correct-horse-battery";
+        let plan = json!({
+            "variables": {"db_password": {"value": password}},
+            "configuration": {"root_module": {"variables": {"db_password": {"sensitive": true}}}},
+            "resource_drift": [{
+                "address": "hcloud_server.web", "type": "hcloud_server",
+                "change": {"actions": ["update"],
+                    "before": {"labels": {"token": "none", "db": "x"}, "image": "ubuntu-22.04"},
+                    "after": {"labels": {"token": token, "db": format!("pw={password}")},
+                        "image": "ubuntu-24.04"},
+                    "before_sensitive": {}, "after_sensitive": {}}}]});
+        let drift = from_plan(&plan, "plan.json", &IgnoreList::default()).unwrap();
+        let message = &drift.findings[0].message;
+        assert!(
+            message.contains("labels.token: (sensitive) -> (sensitive)"),
+            "{message}"
+        );
+        assert!(
+            message.contains("labels.db: (sensitive) -> (sensitive)"),
+            "{message}"
+        );
+        assert!(
+            message.contains("image: ubuntu-22.04 -> ubuntu-24.04"),
+            "{message}"
+        );
+        assert!(
+            !message.contains(token) && !message.contains(password),
+            "{message}"
+        );
     }
 
     #[test]

@@ -12,6 +12,8 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
+use crate::config::Config;
+
 pub mod duration;
 pub mod journal;
 pub mod lock;
@@ -61,25 +63,30 @@ pub fn address_in(origin: &str, address: &str) -> String {
     format!("{origin}#{address}")
 }
 
-/// The top-level `fail_on` of the configuration file (`--config`, else
-/// `.tfaudit.toml` when present); `None` when unset.
+/// The configuration (`--config`, else `.tfaudit.toml` when present, else the
+/// defaults), validated as for every command: unknown settings and rule ids are
+/// errors naming the file and the field.
+pub fn load_config(config: Option<&std::path::Path>) -> Result<Config, StateError> {
+    Config::load(config, &[]).map_err(|error| StateError::Usage(error.to_string()))
+}
+
+/// The top-level `fail_on` of the configuration file; `None` when unset. The
+/// whole file is validated.
 pub fn config_fail_on(
     config: Option<&std::path::Path>,
 ) -> Result<Option<crate::findings::FailOn>, StateError> {
-    let Some(table) = read_config(config)? else {
-        return Ok(None);
-    };
-    let path = config_path(config);
-    match table.get("fail_on") {
-        None => Ok(None),
-        Some(toml::Value::String(text)) => text.parse().map(Some).map_err(|expected| {
-            StateError::Usage(format!("{}: field `fail_on`: {expected}", path.display()))
-        }),
-        Some(_) => Err(StateError::Usage(format!(
-            "{}: field `fail_on`: expected a string such as \"high\"",
-            path.display()
-        ))),
-    }
+    Ok(load_config(config)?.fail_on)
+}
+
+/// Applies the configuration's `[severity]` overrides and `[[waiver]]`s to
+/// `findings`, judging waiver expiry by today's date (UTC), and adds a
+/// `config/waiver-expired` finding for each expired waiver.
+pub fn apply_config(
+    config: Option<&std::path::Path>,
+    findings: &mut Vec<crate::findings::Finding>,
+) -> Result<(), StateError> {
+    load_config(config)?.apply(findings, Utc::now().date_naive());
+    Ok(())
 }
 
 fn config_path(config: Option<&std::path::Path>) -> PathBuf {

@@ -126,20 +126,26 @@ impl StateFile {
         })
     }
 
-    /// Forgets attribute and output values, keeping the structure (addresses,
-    /// statuses, schema versions, counts) that cross-state rules and the journal use.
+    /// Forgets everything the rules that look inside one state needed and the
+    /// cross-state rules and the journal do not: outputs, attribute values, names,
+    /// index keys, statuses. What stays is lineage, serial, versions, and per
+    /// instance its resource's mode, type, provider and schema version (so
+    /// [`StateFile::instance_count`] is unchanged).
     pub fn drop_values(&mut self) {
-        for output in self.outputs.values_mut() {
-            output.value = Value::Null;
+        self.outputs = BTreeMap::new();
+        for resource in &mut self.resources {
+            resource.name = String::new();
+            resource.module = None;
+            for instance in &mut resource.instances {
+                instance.attributes = None;
+                instance.sensitive_attributes = Vec::new();
+                instance.index_key = None;
+                instance.status = None;
+                instance.deposed = None;
+            }
+            resource.instances.shrink_to_fit();
         }
-        for instance in self
-            .resources
-            .iter_mut()
-            .flat_map(|r| r.instances.iter_mut())
-        {
-            instance.attributes = None;
-            instance.sensitive_attributes = Vec::new();
-        }
+        self.resources.shrink_to_fit();
     }
 
     /// Number of resource instances (managed and data), deposed objects included.

@@ -154,11 +154,16 @@ pub enum PathStep {
     Key(String),
 }
 
-/// Renders a path as `rule[0].source_ips`, `labels["role"]`.
+/// Renders a path as `rule[0].source_ips`, `labels["role"]`. A name or map key
+/// that itself looks like a secret (a map keyed by tokens) is shown as
+/// `[(sensitive)]`: paths are printed, so they must not carry secrets either.
 pub fn render_path(path: &[PathStep]) -> String {
     let mut text = String::new();
     for step in path {
         match step {
+            PathStep::Attr(name) | PathStep::Key(name) if classify(name).is_some() => {
+                text.push_str(&format!("[{}]", crate::redact::REDACTED));
+            }
             PathStep::Attr(name) => {
                 if !text.is_empty() {
                     text.push('.');
@@ -360,6 +365,16 @@ mod tests {
     }
 
     #[test]
+    fn keys_that_look_like_secrets_are_not_printed() {
+        let attributes = json!({
+            "tokens": {"ghp_0123456789abcdefABCDEF0123456789abcd": "ghp_0123456789abcdefABCDEF0123456789abcd"}
+        });
+        let found = find_unmarked_secrets(&attributes, &[], "");
+        let paths: Vec<&str> = found.iter().map(|(path, _)| path.as_str()).collect();
+        assert_eq!(paths, ["tokens[(sensitive)]"]);
+    }
+
+    #[test]
     fn digests_and_public_material_are_not_secrets() {
         let attributes = json!({
             "user_data": "Gh8vWU5BCwyR9n0r6Nql3A+7xKq=",
@@ -375,11 +390,36 @@ mod tests {
             let _ = classify(&text);
         }
 
+        /// The secret sits at the end of a random path whose steps may be the
+        /// secret itself (a map keyed by tokens): it is found, and no printed
+        /// path carries it.
         #[test]
-        fn found_paths_never_contain_the_value(secret in "[A-Za-z0-9]{40,60}") {
-            let attributes = json!({"blob": secret.clone()});
-            for (path, _) in find_unmarked_secrets(&attributes, &[], "") {
-                prop_assert!(!path.contains(&secret));
+        fn found_paths_never_contain_the_value(
+            tail in "[A-Za-z0-9]{36,48}",
+            steps in proptest::collection::vec(
+                prop_oneof![
+                    "[a-z_]{1,8}".prop_map(Some),
+                    "[a-z]{1,6}/[a-z]{1,6}".prop_map(Some),
+                    Just(None),
+                ],
+                1..5,
+            ),
+            in_list in any::<bool>(),
+        ) {
+            let secret = format!("ghp_{tail}");
+            let mut value = if in_list {
+                json!(["plain", secret.clone()])
+            } else {
+                Value::String(secret.clone())
+            };
+            for step in steps.iter().rev() {
+                let key = step.clone().unwrap_or_else(|| secret.clone());
+                value = json!({ key: value });
+            }
+            let found = find_unmarked_secrets(&value, &[], "");
+            prop_assert!(!found.is_empty(), "the secret was not found in {value}");
+            for (path, _) in found {
+                prop_assert!(!path.contains(&tail), "{path}");
             }
         }
     }
