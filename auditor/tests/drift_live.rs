@@ -608,6 +608,14 @@ fn missing_changed_and_unmanaged_resources_are_reported_across_pages() {
             .any(|r| r.starts_with("/v1/servers?page=2&per_page=50")),
         "pages followed: {requests:?}"
     );
+    assert_eq!(
+        requests
+            .iter()
+            .filter(|r| *r == "/v1/networks?page=1&per_page=50")
+            .count(),
+        1,
+        "networks and subnets share one listing: {requests:?}"
+    );
     assert!(
         requests
             .iter()
@@ -886,6 +894,16 @@ fn live_and_refresh_plan_sources_combine_as_documented() {
         "skipped: HCLOUD_TOKEN is not set"
     );
     assert_eq!(findings(&output), findings(&plan_only));
+
+    let help = tfaudit(&["drift", "--help"], &[], dir.path());
+    let help = String::from_utf8_lossy(&help.stdout);
+    for documented in [
+        "the live check is skipped",
+        "the selector is the labels every hcloud_server",
+        "more than 1000 pages for one type is an error",
+    ] {
+        assert!(help.contains(documented), "{documented}: {help}");
+    }
 }
 
 #[tokio::test]

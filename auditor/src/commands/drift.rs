@@ -21,22 +21,22 @@ pub const TOKEN_VAR: &str = "HCLOUD_TOKEN";
 
 /// What `tfaudit drift --help` adds after the options.
 const AFTER_HELP: &str = "\
-Sources:
-  --refresh-plan PLAN_JSON   resource_drift of `terraform plan -refresh-only` (no token needed)
+Sources (either or both):
+  --refresh-plan PLAN_JSON        resource_drift of `terraform plan -refresh-only`; no token
   --state TARGET + HCLOUD_TOKEN   live: every hcloud_* resource of the states is looked up
-                             in the Hetzner Cloud API (drift/missing, drift/changed)
-Either or both may be given. With --state and --refresh-plan but no HCLOUD_TOKEN, the
-live check is skipped and says so on stderr; with HCLOUD_TOKEN and only --refresh-plan,
-only the plan is read.
+                                  in the Hetzner Cloud API (drift/missing, drift/changed,
+                                  drift/unmanaged)
+With --state and --refresh-plan but no HCLOUD_TOKEN, the live check is skipped and a
+warning says so; with HCLOUD_TOKEN set and only --refresh-plan, only the plan is read.
 
-drift/unmanaged lists objects matching a label selector that no audited state manages.
-Without --label-selector, the selector is derived from the labels that every hcloud_server
-in the states carries with the same value (e.g. cluster=prod,engine=k3s); when the servers
-share no label, the unmanaged check is skipped (the summary says why).
+drift/unmanaged: objects matching a label selector that no audited state manages. Without
+--label-selector, the selector is the labels every hcloud_server in the states carries
+with the same value (e.g. cluster=prod,engine=k3s); when the servers share none, the check
+is skipped and the summary's unmanaged_selector says why.
 
 Listings follow meta.pagination; more than 1000 pages for one type is an error (exit 2),
-never a partial comparison. 429 answers are retried (up to 4 attempts) after Retry-After
-or RateLimit-Reset, waiting at most 60 s each. The token is never printed.";
+never a partial comparison. A 429 is retried (4 attempts in all) after Retry-After or
+RateLimit-Reset, at most 60 s a wait. A rejected token is exit 2; it is never printed.";
 
 #[derive(Debug, Args)]
 #[command(after_long_help = AFTER_HELP)]

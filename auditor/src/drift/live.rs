@@ -87,13 +87,18 @@ pub async fn compare(
             .or_default()
             .push(instance);
     }
+    // Networks and their subnets share one listing.
+    let mut listings: BTreeMap<&'static str, Vec<Value>> = BTreeMap::new();
     for (resource_type, instances) in &by_type {
         let Some(kind) = kind_of(resource_type) else {
             continue;
         };
+        if !listings.contains_key(kind.collection) {
+            let items = client.list(kind.collection, None).await?;
+            listings.insert(kind.collection, items);
+        }
         let cloud: BTreeMap<String, CloudObject> = kind
-            .fetch(client, None)
-            .await?
+            .objects(listings.get(kind.collection).map_or(&[][..], Vec::as_slice))
             .into_iter()
             .map(|object| (object.id.clone(), object))
             .collect();

@@ -181,11 +181,16 @@ impl Kind {
         label_selector: Option<&str>,
     ) -> Result<Vec<CloudObject>, HcloudError> {
         let items = client.list(self.collection, label_selector).await?;
+        Ok(self.objects(&items))
+    }
+
+    /// This kind's objects in a listing of its collection.
+    pub fn objects(&self, items: &[Value]) -> Vec<CloudObject> {
         if self.resource_type == "hcloud_network_subnet" {
-            return Ok(items.iter().flat_map(subnets_of).collect());
+            return items.iter().flat_map(subnets_of).collect();
         }
-        Ok(items
-            .into_iter()
+        items
+            .iter()
             .filter_map(|value| {
                 let id = id_text(value.get("id")?)?;
                 let name = value
@@ -193,9 +198,13 @@ impl Kind {
                     .and_then(Value::as_str)
                     .unwrap_or_default()
                     .to_owned();
-                Some(CloudObject { id, name, value })
+                Some(CloudObject {
+                    id,
+                    name,
+                    value: value.clone(),
+                })
             })
-            .collect())
+            .collect()
     }
 
     /// The attributes that matter and differ between a state's attributes and
