@@ -226,3 +226,50 @@ fn managed_instances(states: &[LoadedState]) -> Vec<Managed<'_>> {
     }
     managed
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn servers(labels: &[Value]) -> Vec<Managed<'_>> {
+        labels
+            .iter()
+            .enumerate()
+            .map(|(index, attributes)| Managed {
+                address: format!("hcloud_server.node[{index}]"),
+                kind: kind_of("hcloud_server").unwrap(),
+                id: index.to_string(),
+                attributes,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn the_selector_is_what_every_server_shares() {
+        let states = [
+            json!({"labels": {"cluster": "prod", "role": "server", "pool": "a"}}),
+            json!({"labels": {"cluster": "prod", "role": "agent", "pool": "a"}}),
+        ];
+        assert_eq!(
+            derive_selector(&servers(&states)),
+            Selector::Derived("cluster=prod,pool=a".into())
+        );
+    }
+
+    #[test]
+    fn no_shared_label_means_no_unmanaged_check() {
+        let states = [
+            json!({"labels": {"cluster": "prod"}}),
+            json!({"labels": {"cluster": "staging"}}),
+        ];
+        assert!(matches!(
+            derive_selector(&servers(&states)),
+            Selector::None(reason) if reason.contains("share no label")
+        ));
+        assert!(matches!(
+            derive_selector(&[]),
+            Selector::None(reason) if reason.contains("no hcloud_server")
+        ));
+    }
+}
