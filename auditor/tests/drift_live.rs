@@ -867,6 +867,10 @@ fn live_and_refresh_plan_sources_combine_as_documented() {
     );
     assert!(!findings(&plan_only).is_empty());
     assert_eq!(findings(&with_token), findings(&plan_only));
+    assert_eq!(
+        report(&with_token)["summary"]["live"],
+        "not run: no --state given"
+    );
 
     // A state without a token is not silently ignored.
     let output = tfaudit(

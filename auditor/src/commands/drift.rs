@@ -129,7 +129,10 @@ pub async fn run(args: DriftArgs) -> Result<i32, AuditError> {
             summary.insert("live".into(), format!("skipped: {TOKEN_VAR} is not set").into());
             None
         }
-        (Some(_), true, Some(_)) => None,
+        (Some(_), true, Some(_)) => {
+            summary.insert("live".into(), "not run: no --state given".into());
+            None
+        }
         (token, _, _) => token,
     };
     if args.label_selector.is_some() && live_token.is_none() {
