@@ -761,6 +761,29 @@ fn a_listing_past_the_page_bound_is_an_error_not_a_partial_list() {
 }
 
 #[test]
+fn a_far_rate_limit_reset_is_waited_for_no_longer_than_the_bound() {
+    let api = HcloudServer::start(TOKEN);
+    seed(&api, &matching_cloud());
+    // The reset an hour ahead is capped at max_wait, and the retry succeeds.
+    api.rate_limit_next(1, 3600);
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let client = tfaudit::hcloud::Client::new(
+        &api.endpoint(),
+        TOKEN.into(),
+        tfaudit::hcloud::ClientOptions {
+            max_wait: std::time::Duration::from_millis(200),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let started = std::time::Instant::now();
+    let servers = runtime.block_on(client.list("servers", None)).unwrap();
+    assert!(started.elapsed() < std::time::Duration::from_secs(5));
+    assert_eq!(servers.len(), 2);
+    assert_eq!(api.requests().len(), 2);
+}
+
+#[test]
 fn an_answer_not_in_the_documented_shape_is_a_clear_error() {
     let api = HcloudServer::start(TOKEN);
     let mut cloud = matching_cloud();
