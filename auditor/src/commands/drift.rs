@@ -19,10 +19,30 @@ use state_audit::target::Target;
 /// The environment variable holding the Hetzner Cloud API token.
 pub const TOKEN_VAR: &str = "HCLOUD_TOKEN";
 
+/// What `tfaudit drift --help` adds after the options.
+const AFTER_HELP: &str = "\
+Sources (either or both):
+  --refresh-plan PLAN_JSON        resource_drift of `terraform plan -refresh-only`; no token
+  --state TARGET + HCLOUD_TOKEN   live: every hcloud_* resource of the states is looked up
+                                  in the Hetzner Cloud API (drift/missing, drift/changed,
+                                  drift/unmanaged)
+With --state and --refresh-plan but no HCLOUD_TOKEN, the live check is skipped and a
+warning says so; with HCLOUD_TOKEN set and only --refresh-plan, only the plan is read.
+
+drift/unmanaged: objects matching a label selector that no audited state manages. Without
+--label-selector, the selector is the labels every hcloud_server in the states carries
+with the same value (e.g. cluster=prod,engine=k3s); when the servers share none, the check
+is skipped and the summary's unmanaged_selector says why.
+
+Listings follow meta.pagination; more than 1000 pages for one type is an error (exit 2),
+never a partial comparison. A 429 is retried (4 attempts in all) after Retry-After or
+RateLimit-Reset, at most 60 s a wait. A rejected token is exit 2; it is never printed.";
+
 #[derive(Debug, Args)]
+#[command(after_long_help = AFTER_HELP)]
 pub struct DriftArgs {
-    /// A state to compare (repeatable): a local file or folder, s3://bucket/key,
-    /// or s3://bucket/prefix/.
+    /// A state to compare live (repeatable): a local file or folder, s3://bucket/key,
+    /// or s3://bucket/prefix/. Needs HCLOUD_TOKEN.
     #[arg(long = "state", value_name = "TARGET")]
     pub states: Vec<String>,
 
@@ -30,12 +50,13 @@ pub struct DriftArgs {
     #[arg(long, value_name = "PLAN_JSON")]
     pub refresh_plan: Option<PathBuf>,
 
-    /// Hetzner Cloud API base URL. Live drift runs when HCLOUD_TOKEN is set.
+    /// Hetzner Cloud API base URL (the token comes from HCLOUD_TOKEN).
     #[arg(long, env = "HCLOUD_ENDPOINT", default_value = hcloud::DEFAULT_ENDPOINT, value_name = "URL")]
     pub hcloud_endpoint: String,
 
-    /// Report resources matching this label selector (e.g. `cluster=prod`) that
-    /// no audited state manages.
+    /// Report resources matching this label selector (e.g. `cluster=prod`,
+    /// `role in (agent,server)`, `!temporary`) that no audited state manages
+    /// [default: the labels every managed server shares].
     #[arg(long, value_name = "SELECTOR")]
     pub label_selector: Option<String>,
 
@@ -88,19 +109,35 @@ pub async fn run(args: DriftArgs) -> Result<i32, AuditError> {
     let token = std::env::var(TOKEN_VAR)
         .ok()
         .filter(|token| !token.trim().is_empty());
-    if args.refresh_plan.is_none() && token.is_none() {
+    let mut summary = serde_json::Map::new();
+    let live_token = match (token, args.states.is_empty(), &args.refresh_plan) {
+        (None, _, None) => {
+            return Err(AuditError::Usage(format!(
+                "nothing to compare with: give --refresh-plan PLAN_JSON, or set {TOKEN_VAR} for live drift"
+            )))
+        }
+        (Some(_), true, None) => {
+            return Err(AuditError::Usage(
+                "live drift needs the states to compare: give --state TARGET".into(),
+            ))
+        }
+        (None, false, Some(_)) => {
+            tracing::warn!(
+                "{TOKEN_VAR} is not set: the live check of --state {} is skipped; only the refresh-only plan is compared",
+                args.states.join(" ")
+            );
+            summary.insert("live".into(), format!("skipped: {TOKEN_VAR} is not set").into());
+            None
+        }
+        (Some(_), true, Some(_)) => {
+            summary.insert("live".into(), "not run: no --state given".into());
+            None
+        }
+        (token, _, _) => token,
+    };
+    if args.label_selector.is_some() && live_token.is_none() {
         return Err(AuditError::Usage(format!(
-            "nothing to compare with: give --refresh-plan PLAN_JSON, or set {TOKEN_VAR} for live drift"
-        )));
-    }
-    if token.is_some() && args.states.is_empty() {
-        return Err(AuditError::Usage(
-            "live drift needs the states to compare: give --state TARGET".into(),
-        ));
-    }
-    if args.label_selector.is_some() && token.is_none() {
-        return Err(AuditError::Usage(format!(
-            "--label-selector needs {TOKEN_VAR}"
+            "--label-selector needs live drift: set {TOKEN_VAR} and give --state TARGET"
         )));
     }
     report::output::parse_report_specs(&args.output.reports)?;
@@ -123,13 +160,12 @@ pub async fn run(args: DriftArgs) -> Result<i32, AuditError> {
     };
 
     let mut findings = Vec::new();
-    let mut summary = serde_json::Map::new();
     if let Some(plan) = &args.refresh_plan {
         let refresh = drift::refresh::from_file(plan, &ignore)?;
         summary.insert("refresh_drifted".into(), refresh.drifted.into());
         findings.extend(refresh.findings);
     }
-    if let Some(token) = token {
+    if let Some(token) = live_token {
         let endpoint = args.endpoint.as_deref().filter(|e| !e.is_empty());
         let needs_s3 = targets.iter().any(|t| !matches!(t, Target::Local(_)));
         let s3 = if needs_s3 {
@@ -170,6 +206,17 @@ pub async fn run(args: DriftArgs) -> Result<i32, AuditError> {
         summary.insert("states".into(), collected.states.len().into());
         summary.insert("resources_checked".into(), live.checked.into());
         summary.insert("cloud_objects".into(), live.cloud_objects.into());
+        summary.insert(
+            "unmanaged_selector".into(),
+            match &live.selector {
+                drift::live::Selector::Given(selector) => selector.clone(),
+                drift::live::Selector::Derived(selector) => {
+                    format!("{selector} (shared by the managed servers)")
+                }
+                drift::live::Selector::None(reason) => format!("none: {reason}"),
+            }
+            .into(),
+        );
         findings.extend(live.findings);
     }
     for rule in ["drift/missing", "drift/changed", "drift/unmanaged"] {

@@ -1,18 +1,26 @@
-//! The HTTP side: requests, pagination, errors and rate limiting.
+//! The HTTP side, on the `hcloud` crate: its `Configuration` (base URL, bearer
+//! token, reqwest client) and its response models, which every listing is
+//! decoded into so that an answer not in the documented shape is an error.
+//!
+//! The crate's generated `list_*` functions keep only the status and the body
+//! of a failed response, so the `RateLimit-Reset` and `Retry-After` headers of a
+//! 429 would be lost; the request is therefore sent here, through the crate's
+//! configured client, and only the decoding is left to the crate.
 
 use std::time::Duration;
 
-use bytes::Bytes;
-use http_body_util::{BodyExt, Full};
-use hyper::{Request, StatusCode};
-use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::rt::TokioExecutor;
+use hcloud::apis::configuration::Configuration;
+use hcloud::models;
+use reqwest::StatusCode;
+use serde::de::DeserializeOwned;
 use serde_json::Value;
+
+use super::DEFAULT_ENDPOINT;
 
 /// Items requested per page (the API allows up to 50).
 pub const PER_PAGE: u32 = 50;
-/// Upper bound on pages followed for one listing, against a server that never ends.
-const MAX_PAGES: u32 = 10_000;
+/// Pages followed for one listing before giving up (50,000 objects at 50 a page).
+pub const MAX_PAGES: u32 = 1_000;
 
 /// Why a call failed.
 #[derive(Debug, thiserror::Error)]
@@ -30,11 +38,17 @@ pub enum HcloudError {
     RateLimited { path: String, attempts: u32 },
     #[error("GET {path}: {message}")]
     Transport { path: String, message: String },
-    #[error("GET {path}: field `{field}`: expected {expected}")]
+    #[error("GET {path}: the answer is not a documented {expected}: {message}")]
     Shape {
         path: String,
-        field: String,
         expected: String,
+        message: String,
+    },
+    #[error("GET /{collection}: more than {max_pages} pages (meta.pagination.next_page = {next_page}); stopped rather than compare a partial list")]
+    PageLimit {
+        collection: String,
+        max_pages: u32,
+        next_page: i64,
     },
     #[error("invalid Hetzner Cloud endpoint `{endpoint}`: {message}")]
     Endpoint { endpoint: String, message: String },
@@ -45,9 +59,11 @@ pub enum HcloudError {
 pub struct ClientOptions {
     /// Attempts per request when answered 429 (the first one included).
     pub max_attempts: u32,
-    /// Longest wait honoured for one `RateLimit-Reset`.
+    /// Longest wait honoured for one `RateLimit-Reset` or `Retry-After`.
     pub max_wait: Duration,
     pub per_page: u32,
+    /// Pages followed for one listing; more is an error, never a partial list.
+    pub max_pages: u32,
     pub timeout: Duration,
 }
 
@@ -57,29 +73,66 @@ impl Default for ClientOptions {
             max_attempts: 4,
             max_wait: Duration::from_secs(60),
             per_page: PER_PAGE,
+            max_pages: MAX_PAGES,
             timeout: Duration::from_secs(30),
         }
     }
 }
 
-type HttpsClient =
-    hyper_util::client::legacy::Client<hyper_rustls::HttpsConnector<HttpConnector>, Full<Bytes>>;
-
 /// A Hetzner Cloud API client.
 pub struct Client {
-    base: String,
-    token: String,
-    http: HttpsClient,
+    configuration: Configuration,
     options: ClientOptions,
 }
 
 impl std::fmt::Debug for Client {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Client")
-            .field("base", &self.base)
+            .field("base", &self.base())
             .field("token", &"(not shown)")
             .finish()
     }
+}
+
+/// One page of a listing: its items (as JSON, for the data-driven comparison)
+/// and the next page, if any.
+struct Page {
+    items: Vec<Value>,
+    next_page: Option<i64>,
+}
+
+/// A list response model of the `hcloud` crate.
+trait Listing: DeserializeOwned {
+    fn into_page(self) -> Result<Page, serde_json::Error>;
+}
+
+macro_rules! listing {
+    ($($model:ident => $items:ident),* $(,)?) => {$(
+        impl Listing for models::$model {
+            fn into_page(self) -> Result<Page, serde_json::Error> {
+                Ok(Page {
+                    items: self
+                        .$items
+                        .into_iter()
+                        .map(serde_json::to_value)
+                        .collect::<Result<_, _>>()?,
+                    next_page: self.meta.pagination.next_page,
+                })
+            }
+        }
+    )*};
+}
+
+listing! {
+    ListServersResponse => servers,
+    ListNetworksResponse => networks,
+    ListFirewallsResponse => firewalls,
+    ListLoadBalancersResponse => load_balancers,
+    ListVolumesResponse => volumes,
+    ListPlacementGroupsResponse => placement_groups,
+    ListSshKeysResponse => ssh_keys,
+    ListPrimaryIpsResponse => primary_ips,
+    ListFloatingIpsResponse => floating_ips,
 }
 
 impl Client {
@@ -90,102 +143,169 @@ impl Client {
         options: ClientOptions,
     ) -> Result<Client, HcloudError> {
         let base = endpoint.trim_end_matches('/').to_owned();
+        let invalid = |message: String| HcloudError::Endpoint {
+            endpoint: endpoint.to_owned(),
+            message,
+        };
         if !(base.starts_with("https://") || base.starts_with("http://")) {
-            return Err(HcloudError::Endpoint {
-                endpoint: endpoint.to_owned(),
-                message: "expected an http:// or https:// URL".into(),
-            });
+            return Err(invalid("expected an http:// or https:// URL".into()));
         }
-        let connector = hyper_rustls::HttpsConnectorBuilder::new()
-            .with_provider_and_native_roots(rustls::crypto::aws_lc_rs::default_provider())
-            .map_err(|error| HcloudError::Endpoint {
-                endpoint: endpoint.to_owned(),
-                message: format!("cannot load the system's root certificates: {error}"),
-            })?
-            .https_or_http()
-            .enable_http1()
-            .build();
-        let http =
-            hyper_util::client::legacy::Client::builder(TokioExecutor::new()).build(connector);
+        let http = reqwest::Client::builder()
+            .timeout(options.timeout)
+            .build()
+            .map_err(|error| invalid(describe_chain(&error)))?;
+        let mut configuration = Configuration {
+            client: http,
+            user_agent: Some(concat!("tfaudit/", env!("CARGO_PKG_VERSION")).to_owned()),
+            bearer_access_token: Some(token),
+            ..Configuration::default()
+        };
+        configuration
+            .base_path_mapping
+            .insert(DEFAULT_ENDPOINT.to_owned(), base);
         Ok(Client {
-            base,
-            token,
-            http,
+            configuration,
             options,
         })
     }
 
-    /// Every item of a collection (`servers`, `firewalls`, ...), following pages.
-    /// `key` is the JSON array holding the items (usually the same as `path`).
+    fn base(&self) -> &str {
+        self.configuration.get_base_path(DEFAULT_ENDPOINT)
+    }
+
+    /// Every item of a collection (`servers`, `firewalls`, ...), decoded into
+    /// the crate's model and following `meta.pagination.next_page`.
     pub async fn list(
         &self,
-        path: &str,
-        key: &str,
+        collection: &str,
+        label_selector: Option<&str>,
+    ) -> Result<Vec<Value>, HcloudError> {
+        let selector = label_selector;
+        match collection {
+            "servers" => {
+                self.list_as::<models::ListServersResponse>(collection, selector)
+                    .await
+            }
+            "networks" => {
+                self.list_as::<models::ListNetworksResponse>(collection, selector)
+                    .await
+            }
+            "firewalls" => {
+                self.list_as::<models::ListFirewallsResponse>(collection, selector)
+                    .await
+            }
+            "load_balancers" => {
+                self.list_as::<models::ListLoadBalancersResponse>(collection, selector)
+                    .await
+            }
+            "volumes" => {
+                self.list_as::<models::ListVolumesResponse>(collection, selector)
+                    .await
+            }
+            "placement_groups" => {
+                self.list_as::<models::ListPlacementGroupsResponse>(collection, selector)
+                    .await
+            }
+            "ssh_keys" => {
+                self.list_as::<models::ListSshKeysResponse>(collection, selector)
+                    .await
+            }
+            "primary_ips" => {
+                self.list_as::<models::ListPrimaryIpsResponse>(collection, selector)
+                    .await
+            }
+            "floating_ips" => {
+                self.list_as::<models::ListFloatingIpsResponse>(collection, selector)
+                    .await
+            }
+            other => Err(HcloudError::Endpoint {
+                endpoint: self.base().to_owned(),
+                message: format!("no listing of `{other}` is supported"),
+            }),
+        }
+    }
+
+    async fn list_as<L: Listing>(
+        &self,
+        collection: &str,
         label_selector: Option<&str>,
     ) -> Result<Vec<Value>, HcloudError> {
         let mut items = Vec::new();
-        let mut page: u64 = 1;
-        for _ in 0..MAX_PAGES {
-            let mut query = format!("page={page}&per_page={}", self.options.per_page);
+        let mut page: i64 = 1;
+        for _ in 0..self.options.max_pages.max(1) {
+            let mut query = vec![
+                ("page", page.to_string()),
+                ("per_page", self.options.per_page.to_string()),
+            ];
             if let Some(selector) = label_selector {
-                query.push_str("&label_selector=");
-                query.push_str(&percent_encode(selector));
+                query.push(("label_selector", selector.to_owned()));
             }
-            let request_path = format!("/{path}?{query}");
-            let body = self.get(&request_path).await?;
-            let Some(Value::Array(page_items)) = body.get(key) else {
-                return Err(HcloudError::Shape {
-                    path: request_path,
-                    field: key.to_owned(),
-                    expected: "an array of objects".into(),
-                });
-            };
-            items.extend(page_items.iter().cloned());
-            match body.pointer("/meta/pagination/next_page") {
-                Some(Value::Number(next)) if next.as_u64().is_some_and(|n| n > page) => {
-                    page = next.as_u64().unwrap_or(page + 1);
-                }
+            let path = format!("/{collection}?page={page}");
+            let body = self.get(collection, &query, &path).await?;
+            let listing: L = serde_json::from_slice(&body).map_err(|error| HcloudError::Shape {
+                path: path.clone(),
+                expected: format!("list of {collection}"),
+                message: error.to_string(),
+            })?;
+            let Page {
+                items: page_items,
+                next_page,
+            } = listing.into_page().map_err(|error| HcloudError::Shape {
+                path: path.clone(),
+                expected: format!("list of {collection}"),
+                message: error.to_string(),
+            })?;
+            items.extend(page_items);
+            match next_page {
+                Some(next) if next > page => page = next,
                 _ => return Ok(items),
             }
         }
-        Ok(items)
+        Err(HcloudError::PageLimit {
+            collection: collection.to_owned(),
+            max_pages: self.options.max_pages.max(1),
+            next_page: page,
+        })
     }
 
-    /// GET `path` (relative to the base URL), retrying on 429.
-    pub async fn get(&self, path: &str) -> Result<Value, HcloudError> {
-        let url = format!("{}{path}", self.base);
+    /// GET `/{collection}` with `query`, retrying on 429; `path` names the
+    /// request in messages.
+    async fn get(
+        &self,
+        collection: &str,
+        query: &[(&str, String)],
+        path: &str,
+    ) -> Result<bytes::Bytes, HcloudError> {
+        let url = format!("{}/{collection}", self.base());
         let transport = |message: String| HcloudError::Transport {
             path: path.to_owned(),
             message,
         };
-        for attempt in 1..=self.options.max_attempts.max(1) {
-            let request = Request::get(&url)
-                .header("Authorization", format!("Bearer {}", self.token))
-                .header("Accept", "application/json")
-                .header("User-Agent", concat!("tfaudit/", env!("CARGO_PKG_VERSION")))
-                .body(Full::new(Bytes::new()))
-                .map_err(|error| transport(error.to_string()))?;
-            let response = tokio::time::timeout(self.options.timeout, self.http.request(request))
+        let attempts = self.options.max_attempts.max(1);
+        for attempt in 1..=attempts {
+            let mut request = self.configuration.client.get(&url).query(query);
+            if let Some(agent) = &self.configuration.user_agent {
+                request = request.header(reqwest::header::USER_AGENT, agent);
+            }
+            if let Some(token) = &self.configuration.bearer_access_token {
+                request = request.bearer_auth(token);
+            }
+            let response = request
+                .header(reqwest::header::ACCEPT, "application/json")
+                .send()
                 .await
-                .map_err(|_| transport(format!("no answer within {:?}", self.options.timeout)))?
-                .map_err(|error| transport(describe_chain(&error)))?;
+                .map_err(|error| transport(describe_chain(&error.without_url())))?;
             let status = response.status();
-            let reset = response
-                .headers()
-                .get("RateLimit-Reset")
-                .and_then(|value| value.to_str().ok())
-                .and_then(|value| value.trim().parse::<i64>().ok());
+            let wait = retry_after(response.headers());
             let body = response
-                .into_body()
-                .collect()
+                .bytes()
                 .await
-                .map_err(|error| transport(error.to_string()))?
-                .to_bytes();
+                .map_err(|error| transport(describe_chain(&error.without_url())))?;
             if status == StatusCode::TOO_MANY_REQUESTS {
-                if attempt == self.options.max_attempts.max(1) {
+                if attempt == attempts {
                     break;
                 }
-                let wait = self.rate_limit_wait(reset, attempt);
+                let wait = self.rate_limit_wait(wait, attempt);
                 tracing::warn!(
                     path,
                     attempt,
@@ -196,11 +316,7 @@ impl Client {
                 continue;
             }
             if status.is_success() {
-                return serde_json::from_slice(&body).map_err(|error| HcloudError::Shape {
-                    path: path.to_owned(),
-                    field: "(body)".into(),
-                    expected: format!("JSON ({error})"),
-                });
+                return Ok(body);
             }
             let (code, message) = error_body(&body);
             if status == StatusCode::UNAUTHORIZED {
@@ -215,41 +331,51 @@ impl Client {
         }
         Err(HcloudError::RateLimited {
             path: path.to_owned(),
-            attempts: self.options.max_attempts.max(1),
+            attempts,
         })
     }
 
-    /// How long to wait before retrying: until `RateLimit-Reset` (a Unix time),
-    /// else an exponential backoff; never longer than `max_wait`.
-    fn rate_limit_wait(&self, reset: Option<i64>, attempt: u32) -> Duration {
-        let wait = match reset {
-            Some(reset) => {
-                let now_ms = chrono::Utc::now().timestamp_millis();
-                Duration::from_millis(
-                    u64::try_from(reset.saturating_mul(1000) - now_ms).unwrap_or(0),
-                )
-            }
-            None => Duration::from_millis(500u64 << attempt.min(6)),
-        };
-        wait.clamp(Duration::from_millis(50), self.options.max_wait)
+    /// How long to wait before retrying: what the server announced, else an
+    /// exponential backoff; never longer than `max_wait`.
+    fn rate_limit_wait(&self, announced: Option<Duration>, attempt: u32) -> Duration {
+        announced
+            .unwrap_or_else(|| Duration::from_millis(500u64 << attempt.min(6)))
+            .clamp(Duration::from_millis(50), self.options.max_wait)
     }
 }
 
-/// `{"error":{"code":"...","message":"..."}}`, or placeholders when the body is
-/// not in that shape.
-fn error_body(body: &[u8]) -> (String, String) {
-    let parsed: Option<Value> = serde_json::from_slice(body).ok();
-    let field = |name: &str| {
-        parsed
-            .as_ref()
-            .and_then(|value| value.pointer(&format!("/error/{name}")))
-            .and_then(Value::as_str)
-            .map(one_line)
+/// The wait a 429 announces: `Retry-After` (seconds), else `RateLimit-Reset`
+/// (the Unix time at which the bucket is full again).
+fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
+    let number = |name: &str| {
+        headers
+            .get(name)
+            .and_then(|value| value.to_str().ok())
+            .and_then(|value| value.trim().parse::<i64>().ok())
     };
-    (
-        field("code").unwrap_or_else(|| "unknown_error".into()),
-        field("message").unwrap_or_else(|| "(no error message in the response)".into()),
-    )
+    if let Some(seconds) = number("Retry-After") {
+        return Some(Duration::from_secs(u64::try_from(seconds).unwrap_or(0)));
+    }
+    let reset = number("RateLimit-Reset")?;
+    let now_ms = chrono::Utc::now().timestamp_millis();
+    Some(Duration::from_millis(
+        u64::try_from(reset.saturating_mul(1000) - now_ms).unwrap_or(0),
+    ))
+}
+
+/// The documented error body (`models::ErrorResponse`), or placeholders when
+/// the body is not in that shape.
+fn error_body(body: &[u8]) -> (String, String) {
+    match serde_json::from_slice::<models::ErrorResponse>(body) {
+        Ok(response) => (
+            one_line(&response.error.code),
+            one_line(&response.error.message),
+        ),
+        Err(_) => (
+            "unknown_error".into(),
+            "(no documented error body in the response)".into(),
+        ),
+    }
 }
 
 /// Server text on one line, without control characters, at most 300 characters.
@@ -271,19 +397,6 @@ fn describe_chain(error: &dyn std::error::Error) -> String {
     text
 }
 
-/// Percent-encodes a query value (RFC 3986 unreserved characters stay).
-pub fn percent_encode(text: &str) -> String {
-    let mut encoded = String::with_capacity(text.len());
-    for byte in text.bytes() {
-        if byte.is_ascii_alphanumeric() || b"-_.~".contains(&byte) {
-            encoded.push(char::from(byte));
-        } else {
-            encoded.push_str(&format!("%{byte:02X}"));
-        }
-    }
-    encoded
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -303,11 +416,24 @@ mod tests {
     }
 
     #[test]
-    fn encodes_label_selectors() {
-        assert_eq!(
-            percent_encode("cluster=k3s,role!=lb,hcloud/node"),
-            "cluster%3Dk3s%2Crole%21%3Dlb%2Chcloud%2Fnode"
-        );
+    fn retry_after_wins_over_rate_limit_reset() {
+        let mut headers = reqwest::header::HeaderMap::new();
+        headers.insert("RateLimit-Reset", "0".parse().unwrap());
+        assert_eq!(retry_after(&headers), Some(Duration::ZERO));
+        headers.insert("Retry-After", "7".parse().unwrap());
+        assert_eq!(retry_after(&headers), Some(Duration::from_secs(7)));
+    }
+
+    #[test]
+    fn the_debug_form_hides_the_token() {
+        let client = Client::new(
+            "http://127.0.0.1:1/v1",
+            "secret-token-value".into(),
+            ClientOptions::default(),
+        )
+        .unwrap();
+        let shown = format!("{client:?}");
+        assert!(shown.contains("127.0.0.1:1/v1") && !shown.contains("secret-token-value"));
     }
 
     proptest! {

@@ -60,7 +60,7 @@ pub const KINDS: [Kind; 10] = [
         fields: &[
             field("server_type", "/server_type/name", Compare::Scalar),
             field("image", "/image", Compare::Image),
-            field("location", "/datacenter/location/name", Compare::Scalar),
+            field("location", "/location/name", Compare::Scalar),
             LABELS,
         ],
     },
@@ -131,7 +131,7 @@ pub const KINDS: [Kind; 10] = [
         labelled: true,
         fields: &[
             field("type", "/type", Compare::Scalar),
-            field("datacenter", "/datacenter/name", Compare::Scalar),
+            field("location", "/location/name", Compare::Scalar),
             field("ip_address", "/ip", Compare::Scalar),
             LABELS,
         ],
@@ -180,14 +180,17 @@ impl Kind {
         client: &Client,
         label_selector: Option<&str>,
     ) -> Result<Vec<CloudObject>, HcloudError> {
-        let items = client
-            .list(self.collection, self.collection, label_selector)
-            .await?;
+        let items = client.list(self.collection, label_selector).await?;
+        Ok(self.objects(&items))
+    }
+
+    /// This kind's objects in a listing of its collection.
+    pub fn objects(&self, items: &[Value]) -> Vec<CloudObject> {
         if self.resource_type == "hcloud_network_subnet" {
-            return Ok(items.iter().flat_map(subnets_of).collect());
+            return items.iter().flat_map(subnets_of).collect();
         }
-        Ok(items
-            .into_iter()
+        items
+            .iter()
             .filter_map(|value| {
                 let id = id_text(value.get("id")?)?;
                 let name = value
@@ -195,9 +198,13 @@ impl Kind {
                     .and_then(Value::as_str)
                     .unwrap_or_default()
                     .to_owned();
-                Some(CloudObject { id, name, value })
+                Some(CloudObject {
+                    id,
+                    name,
+                    value: value.clone(),
+                })
             })
-            .collect())
+            .collect()
     }
 
     /// The attributes that matter and differ between a state's attributes and
@@ -296,7 +303,18 @@ fn subnets_of(network: &Value) -> Vec<CloudObject> {
 fn scalar(value: &Value) -> Option<String> {
     match value {
         Value::String(text) => Some(text.clone()),
-        Value::Number(number) => Some(number.to_string()),
+        // The API's sizes are decoded as floats (`50.0`); the state holds `50`.
+        Value::Number(number) => Some(match number.as_f64() {
+            Some(float)
+                if !number.is_i64()
+                    && !number.is_u64()
+                    && float.fract() == 0.0
+                    && float.abs() < 1e15 =>
+            {
+                format!("{}", float as i64)
+            }
+            _ => number.to_string(),
+        }),
         Value::Bool(flag) => Some(flag.to_string()),
         _ => None,
     }
@@ -406,7 +424,7 @@ mod tests {
         let state = json!({"server_type": "cx22", "image": "ubuntu-24.04", "location": "nbg1",
                            "labels": {"cluster": "k3s", "role": "agent"}});
         let cloud = json!({"server_type": {"name": "cx32"}, "image": {"id": 161547269, "name": "ubuntu-24.04"},
-                           "datacenter": {"location": {"name": "nbg1"}},
+                           "location": {"name": "nbg1"},
                            "labels": {"cluster": "k3s", "role": "server"}});
         let differences = kind.differences(&state, &cloud);
         let rendered: Vec<String> = differences

@@ -1,8 +1,13 @@
 //! A local stand-in for the Hetzner Cloud API (https://docs.hetzner.cloud/),
 //! serving the documented response shapes over HTTP/1.1 on a loopback port:
 //! bearer-token authentication, `page`/`per_page` pagination with
-//! `meta.pagination`, `label_selector` (`k=v`, `k==v`, `k!=v`, `k`, `!k`), the
-//! error body `{"error":{"code","message"}}`, and 429 with `RateLimit-*` headers.
+//! `meta.pagination`, `label_selector` (`k=v`, `k==v`, `k!=v`, `k`, `!k`,
+//! `k in (a,b)`, `k notin (a,b)`), the error body `{"error":{"code","message",
+//! "details"}}` with documented codes only, and 429 `rate_limit_exceeded` with
+//! the `RateLimit-Limit`, `RateLimit-Remaining` and `RateLimit-Reset` headers.
+//!
+//! [`shapes`] builds objects with every field the API documents, so the
+//! client's typed decoding is exercised as against the real API.
 
 #![allow(dead_code)]
 
@@ -24,6 +29,8 @@ struct Inner {
     rate_limited: usize,
     /// Seconds from now announced in `RateLimit-Reset`.
     reset_in: u64,
+    /// Every page announces a next page (a server that never ends).
+    endless: bool,
     requests: Vec<String>,
 }
 
@@ -78,6 +85,11 @@ impl HcloudServer {
         inner.reset_in = reset_in;
     }
 
+    /// Makes every page announce `next_page`, however far the client goes.
+    pub fn endless_pages(&self) {
+        self.lock().endless = true;
+    }
+
     /// Every request target received so far (`/v1/servers?page=1&per_page=50`).
     pub fn requests(&self) -> Vec<String> {
         self.lock().requests.clone()
@@ -119,6 +131,7 @@ fn serve(stream: TcpStream, shared: &Mutex<Inner>) -> std::io::Result<()> {
     let body = body.to_string();
     let reason = match status {
         200 => "OK",
+        400 => "Bad Request",
         401 => "Unauthorized",
         404 => "Not Found",
         429 => "Too Many Requests",
@@ -171,38 +184,59 @@ fn respond(
         headers.push(("RateLimit-Reset".into(), (now + inner.reset_in).to_string()));
         return (status, headers, body);
     }
-    if method != "GET" {
-        return error(405, "method_not_allowed", "only GET is served here");
-    }
     let (path, query) = target.split_once('?').unwrap_or((target, ""));
-    let Some(collection) = path.strip_prefix("/v1/") else {
-        return error(404, "not_found", "no such path");
-    };
-    let Some(items) = inner.collections.get(collection) else {
-        return error(404, "not_found", "no such collection");
+    let collection = path.strip_prefix("/v1/").unwrap_or_default();
+    // Only the list endpoints are served; anything else does not exist here.
+    let Some(items) = inner
+        .collections
+        .get(collection)
+        .filter(|_| method == "GET")
+    else {
+        return error(404, "not_found", &format!("{method} {path} not found"));
     };
     let params: BTreeMap<String, String> = query
         .split('&')
         .filter_map(|pair| pair.split_once('='))
         .map(|(k, v)| (k.to_owned(), percent_decode(v)))
         .collect();
-    let page: usize = params
-        .get("page")
-        .and_then(|p| p.parse().ok())
-        .unwrap_or(1)
-        .max(1);
-    let per_page: usize = params
-        .get("per_page")
-        .and_then(|p| p.parse().ok())
-        .unwrap_or(25)
-        .clamp(1, inner.max_per_page);
+    let number = |name: &str, default: usize| match params.get(name) {
+        None => Ok(default),
+        Some(text) => text
+            .parse::<usize>()
+            .ok()
+            .filter(|n| *n >= 1)
+            .ok_or_else(|| {
+                error(
+                    400,
+                    "invalid_input",
+                    &format!("invalid input in field '{name}'"),
+                )
+            }),
+    };
+    let page = match number("page", 1) {
+        Ok(page) => page,
+        Err(answer) => return answer,
+    };
+    let per_page = match number("per_page", 25) {
+        Ok(per_page) => per_page.min(inner.max_per_page),
+        Err(answer) => return answer,
+    };
+    let expressions = match params.get("label_selector").map(|s| parse_selector(s)) {
+        None => Vec::new(),
+        Some(Ok(expressions)) => expressions,
+        Some(Err(message)) => {
+            return error(
+                400,
+                "invalid_input",
+                &format!("invalid label_selector: {message}"),
+            )
+        }
+    };
     let selected: Vec<&Value> = items
         .iter()
-        .filter(|item| match params.get("label_selector") {
-            Some(selector) => {
-                matches_selector(item.get("labels").unwrap_or(&Value::Null), selector)
-            }
-            None => true,
+        .filter(|item| {
+            let labels = item.get("labels").unwrap_or(&Value::Null);
+            expressions.iter().all(|e| e.matches(labels))
         })
         .collect();
     let total = selected.len();
@@ -213,7 +247,7 @@ fn respond(
         .take(per_page)
         .cloned()
         .collect();
-    let next = if page < last_page {
+    let next = if page < last_page || inner.endless {
         json!(page + 1)
     } else {
         Value::Null
@@ -239,27 +273,98 @@ fn respond(
     )
 }
 
-/// `k=v`, `k==v`, `k!=v`, `k` (present) and `!k` (absent), comma-separated, all required.
-fn matches_selector(labels: &Value, selector: &str) -> bool {
-    let label = |key: &str| labels.get(key).and_then(Value::as_str);
-    selector
-        .split(',')
-        .map(str::trim)
-        .filter(|e| !e.is_empty())
-        .all(|expression| {
-            if let Some((key, value)) = expression.split_once("!=") {
-                label(key.trim()) != Some(value.trim())
-            } else if let Some((key, value)) = expression
-                .split_once("==")
-                .or_else(|| expression.split_once('='))
-            {
-                label(key.trim()) == Some(value.trim())
-            } else if let Some(key) = expression.strip_prefix('!') {
-                label(key.trim()).is_none()
-            } else {
-                label(expression).is_some()
+/// One expression of a label selector.
+#[derive(Debug, PartialEq)]
+pub enum Expression {
+    Equals(String, String),
+    NotEquals(String, String),
+    Present(String),
+    Absent(String),
+    In(String, Vec<String>),
+    NotIn(String, Vec<String>),
+}
+
+impl Expression {
+    fn matches(&self, labels: &Value) -> bool {
+        let label = |key: &str| labels.get(key).and_then(Value::as_str);
+        match self {
+            Expression::Equals(key, value) => label(key) == Some(value.as_str()),
+            Expression::NotEquals(key, value) => label(key) != Some(value.as_str()),
+            Expression::Present(key) => label(key).is_some(),
+            Expression::Absent(key) => label(key).is_none(),
+            Expression::In(key, values) => {
+                label(key).is_some_and(|v| values.iter().any(|x| x == v))
             }
+            Expression::NotIn(key, values) => {
+                !label(key).is_some_and(|v| values.iter().any(|x| x == v))
+            }
+        }
+    }
+}
+
+/// Parses the documented selector syntax: comma-separated expressions, all of
+/// which must hold; commas inside `( )` separate set members.
+pub fn parse_selector(selector: &str) -> Result<Vec<Expression>, String> {
+    let mut terms = Vec::new();
+    let (mut depth, mut start) = (0usize, 0usize);
+    for (index, c) in selector.char_indices() {
+        match c {
+            '(' => depth += 1,
+            ')' => depth = depth.checked_sub(1).ok_or("unbalanced `)`")?,
+            ',' if depth == 0 => {
+                terms.push(&selector[start..index]);
+                start = index + 1;
+            }
+            _ => {}
+        }
+    }
+    if depth != 0 {
+        return Err("unbalanced `(`".into());
+    }
+    terms.push(&selector[start..]);
+    let key = |text: &str| -> Result<String, String> {
+        let text = text.trim();
+        let valid = !text.is_empty()
+            && text
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "-_./".contains(c));
+        valid
+            .then(|| text.to_owned())
+            .ok_or_else(|| format!("invalid key `{text}`"))
+    };
+    let set = |text: &str| -> Result<Vec<String>, String> {
+        let inner = text
+            .trim()
+            .strip_prefix('(')
+            .and_then(|t| t.strip_suffix(')'))
+            .ok_or_else(|| format!("expected `(v1,v2)`, got `{}`", text.trim()))?;
+        Ok(inner.split(',').map(|v| v.trim().to_owned()).collect())
+    };
+    terms
+        .into_iter()
+        .map(str::trim)
+        .map(|term| {
+            if term.is_empty() {
+                return Err("empty expression".to_owned());
+            }
+            if let Some((k, rest)) = term.split_once(" notin ") {
+                return Ok(Expression::NotIn(key(k)?, set(rest)?));
+            }
+            if let Some((k, rest)) = term.split_once(" in ") {
+                return Ok(Expression::In(key(k)?, set(rest)?));
+            }
+            if let Some((k, v)) = term.split_once("!=") {
+                return Ok(Expression::NotEquals(key(k)?, v.trim().to_owned()));
+            }
+            if let Some((k, v)) = term.split_once("==").or_else(|| term.split_once('=')) {
+                return Ok(Expression::Equals(key(k)?, v.trim().to_owned()));
+            }
+            if let Some(k) = term.strip_prefix('!') {
+                return Ok(Expression::Absent(key(k)?));
+            }
+            Ok(Expression::Present(key(term)?))
         })
+        .collect()
 }
 
 fn percent_decode(text: &str) -> String {
@@ -292,4 +397,193 @@ fn percent_decode(text: &str) -> String {
         }
     }
     String::from_utf8_lossy(&out).into_owned()
+}
+
+/// Objects with every field the API documents for them (the `hcloud` crate's
+/// models, generated from the API's OpenAPI description, require them).
+pub mod shapes {
+    use serde_json::{json, Value};
+
+    pub const CREATED: &str = "2026-01-05T10:00:00+00:00";
+
+    fn price() -> Value {
+        json!({"net": "4.5900", "gross": "5.4621"})
+    }
+
+    pub fn location(name: &str) -> Value {
+        let (id, city, country, zone) = match name {
+            "fsn1" => (1, "Falkenstein", "DE", "eu-central"),
+            "hel1" => (3, "Helsinki", "FI", "eu-central"),
+            "ash" => (4, "Ashburn, VA", "US", "us-east"),
+            _ => (2, "Nuremberg", "DE", "eu-central"),
+        };
+        json!({"id": id, "name": name, "description": format!("{city} DC Park 1"), "country": country,
+               "city": city, "latitude": 49.452102, "longitude": 11.076665, "network_zone": zone})
+    }
+
+    pub fn datacenter(location_name: &str) -> Value {
+        json!({"id": 3, "name": format!("{location_name}-dc3"), "description": format!("{location_name} virtual DC 3"),
+               "location": location(location_name),
+               "server_types": {"supported": [22, 23], "available": [22, 23], "available_for_migration": [22, 23]}})
+    }
+
+    pub fn server_type(name: &str) -> Value {
+        let (id, cores, memory, disk) = match name {
+            "cx32" => (23, 4, 8.0, 80),
+            "cx42" => (24, 8, 16.0, 160),
+            _ => (22, 2, 4.0, 40),
+        };
+        json!({"id": id, "name": name, "description": name.to_uppercase(), "category": "cost_optimized",
+               "cores": cores, "memory": memory, "disk": disk, "deprecated": false, "deprecation": null,
+               "prices": [{"location": "nbg1", "price_hourly": price(), "price_monthly": price(),
+                           "included_traffic": 21990232555520u64, "price_per_tb_traffic": price()}],
+               "storage_type": "local", "cpu_type": "shared", "architecture": "x86",
+               "locations": [{"id": 2, "name": "nbg1", "deprecation": null}]})
+    }
+
+    pub fn image(name: &str) -> Value {
+        let (id, flavor, version) = match name {
+            "debian-12" => (114690387, "debian", "12"),
+            _ => (161547269, "ubuntu", "24.04"),
+        };
+        json!({"id": id, "type": "system", "status": "available", "name": name, "description": name,
+               "image_size": null, "disk_size": 5, "created": CREATED, "created_from": null, "bound_to": null,
+               "os_flavor": flavor, "os_version": version, "rapid_deploy": true,
+               "protection": {"delete": false}, "deprecated": null, "deleted": null, "labels": {},
+               "architecture": "x86"})
+    }
+
+    pub fn protection() -> Value {
+        json!({"delete": false})
+    }
+
+    pub fn load_balancer_type(name: &str) -> Value {
+        let (id, connections, services, targets) = match name {
+            "lb21" => (2, 20000, 15, 75),
+            _ => (1, 10000, 5, 25),
+        };
+        json!({"id": id, "name": name, "description": name.to_uppercase(), "max_connections": connections,
+               "max_services": services, "max_targets": targets, "max_assigned_certificates": 10,
+               "deprecated": null, "prices": [{"location": "nbg1", "price_hourly": price(), "price_monthly": price(),
+               "included_traffic": 21990232555520u64, "price_per_tb_traffic": price()}]})
+    }
+
+    /// A server; `network` is its private network and IP in it.
+    #[allow(clippy::too_many_arguments)]
+    pub fn server(
+        id: u64,
+        name: &str,
+        server_type_name: &str,
+        labels: Value,
+        ipv4: &str,
+        ipv6_net: &str,
+        network: (u64, &str),
+        placement_group: Option<Value>,
+    ) -> Value {
+        json!({
+            "id": id, "name": name, "status": "running", "created": CREATED,
+            "public_net": {
+                "ipv4": {"id": id + 100000, "ip": ipv4, "blocked": false, "dns_ptr": format!("static.{ipv4}.clients.your-server.de")},
+                "ipv6": {"id": id + 200000, "ip": ipv6_net, "blocked": false, "dns_ptr": []},
+                "floating_ips": [], "firewalls": [{"id": 1001, "status": "applied"}]
+            },
+            "private_net": [{"network": network.0, "ip": network.1, "alias_ips": [], "mac_address": "86:00:00:2a:7d:e0"}],
+            "server_type": server_type(server_type_name),
+            "datacenter": datacenter("nbg1"),
+            "location": location("nbg1"),
+            "image": image("ubuntu-24.04"), "iso": null,
+            "rescue_enabled": false, "locked": false, "backup_window": null,
+            "outgoing_traffic": 123456, "ingoing_traffic": 123456, "included_traffic": 21990232555520u64,
+            "protection": {"delete": false, "rebuild": false},
+            "labels": labels, "volumes": [], "load_balancers": [6001],
+            "primary_disk_size": 40,
+            "placement_group": placement_group
+        })
+    }
+
+    pub fn placement_group(id: u64, name: &str, labels: Value, servers: &[u64]) -> Value {
+        json!({"id": id, "name": name, "type": "spread", "labels": labels, "servers": servers, "created": CREATED})
+    }
+
+    pub fn network(
+        id: u64,
+        name: &str,
+        ip_range: &str,
+        labels: Value,
+        subnets: Vec<Value>,
+        servers: &[u64],
+    ) -> Value {
+        json!({"id": id, "name": name, "ip_range": ip_range, "labels": labels, "subnets": subnets, "routes": [],
+               "servers": servers, "load_balancers": [6001], "protection": protection(), "created": CREATED,
+               "expose_routes_to_vswitch": false})
+    }
+
+    pub fn subnet(ip_range: &str, gateway: &str) -> Value {
+        json!({"type": "cloud", "ip_range": ip_range, "network_zone": "eu-central", "gateway": gateway, "vswitch_id": null})
+    }
+
+    pub fn firewall(id: u64, name: &str, labels: Value, rules: Vec<Value>) -> Value {
+        json!({"id": id, "name": name, "labels": labels, "created": CREATED, "rules": rules,
+               "applied_to": [{"type": "label_selector", "label_selector": {"selector": "cluster=prod"},
+                               "applied_to_resources": [{"type": "server", "server": {"id": 5001}}]}]})
+    }
+
+    pub fn rule(
+        protocol: &str,
+        port: Option<&str>,
+        source_ips: &[&str],
+        description: &str,
+    ) -> Value {
+        json!({"direction": "in", "protocol": protocol, "port": port, "source_ips": source_ips,
+               "destination_ips": [], "description": description})
+    }
+
+    pub fn load_balancer(
+        id: u64,
+        name: &str,
+        type_name: &str,
+        labels: Value,
+        ipv4: &str,
+        ipv6: &str,
+    ) -> Value {
+        json!({"id": id, "name": name, "created": CREATED, "labels": labels,
+               "load_balancer_type": load_balancer_type(type_name), "location": location("nbg1"),
+               "public_net": {"enabled": true, "ipv4": {"ip": ipv4, "dns_ptr": null}, "ipv6": {"ip": ipv6, "dns_ptr": null}},
+               "private_net": [{"network": 2001, "ip": "10.255.0.10"}],
+               "algorithm": {"type": "round_robin"}, "services": [], "targets": [],
+               "protection": protection(), "outgoing_traffic": null, "ingoing_traffic": null,
+               "included_traffic": 21990232555520u64})
+    }
+
+    pub fn volume(id: u64, name: &str, size: u64, labels: Value, server: Option<u64>) -> Value {
+        json!({"id": id, "name": name, "created": CREATED, "size": size, "server": server, "location": location("nbg1"),
+               "labels": labels, "linux_device": format!("/dev/disk/by-id/scsi-0HC_Volume_{id}"),
+               "format": "ext4", "status": "available", "protection": protection()})
+    }
+
+    pub fn ssh_key(
+        id: u64,
+        name: &str,
+        fingerprint: &str,
+        public_key: &str,
+        labels: Value,
+    ) -> Value {
+        json!({"id": id, "name": name, "fingerprint": fingerprint, "public_key": public_key, "labels": labels,
+               "created": CREATED})
+    }
+
+    pub fn primary_ip(id: u64, name: &str, ip: &str, labels: Value) -> Value {
+        json!({"id": id, "name": name, "type": "ipv4", "ip": ip, "created": CREATED, "blocked": false,
+               "dns_ptr": [{"ip": ip, "dns_ptr": format!("static.{ip}.clients.your-server.de")}],
+               "datacenter": datacenter("nbg1"), "location": location("nbg1"),
+               "assignee_id": null, "assignee_type": "server", "auto_delete": false,
+               "labels": labels, "protection": protection()})
+    }
+
+    pub fn floating_ip(id: u64, name: &str, ip: &str, server: Option<u64>, labels: Value) -> Value {
+        json!({"id": id, "name": name, "description": null, "type": "ipv4", "ip": ip, "created": CREATED,
+               "blocked": false, "server": server, "home_location": location("nbg1"),
+               "dns_ptr": [{"ip": ip, "dns_ptr": format!("static.{ip}.clients.your-server.de")}],
+               "labels": labels, "protection": protection()})
+    }
 }
