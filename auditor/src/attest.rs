@@ -27,7 +27,9 @@ pub const DEFAULT_TTL: &str = "24h";
 #[derive(Debug, Clone, Args)]
 pub struct AttestArgs {
     /// Sign and publish a pass attestation for every change gate in the plan
-    /// (only when nothing unwaived reaches the fail threshold).
+    /// (only when nothing unwaived reaches the fail threshold). The summary holds
+    /// changes by action and findings by severity. The key, --report specs and
+    /// report folders are checked first: a bad one exits 2 with nothing published.
     #[arg(long, requires_all = ["signing_key", "store"])]
     pub attest: bool,
 

@@ -23,6 +23,8 @@ use tfplan::{ChangeSummary, LoadedPlan};
 pub struct PlanArgs {
     /// Plan to audit: the JSON of `terraform show -json PLANFILE`, `-` for stdin,
     /// or a binary plan file (rendered with `$TERRAFORM`, `terraform` or `tofu`).
+    /// Sensitive values (variables, masked attributes, outputs, prior_state data
+    /// sources) are redacted from every output, also in escaped forms.
     #[arg(value_name = "PLAN", default_value = "-")]
     pub plan: String,
 
@@ -30,6 +32,9 @@ pub struct PlanArgs {
     pub output: OutputArgs,
 
     /// Ad-hoc budget merged with the declared ones: destroy=N,replace=N,changes=N.
+    /// With `destroy` (or `replace`, for replacements) set, plan/destroy and
+    /// plan/replace report at medium, since plan/budget-exceeded stops what goes
+    /// beyond it; `changes` alone does not lower them.
     #[arg(long, value_name = "LIMITS")]
     pub budget: Option<String>,
 
