@@ -343,3 +343,70 @@ async fn a_bad_report_or_signing_key_fails_before_anything_is_published() {
     assert!(setup.dir.path().join("report.json").is_file());
     assert_eq!(setup.server.keys().await.len(), 1);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_freeze_is_found_for_an_environment_given_as_a_root_variable() {
+    let setup = setup();
+    let now = Utc::now();
+    let record = LockRecord {
+        environment: "production".into(),
+        lock_id: "0b6f4c2a-1d3e-4f5a-8b7c-9d0e1f2a3b4c".into(),
+        owner: "release-manager".into(),
+        reason: "black friday".into(),
+        acquired_at: now,
+        expires_at: Some(now + chrono::Duration::hours(4)),
+        generation: 1,
+        released_at: None,
+    };
+    setup
+        .server
+        .client()
+        .await
+        .put_object()
+        .bucket(setup.server.bucket())
+        .key(format!("guardrail/{}", lock_key("production")))
+        .body(serde_json::to_vec(&record).unwrap().into())
+        .send()
+        .await
+        .unwrap();
+    // As infra/terraform/*/main.tf write it: `environment = var.environment`.
+    let plan = serde_json::json!({
+        "format_version": "1.2",
+        "terraform_version": "1.11.4",
+        "timestamp": "2026-11-24T10:00:00Z",
+        "planned_values": {"root_module": {}},
+        "variables": {"environment": {"value": "production"}},
+        "configuration": {
+            "provider_config": {"guardrail": {
+                "name": "guardrail",
+                "expressions": {"environment": {"references": ["var.environment"]}}
+            }},
+            "root_module": {"variables": {"environment": {}}}
+        },
+        "resource_changes": [create("terraform_data.new")]
+    });
+    let plan = write_plan(&setup, "by-variable.json", &plan);
+    let output = audit(&setup, &plan, false);
+    assert_eq!(output.status.code(), Some(1));
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let rules: Vec<&str> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|finding| finding["rule_id"].as_str().unwrap())
+        .collect();
+    assert!(rules.contains(&"plan/environment-frozen"), "{rules:?}");
+    assert!(rules.contains(&"plan/gate-missing"), "{rules:?}");
+    let frozen = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|finding| finding["rule_id"] == "plan/environment-frozen")
+        .unwrap();
+    let message = frozen["message"].as_str().unwrap();
+    assert!(
+        message.contains("environment production is frozen"),
+        "{message}"
+    );
+    assert!(message.contains("black friday"), "{message}");
+}

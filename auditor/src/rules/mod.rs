@@ -432,3 +432,78 @@ pub fn path_text(path: &[Value]) -> String {
     }
     text
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn plan(json: serde_json::Value) -> Plan {
+        let bytes = serde_json::to_vec(&json).unwrap();
+        crate::plan::parse::parse_slice(&bytes, std::path::Path::new("t.json"))
+            .unwrap()
+            .plan
+    }
+
+    fn environments_of(plan: &Plan) -> Vec<Environment> {
+        let redactor = Redactor::for_plan(plan);
+        let config = Config::default();
+        let context = PlanContext {
+            plan,
+            config: &config,
+            budget: BudgetLimits::default(),
+            planned_at: None,
+            clock_overridden: false,
+            freezes: &[],
+            redactor: &redactor,
+        };
+        context.environments()
+    }
+
+    #[test]
+    fn environments_resolve_root_variables_and_label_sensitive_ones() {
+        let plan = plan(serde_json::json!({
+            "format_version": "1.2", "planned_values": {},
+            "variables": {"environment": {"value": "production"}, "settings": {"value": {"env": "qa"}},
+                          "hidden": {"value": "staging"}, "prefix": {"value": "x"}},
+            "resource_changes": [{
+                "address": "guardrail_change_gate.g", "mode": "managed", "type": GATE_TYPE,
+                "change": {"actions": ["create"], "before": null, "after": {"environment": null},
+                           "after_unknown": {"environment": true}}
+            }, {
+                "address": "module.m.guardrail_change_gate.g", "module_address": "module.m", "mode": "managed",
+                "type": GATE_TYPE,
+                "change": {"actions": ["create"], "before": null, "after": {"environment": null}}
+            }],
+            "configuration": {
+                "provider_config": {
+                    "guardrail": {"name": "guardrail", "expressions": {"environment": {"references": ["var.environment"]}}},
+                    "guardrail.other": {"name": "guardrail", "expressions": {"environment": {"references": ["var.hidden"]}}},
+                    "guardrail.template": {"name": "guardrail", "expressions": {"environment": {"references": ["var.prefix", "local.suffix"]}}},
+                    "m:guardrail": {"name": "guardrail", "module_address": "module.m",
+                                    "expressions": {"environment": {"references": ["var.environment"]}}}
+                },
+                "root_module": {
+                    "variables": {"hidden": {"sensitive": true}},
+                    "resources": [{"address": "guardrail_change_gate.g", "type": GATE_TYPE,
+                                   "expressions": {"environment": {"references": ["var.settings.env", "var.settings"]}}}],
+                    "module_calls": {"m": {"module": {"resources": [{"address": "guardrail_change_gate.g", "type": GATE_TYPE,
+                        "expressions": {"environment": {"references": ["var.environment"]}}}]}}}
+                }
+            }
+        }));
+        let found: Vec<(String, String)> = environments_of(&plan)
+            .iter()
+            .map(|environment| (environment.name.clone(), environment.label().to_string()))
+            .collect();
+        let expected = [
+            ("production", "production"),
+            ("qa", "qa"),
+            ("staging", REDACTED),
+        ];
+        let expected: Vec<(String, String)> = expected
+            .iter()
+            .map(|(name, label)| (name.to_string(), label.to_string()))
+            .collect();
+        assert_eq!(found, expected);
+    }
+}
