@@ -35,8 +35,8 @@ impl<R: Read> PriorStateTap<R> {
         }
     }
 
-    /// The sensitive strings found so far.
-    pub fn into_secrets(self) -> Vec<String> {
+    /// The sensitive strings found so far (each once).
+    pub fn into_secrets(self) -> std::collections::BTreeSet<String> {
         self.scanner.found
     }
 }
@@ -80,7 +80,7 @@ struct Scanner {
     /// Collecting the bytes of a member name.
     key: Option<Vec<u8>>,
     capture: Option<Capture>,
-    found: Vec<String>,
+    found: std::collections::BTreeSet<String>,
     /// Set when the input is not JSON the tap can follow.
     stopped: bool,
 }
@@ -235,11 +235,21 @@ impl Scanner {
     }
 }
 
-fn collect(capture: Capture, found: &mut Vec<String>) {
+fn collect(capture: Capture, found: &mut std::collections::BTreeSet<String>) {
+    // Without a `true` nothing is sensitive: most resources need no parse.
+    if !capture.bytes.windows(4).any(|window| window == b"true") {
+        return;
+    }
     let Ok(value) = serde_json::from_slice::<Value>(&capture.bytes) else {
         return;
     };
-    match capture.kind {
+    let mut strings = Vec::new();
+    collect_value(capture.kind, &value, &mut strings);
+    found.extend(strings);
+}
+
+fn collect_value(kind: CaptureKind, value: &Value, found: &mut Vec<String>) {
+    match kind {
         CaptureKind::Resource => {
             let mask = value.get("sensitive_values").unwrap_or(&Value::Null);
             if let Some(values) = value.get("values") {
@@ -268,9 +278,7 @@ mod tests {
         for piece in json.as_bytes().chunks(chunk) {
             scanner.feed(piece);
         }
-        let mut found = scanner.found;
-        found.sort();
-        found
+        scanner.found.into_iter().collect()
     }
 
     #[test]
