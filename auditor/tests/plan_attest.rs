@@ -132,6 +132,13 @@ async fn a_passing_plan_publishes_an_attestation_the_gate_accepts() {
         "pass.json",
         &gate_plan(create("terraform_data.new")),
     );
+    // `--store` without `--attest` checks freezes only: it passes, signs nothing.
+    let checked = audit(&setup, &plan, false);
+    let message = String::from_utf8_lossy(&checked.stderr);
+    assert_eq!(checked.status.code(), Some(0), "{message}");
+    assert!(!message.contains("attestation"), "{message}");
+    assert!(setup.server.keys().await.is_empty());
+
     let output = audit(&setup, &plan, true);
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(0), "{stderr}");
