@@ -361,7 +361,12 @@ pub fn load_reader(
 ) -> Result<LoadedPlan, AuditError> {
     let mut tap = redact::prior_state::PriorStateTap::new(reader);
     let mut loaded = tfplan::parse::parse_reader(&mut tap, subject)?;
-    loaded.plan.sensitive_strings.extend(tap.into_secrets());
+    let secrets = tap.into_secrets().ok_or_else(|| AuditError::Other {
+        context: subject.display().to_string(),
+        message: "could not collect the sensitive values of prior_state; nothing is reported"
+            .into(),
+    })?;
+    loaded.plan.sensitive_strings.extend(secrets);
     Ok(loaded)
 }
 
