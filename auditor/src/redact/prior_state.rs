@@ -107,8 +107,10 @@ struct Scanner {
     stack: Vec<Frame>,
     in_string: bool,
     escaped: bool,
-    /// Collecting the bytes of a member name.
-    key: Option<Vec<u8>>,
+    /// Whether the string being read is a member name the tap records.
+    reading_key: bool,
+    /// The bytes of that member name (reused).
+    key: Vec<u8>,
     capture: Option<Capture>,
     found: BTreeSet<String>,
     /// Set when the input is not JSON the tap can follow.
@@ -146,16 +148,31 @@ impl Scanner {
                 }
                 continue;
             }
+            // Whitespace, numbers and literals need no attention.
+            let rest = &bytes[index..];
+            let plain = rest
+                .iter()
+                .position(|byte| matches!(byte, b'"' | b'{' | b'}' | b'[' | b']' | b','))
+                .unwrap_or(rest.len());
+            self.copy_capture(&rest[..plain]);
+            index += plain;
+            if index == bytes.len() {
+                break;
+            }
             let byte = bytes[index];
             match byte {
                 b'"' => {
                     self.in_string = true;
-                    if self
-                        .stack
-                        .last()
-                        .is_some_and(|top| top.object && top.expecting_key)
+                    // Member names matter at the top level and inside `prior_state` only.
+                    let relevant = self.stack.len() == 1 || self.key_at(0) == Some(b"prior_state");
+                    if relevant
+                        && self
+                            .stack
+                            .last()
+                            .is_some_and(|top| top.object && top.expecting_key)
                     {
-                        self.key = Some(Vec::new());
+                        self.reading_key = true;
+                        self.key.clear();
                     }
                     self.copy_capture(&bytes[index..=index]);
                 }
@@ -178,10 +195,9 @@ impl Scanner {
 
     /// Bytes inside a string: to the member name being read and the capture.
     fn copy(&mut self, bytes: &[u8]) {
-        if let Some(key) = &mut self.key {
-            if key.len() <= MAX_KEY {
-                key.extend_from_slice(&bytes[..bytes.len().min(MAX_KEY + 1 - key.len())]);
-            }
+        if self.reading_key && self.key.len() <= MAX_KEY {
+            let room = MAX_KEY + 1 - self.key.len();
+            self.key.extend_from_slice(&bytes[..bytes.len().min(room)]);
         }
         self.copy_capture(bytes);
     }
@@ -194,11 +210,13 @@ impl Scanner {
 
     fn end_string(&mut self) {
         self.in_string = false;
-        if let Some(mut key) = self.key.take() {
+        if self.reading_key {
+            self.reading_key = false;
             // The closing quote was copied too.
-            key.pop();
+            self.key.pop();
             if let Some(top) = self.stack.last_mut() {
-                top.key = key;
+                top.key.clear();
+                top.key.extend_from_slice(&self.key);
                 top.expecting_key = false;
             }
         }
