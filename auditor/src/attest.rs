@@ -6,7 +6,7 @@
 //! `guardrail_core::attestation`, `guardrail_core::lock` and
 //! `guardrail_core::store`, which the change gate uses too.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -17,8 +17,8 @@ use guardrail_core::store::{Store, StoreConfig};
 use serde_json::Value;
 
 use crate::error::AuditError;
-use crate::plan::{ChangeSummary, LoadedPlan};
-use crate::rules::{Freeze, GATE_TYPE};
+use crate::plan::LoadedPlan;
+use crate::rules::{Environment, Freeze, GATE_TYPE};
 
 /// How long an attestation stays valid unless `--attestation-ttl` says otherwise.
 pub const DEFAULT_TTL: &str = "24h";
@@ -27,7 +27,9 @@ pub const DEFAULT_TTL: &str = "24h";
 #[derive(Debug, Clone, Args)]
 pub struct AttestArgs {
     /// Sign and publish a pass attestation for every change gate in the plan
-    /// (only when nothing unwaived reaches the fail threshold).
+    /// (only when nothing unwaived reaches the fail threshold). The summary holds
+    /// changes by action and findings by severity. The key, --report specs and
+    /// report folders are checked first: a bad one exits 2 with nothing published.
     #[arg(long, requires_all = ["signing_key", "store"])]
     pub attest: bool,
 
@@ -56,15 +58,27 @@ pub struct StoreSettings {
     pub signing: Option<Signing>,
 }
 
-/// What `--attest` signs with.
-#[derive(Debug, Clone)]
+/// What `--attest` signs with: the key is read and checked before the plan is.
+#[derive(Clone)]
 pub struct Signing {
     pub key_file: PathBuf,
+    pub key: attestation::SigningKey,
     pub ttl: Duration,
 }
 
+impl std::fmt::Debug for Signing {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Signing")
+            .field("key_file", &self.key_file)
+            .field("ttl", &self.ttl)
+            .finish_non_exhaustive()
+    }
+}
+
 impl AttestArgs {
-    /// Checks the options before anything is read: `None` without `--store`.
+    /// Checks the options and reads the signing key before the plan is read,
+    /// so that nothing that can fail is left for after an attestation is
+    /// published: `None` without `--store`.
     pub fn validate(&self) -> Result<Option<StoreSettings>, AuditError> {
         let Some(url) = &self.store else {
             if self.attest {
@@ -95,12 +109,26 @@ impl AttestArgs {
                     self.attestation_ttl
                 ))
             })?;
-            Some(Signing { key_file, ttl })
+            let key = read_signing_key(&key_file)?;
+            Some(Signing { key_file, key, ttl })
         } else {
             None
         };
         Ok(Some(StoreSettings { store, signing }))
     }
+}
+
+/// Reads and parses the ed25519 signing key (the key itself is never printed).
+fn read_signing_key(key_file: &Path) -> Result<attestation::SigningKey, AuditError> {
+    let key_text = std::fs::read_to_string(key_file).map_err(|source| AuditError::Read {
+        path: key_file.to_path_buf(),
+        source,
+    })?;
+    attestation::parse_signing_key(&key_text).map_err(|error| AuditError::Field {
+        path: key_file.to_path_buf(),
+        field: "signing key".into(),
+        expected: format!("{error}; expected a PKCS#8 PEM ed25519 key (tfaudit keygen)"),
+    })
 }
 
 /// `s3://bucket/prefix` as a store configuration (path style, region `auto`).
@@ -164,10 +192,11 @@ async fn connect(settings: &StoreSettings) -> Result<Store, AuditError> {
         })
 }
 
-/// The live freezes of `environments`, read from the store.
+/// The live freezes of `environments`, read from the store. Each freeze names
+/// its environment by [`Environment::label`] (never a sensitive value).
 pub async fn freezes(
     settings: &StoreSettings,
-    environments: &[String],
+    environments: &[Environment],
     now: DateTime<Utc>,
 ) -> Result<Vec<Freeze>, AuditError> {
     if environments.is_empty() {
@@ -178,10 +207,10 @@ pub async fn freezes(
     let mut found = Vec::new();
     for environment in environments {
         let current = locks
-            .current(environment, now)
+            .current(&environment.name, now)
             .await
             .map_err(|error| AuditError::Other {
-                context: format!("reading the lock of {environment}"),
+                context: format!("reading the lock of {}", environment.label()),
                 message: error.to_string(),
             })?;
         if let Some(record) = current {
@@ -190,7 +219,7 @@ pub async fn freezes(
                 .map(|at| format!(" until {}", at.to_rfc3339()))
                 .unwrap_or_default();
             found.push(Freeze {
-                environment: environment.clone(),
+                environment: environment.label().to_string(),
                 detail: format!("held by {} ({}){until}", record.owner, record.reason),
             });
         }
@@ -224,26 +253,18 @@ fn gate_targets(loaded: &LoadedPlan) -> Vec<(String, String)> {
     targets
 }
 
-/// Signs and publishes a pass attestation for every gate; returns the keys written.
+/// Signs and publishes a pass attestation for every gate; returns the keys
+/// written. `summary` is the audit summary signed into each attestation
+/// (`changes` by action and `findings` by severity).
 pub async fn attest_plan(
     settings: &StoreSettings,
     loaded: &LoadedPlan,
-    changes: &ChangeSummary,
+    summary: &Value,
     issued_at: DateTime<Utc>,
 ) -> Result<Vec<String>, AuditError> {
     let Some(signing) = &settings.signing else {
         return Ok(Vec::new());
     };
-    let key_text =
-        std::fs::read_to_string(&signing.key_file).map_err(|source| AuditError::Read {
-            path: signing.key_file.clone(),
-            source,
-        })?;
-    let key = attestation::parse_signing_key(&key_text).map_err(|error| AuditError::Field {
-        path: signing.key_file.clone(),
-        field: "signing key".into(),
-        expected: format!("{error}; expected a PKCS#8 PEM ed25519 key (tfaudit keygen)"),
-    })?;
     let targets = gate_targets(loaded);
     if targets.is_empty() {
         return Ok(Vec::new());
@@ -257,7 +278,7 @@ pub async fn attest_plan(
             plan_id: plan_id.clone(),
             environment: environment.clone(),
             verdict: Verdict::Pass,
-            summary: serde_json::json!({ "changes": changes.to_json() }),
+            summary: summary.clone(),
             // The same `sha256:<hex>` as `attestation::plan_digest`, computed
             // while the plan was streamed instead of over a second copy.
             plan_digest: format!("sha256:{}", loaded.sha256),
@@ -265,7 +286,7 @@ pub async fn attest_plan(
             issued_at,
             expires_at: issued_at.checked_add_signed(ttl).unwrap_or(issued_at),
         };
-        let envelope = attestation::sign(&record, &key);
+        let envelope = attestation::sign(&record, &signing.key);
         let key = attestation::publish(&store, &envelope, &record)
             .await
             .map_err(|error| AuditError::Other {

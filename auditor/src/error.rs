@@ -11,7 +11,9 @@ pub enum AuditError {
         #[source]
         source: std::io::Error,
     },
-    #[error("{path}:{line}:{column}: invalid JSON: {message}")]
+    /// `message` may come from serde, which quotes the offending value
+    /// (`invalid type: string "..."`): it is shown through [`value_free`].
+    #[error("{path}:{line}:{column}: invalid JSON: {}", value_free(.message))]
     Json {
         path: PathBuf,
         line: usize,
@@ -34,5 +36,83 @@ impl AuditError {
     /// Exit code for this error: always 2 (usage or input error).
     pub fn exit_code(&self) -> i32 {
         2
+    }
+}
+
+/// How serde quotes an input value, and what it is replaced with.
+const QUOTED_VALUES: [(&str, char, &str); 6] = [
+    ("string \"", '"', "a string"),
+    ("integer `", '`', "an integer"),
+    ("floating point `", '`', "a floating point number"),
+    ("boolean `", '`', "a boolean"),
+    ("character `", '`', "a character"),
+    ("unknown variant `", '`', "an unknown variant"),
+];
+
+/// A parser's message with the input values it quotes left out, so that an
+/// error never prints a value of the plan (which may be a secret): serde's
+/// `invalid type: string "Sup3r", expected a boolean` becomes `invalid type: a
+/// string, expected a boolean`; `integer `5`` becomes `an integer`; any other
+/// double-quoted text becomes `"…"`. Field names (`field `x``) stay.
+pub fn value_free(message: &str) -> String {
+    let mut text = message.to_string();
+    for (prefix, close, replacement) in QUOTED_VALUES {
+        text = replace_quoted(&text, prefix, close, replacement);
+    }
+    replace_quoted(&text, "\"", '"', "\"…\"")
+}
+
+/// `text` with every `prefix…close` (backslash escapes honoured) replaced.
+fn replace_quoted(text: &str, prefix: &str, close: char, replacement: &str) -> String {
+    let mut result = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(start) = rest.find(prefix) {
+        result.push_str(&rest[..start]);
+        result.push_str(replacement);
+        rest = skip_quoted(&rest[start + prefix.len()..], close);
+    }
+    result.push_str(rest);
+    result
+}
+
+/// `text` after the first `close` not escaped by a backslash (empty when none).
+fn skip_quoted(text: &str, close: char) -> &str {
+    let mut escaped = false;
+    for (position, character) in text.char_indices() {
+        match character {
+            _ if escaped => escaped = false,
+            '\\' => escaped = true,
+            c if c == close => return &text[position + close.len_utf8()..],
+            _ => {}
+        }
+    }
+    ""
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quoted_values_are_left_out_and_field_names_stay() {
+        assert_eq!(
+            value_free(
+                r#"field `complete`: invalid type: string "Sup3r\"Secret", expected a boolean"#
+            ),
+            "field `complete`: invalid type: a string, expected a boolean"
+        );
+        assert_eq!(
+            value_free("field `x`: invalid type: integer `987`, expected a string"),
+            "field `x`: invalid type: an integer, expected a string"
+        );
+        assert_eq!(
+            value_free("unknown variant `hunter2`, expected `a` or `b`"),
+            "an unknown variant, expected `a` or `b`"
+        );
+        assert_eq!(value_free(r#"other "quoted" text"#), r#"other "…" text"#);
+        assert_eq!(
+            value_free("EOF while parsing a string"),
+            "EOF while parsing a string"
+        );
     }
 }

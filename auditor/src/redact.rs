@@ -3,9 +3,26 @@
 //! Collected from: variables declared `sensitive` in the root module (their
 //! values appear in clear in the plan's `variables`), values at
 //! `before_sensitive` / `after_sensitive` paths of resource changes and drift,
-//! and sensitive outputs. Terraform copies sensitive strings into attributes it
-//! does not mark, so redaction works on the strings themselves, wherever they
-//! appear: every finding's message and address goes through [`Redactor::redact`].
+//! sensitive outputs, and the sensitive values of `prior_state` (data sources
+//! read during the plan, outputs of the previous run; see [`prior_state`]).
+//! Terraform copies sensitive strings into attributes it does not mark, so
+//! redaction works on the strings themselves, wherever they appear: every
+//! finding's message, address, module and waiver reason goes through
+//! [`Redactor::redact`].
+//!
+//! Each value is redacted as it is and in its escaped forms ([`escape`]): JSON
+//! (`\"`, `\\`, `\u003c`) and HCL as Terraform quotes instance keys in
+//! addresses (`["pa\"ss"]`, `$${`).
+//!
+//! Values of at least [`MIN_REDACTED_LENGTH`] characters are replaced wherever
+//! they occur. Shorter ones (`987`, `on`) are replaced only where they stand as
+//! a whole value: a whole field (a message that is nothing but the value, an
+//! address, a module), or a quoted string inside it (`"987"`, `` `987` ``,
+//! `'987'`, and so the instance key `["987"]`). Replacing them inside words and
+//! numbers would garble every message (`1 objects`) and reveal nothing.
+
+pub mod escape;
+pub mod prior_state;
 
 use crate::findings::Finding;
 use crate::plan::model::{collect_all, collect_masked, Plan};
@@ -13,28 +30,29 @@ use crate::plan::model::{collect_all, collect_masked, Plan};
 /// What a redacted value is replaced with.
 pub const REDACTED: &str = "(sensitive)";
 
-/// Values shorter than this are not redacted: they carry no secret, and
-/// replacing them everywhere (`1`, `on`) would garble every message.
+/// Values shorter than this are redacted only where they stand as a whole value.
 pub const MIN_REDACTED_LENGTH: usize = 4;
+
+/// Quotes around a whole value inside a longer text.
+const QUOTES: [(&str, &str); 4] = [("\"", "\""), ("\\\"", "\\\""), ("`", "`"), ("'", "'")];
 
 /// The sensitive strings of one plan.
 #[derive(Debug, Clone, Default)]
 pub struct Redactor {
-    /// Longest first, so a secret containing another is replaced whole.
+    /// Values (and their escaped forms) of at least [`MIN_REDACTED_LENGTH`]
+    /// characters, longest first so a secret containing another is replaced whole.
     secrets: Vec<String>,
+    /// Shorter values and their escaped forms, longest first.
+    short: Vec<String>,
+    /// How many distinct values were given.
+    values: usize,
 }
 
 impl Redactor {
-    /// Collects every sensitive value of `plan`.
+    /// Collects every sensitive value of `plan` (`prior_state` values come in
+    /// through [`Plan::sensitive_strings`], where the loader puts them).
     pub fn for_plan(plan: &Plan) -> Redactor {
-        let mut found = Vec::new();
-        for (name, declaration) in &plan.configuration.root_module.variables {
-            if declaration.sensitive {
-                if let Some(variable) = plan.variables.get(name) {
-                    collect_all(&variable.value, &mut found);
-                }
-            }
-        }
+        let mut found = sensitive_variable_values(plan);
         found.extend(plan.sensitive_strings.iter().cloned());
         for change in &plan.resource_changes {
             found.extend(change.sensitive_strings.iter().cloned());
@@ -51,35 +69,65 @@ impl Redactor {
 
     /// A redactor for the given values.
     pub fn from_values(values: impl IntoIterator<Item = String>) -> Redactor {
-        let mut secrets: Vec<String> = values
-            .into_iter()
-            .filter(|value| value.chars().count() >= MIN_REDACTED_LENGTH)
-            .collect();
-        secrets.sort_by(|a, b| b.len().cmp(&a.len()).then_with(|| a.cmp(b)));
-        secrets.dedup();
-        Redactor { secrets }
+        let mut raw: Vec<String> = values.into_iter().filter(|v| !v.is_empty()).collect();
+        raw.sort();
+        raw.dedup();
+        let mut secrets = Vec::new();
+        let mut short = Vec::new();
+        for value in &raw {
+            let target = if value.chars().count() >= MIN_REDACTED_LENGTH {
+                &mut secrets
+            } else {
+                &mut short
+            };
+            target.extend(escape::escaped_forms(value));
+            target.push(value.clone());
+        }
+        for list in [&mut secrets, &mut short] {
+            list.sort_by(|a, b| b.len().cmp(&a.len()).then_with(|| a.cmp(b)));
+            list.dedup();
+        }
+        Redactor {
+            secrets,
+            short,
+            values: raw.len(),
+        }
     }
 
     /// How many distinct values are redacted.
     pub fn len(&self) -> usize {
-        self.secrets.len()
+        self.values
     }
 
     pub fn is_empty(&self) -> bool {
-        self.secrets.is_empty()
+        self.values == 0
     }
 
-    /// Whether `text` is exactly one of the sensitive values.
+    /// Whether `text` is exactly one of the sensitive values (or an escaped form).
     pub fn is_sensitive(&self, text: &str) -> bool {
-        self.secrets.iter().any(|secret| secret == text)
+        self.secrets.iter().chain(&self.short).any(|s| s == text)
     }
 
     /// `text` with every sensitive value replaced by [`REDACTED`].
     pub fn redact(&self, text: &str) -> String {
+        if self.short.iter().any(|value| value == text) {
+            return REDACTED.to_string();
+        }
         let mut result = text.to_string();
         for secret in &self.secrets {
             if result.contains(secret.as_str()) {
                 result = result.replace(secret.as_str(), REDACTED);
+            }
+        }
+        for value in &self.short {
+            if !result.contains(value.as_str()) {
+                continue;
+            }
+            for (open, close) in QUOTES {
+                let quoted = format!("{open}{value}{close}");
+                if result.contains(&quoted) {
+                    result = result.replace(&quoted, &format!("{open}{REDACTED}{close}"));
+                }
             }
         }
         result
@@ -87,7 +135,7 @@ impl Redactor {
 
     /// Redacts the message, address, module and waiver reason of a finding.
     pub fn redact_finding(&self, finding: &mut Finding) {
-        if self.secrets.is_empty() {
+        if self.is_empty() {
             return;
         }
         finding.message = self.redact(&finding.message);
@@ -99,18 +147,45 @@ impl Redactor {
     }
 }
 
+/// The values of the root module's variables declared `sensitive`.
+pub fn sensitive_variable_values(plan: &Plan) -> Vec<String> {
+    let mut found = Vec::new();
+    for (name, declaration) in &plan.configuration.root_module.variables {
+        if declaration.sensitive {
+            if let Some(variable) = plan.variables.get(name) {
+                collect_all(&variable.value, &mut found);
+            }
+        }
+    }
+    found
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn longer_secrets_win_and_short_values_stay() {
+    fn longer_secrets_win_and_short_values_go_only_where_they_stand_whole() {
         let redactor =
             Redactor::from_values(["hunter2".to_string(), "hunter2-extra".into(), "on".into()]);
         assert_eq!(
             redactor.redact("a hunter2-extra b hunter2 c on"),
             "a (sensitive) b (sensitive) c on"
         );
-        assert_eq!(redactor.len(), 2);
+        assert_eq!(redactor.redact("on"), "(sensitive)");
+        assert_eq!(
+            redactor.redact(r#"x["on"] is `on`"#),
+            r#"x["(sensitive)"] is `(sensitive)`"#
+        );
+        assert_eq!(redactor.len(), 3);
+    }
+
+    #[test]
+    fn escaped_forms_are_redacted() {
+        let redactor = Redactor::from_values(["pa\"ss\\word".to_string(), "a\"b".into()]);
+        assert_eq!(
+            redactor.redact(r#"t.n["pa\"ss\\word"] and {"v":"pa\"ss\\word"} and t.m["a\"b"]"#),
+            r#"t.n["(sensitive)"] and {"v":"(sensitive)"} and t.m["(sensitive)"]"#
+        );
     }
 }

@@ -88,6 +88,10 @@ fn setup() -> Setup {
 }
 
 fn audit(setup: &Setup, plan: &Path, attest: bool) -> Output {
+    audit_with(setup, plan, attest, &[])
+}
+
+fn audit_with(setup: &Setup, plan: &Path, attest: bool, extra: &[&str]) -> Output {
     let store = format!("s3://{}/guardrail", setup.server.bucket());
     let mut command = Command::new(env!("CARGO_BIN_EXE_tfaudit"));
     command.args([
@@ -107,6 +111,7 @@ fn audit(setup: &Setup, plan: &Path, attest: bool) -> Output {
             "2h",
         ]);
     }
+    command.args(extra);
     for (key, value) in setup.server.env() {
         command.env(key, value);
     }
@@ -127,6 +132,13 @@ async fn a_passing_plan_publishes_an_attestation_the_gate_accepts() {
         "pass.json",
         &gate_plan(create("terraform_data.new")),
     );
+    // `--store` without `--attest` checks freezes only: it passes, signs nothing.
+    let checked = audit(&setup, &plan, false);
+    let message = String::from_utf8_lossy(&checked.stderr);
+    assert_eq!(checked.status.code(), Some(0), "{message}");
+    assert!(!message.contains("attestation"), "{message}");
+    assert!(setup.server.keys().await.is_empty());
+
     let output = audit(&setup, &plan, true);
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(0), "{stderr}");
@@ -155,6 +167,20 @@ async fn a_passing_plan_publishes_an_attestation_the_gate_accepts() {
     assert_eq!(verified.auditor_version, env!("CARGO_PKG_VERSION"));
     assert_eq!(verified.summary["changes"]["create"], 1);
     assert_eq!(verified.summary["changes"]["update"], 1);
+    // Findings by severity, as the report counts them.
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(
+        verified.summary["findings"], report["summary"]["findings"],
+        "{}",
+        verified.summary
+    );
+    for severity in ["info", "low", "medium", "high", "critical"] {
+        assert!(
+            verified.summary["findings"][severity].is_u64(),
+            "{severity}"
+        );
+    }
+    assert_eq!(verified.summary["findings"]["high"], 0);
     let lifetime = verified.expires_at - verified.issued_at;
     assert_eq!(lifetime.num_minutes(), 120);
 
@@ -244,4 +270,150 @@ async fn a_frozen_environment_is_a_critical_finding_and_blocks_the_attestation()
         keys.iter().all(|key| !key.contains("attestations/")),
         "{keys:?}"
     );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_bad_report_or_signing_key_fails_before_anything_is_published() {
+    let setup = setup();
+    let plan = write_plan(
+        &setup,
+        "pass.json",
+        &gate_plan(create("terraform_data.new")),
+    );
+    let not_a_folder = setup.dir.path().join("plain-file");
+    std::fs::write(&not_a_folder, "x").unwrap();
+    let under_a_file = format!("json={}/report.json", not_a_folder.display());
+    let cases: [(&[&str], &[&str]); 3] = [
+        (
+            &["--report", "yaml=report.yaml"],
+            &["--report", "yaml", "FORMAT=PATH"],
+        ),
+        (
+            &["--report", &under_a_file],
+            &["--report", "plain-file", "not a folder"],
+        ),
+        (
+            &["--report", "json=a.json", "--report", "sarif=a.json"],
+            &["more than once"],
+        ),
+    ];
+    for (flags, fragments) in cases {
+        let output = audit_with(&setup, &plan, true, flags);
+        let message = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{flags:?}: {message}");
+        for fragment in fragments {
+            assert!(
+                message.contains(fragment),
+                "{flags:?}: {message:?} lacks {fragment:?}"
+            );
+        }
+        assert!(!message.contains("attestation published"), "{message}");
+        assert!(
+            setup.server.keys().await.is_empty(),
+            "{flags:?}: nothing is published"
+        );
+    }
+
+    let broken_key = setup.dir.path().join("broken.pem");
+    std::fs::write(&broken_key, "not a key").unwrap();
+    let store = format!("s3://{}/guardrail", setup.server.bucket());
+    let mut command = Command::new(env!("CARGO_BIN_EXE_tfaudit"));
+    command.args([
+        "plan",
+        plan.to_str().unwrap(),
+        "--store",
+        &store,
+        "--attest",
+    ]);
+    command.args(["--signing-key", broken_key.to_str().unwrap()]);
+    for (key, value) in setup.server.env() {
+        command.env(key, value);
+    }
+    let output = command.current_dir(setup.dir.path()).output().unwrap();
+    let message = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{message}");
+    assert!(
+        message.contains("broken.pem") && message.contains("signing key"),
+        "{message}"
+    );
+    assert!(output.stdout.is_empty(), "no report after a bad key");
+    assert!(setup.server.keys().await.is_empty(), "nothing is published");
+
+    // The same run with a usable report is published.
+    let output = audit_with(&setup, &plan, true, &["--report", "json=report.json"]);
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(setup.dir.path().join("report.json").is_file());
+    assert_eq!(setup.server.keys().await.len(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_freeze_is_found_for_an_environment_given_as_a_root_variable() {
+    let setup = setup();
+    let now = Utc::now();
+    let record = LockRecord {
+        environment: "production".into(),
+        lock_id: "0b6f4c2a-1d3e-4f5a-8b7c-9d0e1f2a3b4c".into(),
+        owner: "release-manager".into(),
+        reason: "black friday".into(),
+        acquired_at: now,
+        expires_at: Some(now + chrono::Duration::hours(4)),
+        generation: 1,
+        released_at: None,
+    };
+    setup
+        .server
+        .client()
+        .await
+        .put_object()
+        .bucket(setup.server.bucket())
+        .key(format!("guardrail/{}", lock_key("production")))
+        .body(serde_json::to_vec(&record).unwrap().into())
+        .send()
+        .await
+        .unwrap();
+    // As infra/terraform/*/main.tf write it: `environment = var.environment`.
+    let plan = serde_json::json!({
+        "format_version": "1.2",
+        "terraform_version": "1.11.4",
+        "timestamp": "2026-11-24T10:00:00Z",
+        "planned_values": {"root_module": {}},
+        "variables": {"environment": {"value": "production"}},
+        "configuration": {
+            "provider_config": {"guardrail": {
+                "name": "guardrail",
+                "expressions": {"environment": {"references": ["var.environment"]}}
+            }},
+            "root_module": {"variables": {"environment": {}}}
+        },
+        "resource_changes": [create("terraform_data.new")]
+    });
+    let plan = write_plan(&setup, "by-variable.json", &plan);
+    let output = audit(&setup, &plan, false);
+    assert_eq!(output.status.code(), Some(1));
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let rules: Vec<&str> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|finding| finding["rule_id"].as_str().unwrap())
+        .collect();
+    assert!(rules.contains(&"plan/environment-frozen"), "{rules:?}");
+    assert!(rules.contains(&"plan/gate-missing"), "{rules:?}");
+    let frozen = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|finding| finding["rule_id"] == "plan/environment-frozen")
+        .unwrap();
+    let message = frozen["message"].as_str().unwrap();
+    assert!(
+        message.contains("environment production is frozen"),
+        "{message}"
+    );
+    assert!(message.contains("black friday"), "{message}");
 }

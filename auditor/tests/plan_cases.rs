@@ -2,17 +2,78 @@
 //! plan (its own `plan.json` unless `plan` says otherwise), an optional
 //! configuration and `--budget`, and the exact change counts, findings
 //! `[rule_id, address, severity, waived?]`, exit code, message fragments and
-//! secrets that must not appear in any output format.
+//! secrets that must not appear in any output format (in any escaped form) but
+//! that a rule would print without redaction.
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 use serde_json::Value;
-use tfaudit::commands::plan::audit;
+use tfaudit::commands::plan::{audit, load_plan};
 use tfaudit::config::{BudgetLimits, Config};
 use tfaudit::findings::Finding;
+use tfaudit::redact::escape::{hcl_escaped, json_escaped};
+use tfaudit::redact::{Redactor, MIN_REDACTED_LENGTH};
 use tfaudit::report::{self, Format, Report};
+use tfaudit::rules::PlanContext;
 use tfaudit::{plan as tfplan, rules};
+
+/// Every form in which `secret` could be printed: as it is, as Terraform
+/// quotes it in an address, and those JSON-escaped (once or twice, as a JSON
+/// report prints an address) and XML-escaped (JUnit). A value shorter than
+/// the redaction minimum counts only where it stands quoted as a whole value.
+fn printed_forms(secret: &str) -> Vec<String> {
+    let xml = |text: &str| {
+        text.replace('&', "&amp;")
+            .replace('<', "&lt;")
+            .replace('>', "&gt;")
+            .replace('"', "&quot;")
+            .replace('\'', "&apos;")
+    };
+    let mut forms = Vec::new();
+    for base in [secret.to_string(), hcl_escaped(secret)] {
+        let once = json_escaped(&base);
+        forms.extend([xml(&base), json_escaped(&once), once, base]);
+    }
+    if secret.chars().count() < MIN_REDACTED_LENGTH {
+        forms = forms
+            .into_iter()
+            .flat_map(|form| {
+                [
+                    format!("\"{form}\""),
+                    format!("\\\"{form}\\\""),
+                    format!("&quot;{form}&quot;"),
+                    format!("`{form}`"),
+                ]
+            })
+            .collect();
+    }
+    forms.sort();
+    forms.dedup();
+    forms
+}
+
+/// The findings the rules produce before redaction, as one text.
+fn unredacted_findings(
+    loaded: &tfplan::LoadedPlan,
+    config: &Config,
+    budget: BudgetLimits,
+) -> String {
+    let redactor = Redactor::default();
+    let context = PlanContext {
+        plan: &loaded.plan,
+        config,
+        budget: config.budget.overridden_by(budget),
+        planned_at: None,
+        clock_overridden: false,
+        freezes: &[],
+        redactor: &redactor,
+    };
+    rules::run_all(&context)
+        .iter()
+        .map(|finding| format!("{}\n{}\n", finding.address, finding.message))
+        .collect()
+}
 
 fn cases_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/plans")
@@ -49,7 +110,7 @@ fn run_case(dir: &Path) -> Result<(), String> {
     )
     .map_err(|e| format!("{name}: expected.json: {e}"))?;
     let plan_path = dir.join(expected["plan"].as_str().unwrap_or("plan.json"));
-    let loaded = tfplan::load(plan_path.to_str().unwrap()).map_err(|e| format!("{name}: {e}"))?;
+    let loaded = load_plan(plan_path.to_str().unwrap()).map_err(|e| format!("{name}: {e}"))?;
     let config = match expected["config"].as_str() {
         Some(file) => Config::load(Some(&dir.join(file)), &rules::infos())
             .map_err(|e| format!("{name}: {e}"))?,
@@ -59,6 +120,7 @@ fn run_case(dir: &Path) -> Result<(), String> {
         Some(text) => BudgetLimits::parse_flag(text)?,
         None => BudgetLimits::default(),
     };
+    let unredacted = unredacted_findings(&loaded, &config, budget);
     let outcome = audit(&loaded, &config, budget, &[]);
     let mut problems = Vec::new();
 
@@ -138,14 +200,23 @@ fn run_case(dir: &Path) -> Result<(), String> {
     let plan_text = std::fs::read_to_string(&plan_path).map_err(|e| e.to_string())?;
     for secret in expected["secrets"].as_array().into_iter().flatten() {
         let secret = secret.as_str().unwrap_or_default();
-        if !plan_text.contains(secret) {
+        if !plan_text.contains(&json_escaped(secret)) {
             problems.push(format!(
                 "secret {secret:?} is not in the plan, the check would prove nothing"
             ));
         }
+        let forms = printed_forms(secret);
+        if !forms.iter().any(|form| unredacted.contains(form.as_str())) {
+            problems.push(format!(
+                "no rule would print secret {secret:?}, the check would prove nothing"
+            ));
+        }
         for format in Format::ALL {
-            if report::render(format, &report).contains(secret) {
-                problems.push(format!("the {format} output contains a secret"));
+            let rendered = report::render(format, &report);
+            if let Some(form) = forms.iter().find(|form| rendered.contains(form.as_str())) {
+                problems.push(format!(
+                    "the {format} output contains secret {secret:?} as {form:?}"
+                ));
             }
         }
     }
@@ -177,7 +248,7 @@ fn real_plans_count_what_terraform_printed() {
         let Ok(summary) = std::fs::read_to_string(dir.join("terraform-summary.txt")) else {
             continue;
         };
-        let loaded = tfplan::load(dir.join("plan.json").to_str().unwrap()).unwrap();
+        let loaded = load_plan(dir.join("plan.json").to_str().unwrap()).unwrap();
         let counts = tfplan::ChangeSummary::of(&loaded.plan.resource_changes);
         let imports = if counts.import > 0 {
             format!("{} to import, ", counts.import)

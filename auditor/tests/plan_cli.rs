@@ -349,3 +349,257 @@ fn a_broken_binary_plan_reports_what_terraform_said() {
     assert!(message.contains("plan.bin: binary plan file"), "{message}");
     assert!(message.contains("Error: Failed to read"), "{message}");
 }
+
+/// `secret` as it could be printed: as it is, as Terraform quotes it in an
+/// address, JSON-escaped and XML-escaped; quoted when it is shorter than the
+/// redaction minimum (it is only redacted where it stands as a whole value).
+fn printed_forms(secret: &str) -> Vec<String> {
+    use tfaudit::redact::escape::{hcl_escaped, json_escaped};
+    let xml = |text: &str| text.replace('&', "&amp;").replace('"', "&quot;");
+    let mut forms = Vec::new();
+    for base in [secret.to_string(), hcl_escaped(secret)] {
+        let once = json_escaped(&base);
+        forms.extend([xml(&base), json_escaped(&once), once, base]);
+    }
+    if secret.chars().count() < tfaudit::redact::MIN_REDACTED_LENGTH {
+        forms = forms
+            .iter()
+            .flat_map(|form| [format!("\"{form}\""), format!("&quot;{form}&quot;")])
+            .collect();
+    }
+    forms
+}
+
+fn assert_free_of(text: &str, secrets: &[&str], what: &str) {
+    for secret in secrets {
+        for form in printed_forms(secret) {
+            assert!(
+                !text.contains(&form),
+                "{what} contains {secret:?} as {form:?}:\n{text}"
+            );
+        }
+    }
+}
+
+#[test]
+fn prior_state_short_and_escaped_secrets_reach_no_format_and_no_stream() {
+    let dir = tempfile::tempdir().unwrap();
+    let plan = case("sensitive_everywhere");
+    let plan_text = std::fs::read_to_string(&plan).unwrap();
+    let secrets = [
+        "vault-db-Pr10rState-9f8e7d6c",
+        "prior-output-K3y-5a4b3c2d1e",
+        r#"Pa"ss\w0rd-quoted"#,
+        "987",
+    ];
+    for secret in secrets {
+        let in_plan = tfaudit::redact::escape::json_escaped(secret);
+        assert!(plan_text.contains(&in_plan), "{secret:?} is in the plan");
+    }
+    let formats = ["text", "json", "sarif", "junit", "markdown", "github"];
+    for format in formats {
+        let report = dir.path().join(format!("out.{format}"));
+        let report_arg = format!("{format}={}", report.display());
+        // Stdin too: the prior_state secrets are collected from the stream.
+        let mut child = tfaudit()
+            .args(["plan", "-", "--format", format, "--report", &report_arg])
+            .args(["--log", "debug"])
+            .current_dir(dir.path())
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(plan_text.as_bytes())
+            .unwrap();
+        let output = child.wait_with_output().unwrap();
+        assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        assert!(
+            stdout.contains("terraform_data.replica"),
+            "{format}: {stdout}"
+        );
+        assert_free_of(&stdout, &secrets, &format!("--format {format}"));
+        assert_free_of(&stderr(&output), &secrets, "stderr");
+        let written = std::fs::read_to_string(&report).unwrap();
+        assert_free_of(&written, &secrets, &format!("--report {format}"));
+    }
+}
+
+#[test]
+fn type_errors_name_the_field_and_the_expectation_but_never_the_value() {
+    let dir = tempfile::tempdir().unwrap();
+    let secret = "Sup3rSecretX";
+    let plans = [
+        (
+            "complete.json",
+            serde_json::json!({"format_version": "1.2", "planned_values": {},
+                "variables": {"token": {"value": secret}},
+                "configuration": {"root_module": {"variables": {"token": {"sensitive": true}}}},
+                "complete": secret}),
+            ["`complete`", "expected a boolean"],
+        ),
+        (
+            "actions.json",
+            serde_json::json!({"format_version": "1.2", "planned_values": {},
+                "resource_changes": [{"address": "a.b", "type": "a", "change": {"actions": secret}}]}),
+            ["`resource_changes`", "expected a sequence"],
+        ),
+        (
+            "number.json",
+            serde_json::json!({"format_version": "1.2", "planned_values": {},
+                "output_changes": {"pin": {"actions": [987654321]}}}),
+            ["`output_changes`", "expected a string"],
+        ),
+    ];
+    for (name, plan, fragments) in plans {
+        let path = write(
+            dir.path(),
+            name,
+            &serde_json::to_string_pretty(&plan).unwrap(),
+        );
+        let output = run(&["plan", path.to_str().unwrap()], dir.path());
+        let message = stderr(&output);
+        assert_eq!(output.status.code(), Some(2), "{name}: {message}");
+        for fragment in fragments {
+            assert!(
+                message.contains(fragment),
+                "{name}: {message:?} lacks {fragment:?}"
+            );
+        }
+        assert!(message.contains(name), "{name}: {message}");
+        assert!(!message.contains(secret), "{name}: {message}");
+        assert!(!message.contains("987654321"), "{name}: {message}");
+        assert!(output.stdout.is_empty(), "{name}: nothing on stdout");
+    }
+}
+
+/// A plan of a gate whose window is open Monday to Friday 09:00-17:00 in
+/// Berlin, made on a Saturday.
+fn windowed_gate_plan() -> serde_json::Value {
+    let window = serde_json::json!([{
+        "timezone": "Europe/Berlin",
+        "allow": [{"days": ["mon-fri"], "start": "09:00", "end": "17:00", "cron": null, "duration": null}],
+        "deny": []
+    }]);
+    serde_json::json!({
+        "format_version": "1.2",
+        "terraform_version": "1.11.4",
+        "timestamp": "2026-11-21T12:00:00Z",
+        "planned_values": {"root_module": {}},
+        "resource_changes": [{
+            "address": "guardrail_change_gate.staging",
+            "mode": "managed",
+            "type": "guardrail_change_gate",
+            "name": "staging",
+            "provider_name": "registry.terraform.io/sre-control-plane/guardrail",
+            "change": {
+                "actions": ["update"],
+                "before": {"environment": "staging", "plan_id": "old", "change_window": window, "break_glass": []},
+                "after": {"environment": "staging", "plan_id": "new", "change_window": window, "break_glass": []},
+                "after_unknown": {"decision": true}
+            }
+        }]
+    })
+}
+
+fn rule_ids(output: &Output) -> Vec<String> {
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", stderr(output)));
+    report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|finding| finding["rule_id"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[test]
+fn now_moves_the_audit_in_and_out_of_a_change_window_and_is_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    let plan = write(dir.path(), "gate.json", &windowed_gate_plan().to_string());
+    let plan = plan.to_str().unwrap();
+    let audit = |now: Option<&str>, env: Option<&str>| {
+        let mut command = tfaudit();
+        command
+            .args(["plan", plan, "--format", "json", "--fail-on", "never"])
+            .env_remove("GUARDRAIL_NOW")
+            .current_dir(dir.path());
+        if let Some(now) = now {
+            command.args(["--now", now]);
+        }
+        if let Some(env) = env {
+            command.env("GUARDRAIL_NOW", env);
+        }
+        let output = command.output().unwrap();
+        assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+        rule_ids(&output)
+    };
+    // At the plan's own timestamp (a Saturday) the window is closed.
+    let at_plan_time = audit(None, None);
+    assert!(
+        at_plan_time.contains(&"plan/window-closed".to_string()),
+        "{at_plan_time:?}"
+    );
+    assert!(
+        !at_plan_time.contains(&"plan/clock-override".to_string()),
+        "{at_plan_time:?}"
+    );
+    // Tuesday 11:00 in Berlin: open, but the simulated clock is reported.
+    let inside = audit(Some("2026-11-24T10:00:00Z"), None);
+    assert!(
+        !inside.contains(&"plan/window-closed".to_string()),
+        "{inside:?}"
+    );
+    assert!(
+        inside.contains(&"plan/clock-override".to_string()),
+        "{inside:?}"
+    );
+    let from_env = audit(None, Some("2026-11-24T11:00:00+01:00"));
+    assert_eq!(from_env, inside, "GUARDRAIL_NOW works like --now");
+    // Tuesday 21:00 in Berlin: closed again.
+    let outside = audit(Some("2026-11-24T20:00:00Z"), None);
+    assert!(
+        outside.contains(&"plan/window-closed".to_string()),
+        "{outside:?}"
+    );
+    assert!(
+        outside.contains(&"plan/clock-override".to_string()),
+        "{outside:?}"
+    );
+}
+
+#[test]
+fn a_malformed_now_exits_2_naming_the_flag_and_the_variable() {
+    let dir = tempfile::tempdir().unwrap();
+    let plan = case("no_changes");
+    for (flag, env) in [
+        (Some("next tuesday"), None),
+        (None, Some("2026-13-45T99:00:00Z")),
+    ] {
+        let mut command = tfaudit();
+        command
+            .args(["plan", plan.to_str().unwrap()])
+            .env_remove("GUARDRAIL_NOW")
+            .current_dir(dir.path());
+        if let Some(flag) = flag {
+            command.args(["--now", flag]);
+        }
+        if let Some(env) = env {
+            command.env("GUARDRAIL_NOW", env);
+        }
+        let output = command.output().unwrap();
+        let message = stderr(&output);
+        assert_eq!(output.status.code(), Some(2), "{message}");
+        assert!(
+            message.contains("--now") && message.contains("GUARDRAIL_NOW"),
+            "{message}"
+        );
+        assert!(message.contains("RFC 3339"), "{message}");
+        assert!(output.stdout.is_empty());
+    }
+}

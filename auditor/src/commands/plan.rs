@@ -23,6 +23,8 @@ use tfplan::{ChangeSummary, LoadedPlan};
 pub struct PlanArgs {
     /// Plan to audit: the JSON of `terraform show -json PLANFILE`, `-` for stdin,
     /// or a binary plan file (rendered with `$TERRAFORM`, `terraform` or `tofu`).
+    /// Sensitive values (variables, masked attributes, outputs, prior_state data
+    /// sources) are redacted from every output, also in escaped forms.
     #[arg(value_name = "PLAN", default_value = "-")]
     pub plan: String,
 
@@ -30,6 +32,9 @@ pub struct PlanArgs {
     pub output: OutputArgs,
 
     /// Ad-hoc budget merged with the declared ones: destroy=N,replace=N,changes=N.
+    /// With `destroy` (or `replace`, for replacements) set, plan/destroy and
+    /// plan/replace report at medium, since plan/budget-exceeded stops what goes
+    /// beyond it; `changes` alone does not lower them.
     #[arg(long, value_name = "LIMITS")]
     pub budget: Option<String>,
 
@@ -89,6 +94,15 @@ pub async fn run(args: PlanArgs) -> Result<i32, AuditError> {
         None => BudgetLimits::default(),
     };
     let attestation = args.attestation.validate()?;
+    let attesting = attestation
+        .as_ref()
+        .is_some_and(|settings| settings.signing.is_some());
+    // Everything that can fail is checked before an attestation is published:
+    // report specs always, and with `--attest` that their folders take files.
+    let report_specs = report::output::parse_report_specs(&args.output.reports)?;
+    if attesting {
+        check_report_destinations(&report_specs)?;
+    }
     let clock = AuditClock::from_flag(args.now.as_deref())?;
     let config = Config::load(args.output.config.as_deref(), &rules::infos())
         .map_err(|error| AuditError::Usage(error.to_string()))?;
@@ -110,10 +124,10 @@ pub async fn run(args: PlanArgs) -> Result<i32, AuditError> {
     let (loaded, plan_bytes) = tokio::task::spawn_blocking(move || {
         if with_bytes {
             let (bytes, subject) = tfplan::parse::read_all(&input)?;
-            let loaded = tfplan::parse::parse_slice(&bytes, &subject)?;
+            let loaded = load_reader(bytes.as_slice(), &subject)?;
             Ok::<_, AuditError>((loaded, Some(bytes)))
         } else {
-            Ok((tfplan::load(&input)?, None))
+            Ok((load_plan(&input)?, None))
         }
     })
     .await
@@ -128,9 +142,11 @@ pub async fn run(args: PlanArgs) -> Result<i32, AuditError> {
         "plan read"
     );
 
+    let redactor = Redactor::for_plan(&loaded.plan);
     let freezes = match &attestation {
         Some(settings) => {
-            attest::freezes(settings, &environments_of(&loaded, &config), clock.now()).await?
+            let environments = environments_of(&loaded, &config, &redactor);
+            attest::freezes(settings, &environments, clock.now()).await?
         }
         None => Vec::new(),
     };
@@ -166,7 +182,7 @@ pub async fn run(args: PlanArgs) -> Result<i32, AuditError> {
         fail_on,
     };
 
-    if let Some(settings) = &attestation {
+    if let Some(settings) = attestation.as_ref().filter(|_| attesting) {
         if report.failed() {
             eprintln!(
                 "tfaudit: attestation refused: {} finding(s) at or above `{}`; nothing was signed or published",
@@ -174,8 +190,11 @@ pub async fn run(args: PlanArgs) -> Result<i32, AuditError> {
                 report::threshold_name(report.threshold()),
             );
         } else {
-            let published =
-                attest::attest_plan(settings, &loaded, &audit.changes, clock.now()).await?;
+            let summary = serde_json::json!({
+                "changes": audit.changes.to_json(),
+                "findings": crate::findings::count_by_severity(&report.findings),
+            });
+            let published = attest::attest_plan(settings, &loaded, &summary, clock.now()).await?;
             if published.is_empty() {
                 eprintln!(
                     "tfaudit: attestation refused: the plan has no {} with a known plan_id; nothing was signed",
@@ -191,6 +210,47 @@ pub async fn run(args: PlanArgs) -> Result<i32, AuditError> {
     }
     report::emit(args.output.format, &args.output.reports, &report)?;
     Ok(if report.failed() { 1 } else { 0 })
+}
+
+/// Checks that every `--report` file can be created: its folder, or the
+/// nearest existing ancestor, is a folder that takes a new file. Nothing is
+/// left behind.
+fn check_report_destinations(specs: &[report::output::ReportSpec]) -> Result<(), AuditError> {
+    for spec in specs {
+        let mut folder = match spec.path.parent() {
+            Some(parent) if !parent.as_os_str().is_empty() => parent.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        while !folder.exists() {
+            match folder.parent() {
+                Some(parent) if !parent.as_os_str().is_empty() => folder = parent.to_path_buf(),
+                _ => {
+                    folder = PathBuf::from(".");
+                    break;
+                }
+            }
+        }
+        let unusable = |problem: String| {
+            AuditError::Usage(format!(
+                "--report {}={}: {problem}; nothing was signed or published",
+                spec.format,
+                spec.path.display()
+            ))
+        };
+        if !folder.is_dir() {
+            return Err(unusable(format!("`{}` is not a folder", folder.display())));
+        }
+        if spec.path.is_dir() {
+            return Err(unusable("the path is a folder".into()));
+        }
+        tempfile::Builder::new()
+            .prefix(".tfaudit-check.")
+            .tempfile_in(&folder)
+            .map_err(|error| {
+                unusable(format!("cannot write in `{}`: {error}", folder.display()))
+            })?;
+    }
+    Ok(())
 }
 
 /// The outcome of auditing one plan.
@@ -229,6 +289,7 @@ pub fn audit_with(
     extra_findings: Vec<Finding>,
 ) -> PlanAudit {
     let plan = &loaded.plan;
+    let redactor = Redactor::for_plan(plan);
     let context = PlanContext {
         plan,
         config,
@@ -238,11 +299,11 @@ pub fn audit_with(
             .or_else(|| planned_at(plan.timestamp.as_deref())),
         clock_overridden: clock.overridden_at.is_some(),
         freezes,
+        redactor: &redactor,
     };
     let mut findings = rules::run_all(&context);
     findings.extend(extra_findings);
     config.apply(&mut findings, clock.now().date_naive());
-    let redactor = Redactor::for_plan(plan);
     for finding in &mut findings {
         redactor.redact_finding(finding);
     }
@@ -264,7 +325,56 @@ pub fn audit_with(
     }
 }
 
-fn environments_of(loaded: &LoadedPlan, config: &Config) -> Vec<String> {
+/// Reads the plan named on the command line like [`tfplan::load`] (`-` for
+/// stdin, plan JSON, or a binary plan file), and adds the sensitive values of
+/// its `prior_state`, which the reader skips, to [`tfplan::Plan::sensitive_strings`].
+pub fn load_plan(input: &str) -> Result<LoadedPlan, AuditError> {
+    use std::io::{IsTerminal, Read};
+    if input == "-" {
+        if std::io::stdin().is_terminal() {
+            // Let the reader say what is expected.
+            return tfplan::load(input);
+        }
+        return load_reader(std::io::stdin().lock(), std::path::Path::new("stdin"));
+    }
+    let path = PathBuf::from(input);
+    let mut head = [0u8; 4];
+    let is_binary = std::fs::File::open(&path)
+        .and_then(|mut file| file.read_exact(&mut head))
+        .is_ok_and(|()| &head == b"PK\x03\x04");
+    if is_binary {
+        let (bytes, subject) = tfplan::parse::read_all(input)?;
+        return load_reader(bytes.as_slice(), &subject);
+    }
+    let file = std::fs::File::open(&path).map_err(|source| AuditError::Read {
+        path: path.clone(),
+        source,
+    })?;
+    load_reader(file, &path)
+}
+
+/// Parses plan JSON from `reader`, collecting the sensitive values of
+/// `prior_state` on the way (see [`redact::prior_state`]).
+pub fn load_reader(
+    reader: impl std::io::Read,
+    subject: &std::path::Path,
+) -> Result<LoadedPlan, AuditError> {
+    let mut tap = redact::prior_state::PriorStateTap::new(reader);
+    let mut loaded = tfplan::parse::parse_reader(&mut tap, subject)?;
+    let secrets = tap.into_secrets().ok_or_else(|| AuditError::Other {
+        context: subject.display().to_string(),
+        message: "could not collect the sensitive values of prior_state; nothing is reported"
+            .into(),
+    })?;
+    loaded.plan.sensitive_strings.extend(secrets);
+    Ok(loaded)
+}
+
+fn environments_of(
+    loaded: &LoadedPlan,
+    config: &Config,
+    redactor: &Redactor,
+) -> Vec<rules::Environment> {
     let context = PlanContext {
         plan: &loaded.plan,
         config,
@@ -272,6 +382,7 @@ fn environments_of(loaded: &LoadedPlan, config: &Config) -> Vec<String> {
         planned_at: None,
         clock_overridden: false,
         freezes: &[],
+        redactor,
     };
     context.environments()
 }

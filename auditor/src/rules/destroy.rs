@@ -12,8 +12,10 @@ pub const INFO: RuleInfo = RuleInfo {
            or for_each key gone, or destroyed on request. Check that losing the object (and its \
            data) is intended; use a `moved` block for renames and `removed` with \
            `lifecycle { destroy = false }` to stop managing an object without destroying it. \
-           High when no blast-radius budget covers the object; medium when a budget does, \
-           since `plan/budget-exceeded` then stops what goes beyond it.",
+           High when no blast-radius budget limits its destroy; medium when a budget whose \
+           scope covers it sets `max_destroy` (or `--budget destroy=N`), since \
+           `plan/budget-exceeded` then stops what goes beyond it. A budget that only limits \
+           `changes` does not lower it.",
 };
 
 pub fn check(context: &PlanContext) -> Vec<Finding> {
@@ -37,7 +39,7 @@ pub fn check(context: &PlanContext) -> Vec<Finding> {
                 change,
                 format!("{what} {}{reason}", change.resource_type),
             );
-            if context.budget_governs(&budgets, &change.address) {
+            if context.budget_governs(&budgets, &change.address, false) {
                 finding.severity = Severity::Medium;
             }
             finding

@@ -10,7 +10,9 @@ pub const INFO: RuleInfo = RuleInfo {
     help: "Plans for the environments in `protected_environments` (default: production) must \
            contain a `guardrail_change_gate` that the changed resources depend on, so freezes, \
            change windows and attestations are enforced at apply. The environment is read from \
-           the guardrail provider's `environment` and from budgets.",
+           the guardrail provider's `environment` and from budgets: a constant, or a reference \
+           to a root variable (`environment = var.environment`) resolved through the plan's \
+           variables.",
 };
 
 pub fn check(context: &PlanContext) -> Vec<Finding> {
@@ -28,7 +30,8 @@ pub fn check(context: &PlanContext) -> Vec<Finding> {
     let protected: Vec<String> = context
         .environments()
         .into_iter()
-        .filter(|environment| context.config.protects_environment(environment))
+        .filter(|environment| context.config.protects_environment(&environment.name))
+        .map(|environment| environment.label().to_string())
         .collect();
     if protected.is_empty() {
         return Vec::new();

@@ -13,6 +13,7 @@ use crate::config::{BudgetLimits, Config};
 use crate::findings::{Finding, RuleInfo};
 use crate::plan::model::{Plan, ResourceChange};
 use crate::plan::Action;
+use crate::redact::{Redactor, REDACTED};
 
 pub mod break_glass;
 pub mod budget_exceeded;
@@ -61,6 +62,28 @@ pub struct PlanContext<'a> {
     pub clock_overridden: bool,
     /// Freezes read from the store (`--store`); empty without a store.
     pub freezes: &'a [Freeze],
+    /// The plan's sensitive values: rules use it to keep them out of logs and
+    /// to label environments that come from sensitive values.
+    pub redactor: &'a Redactor,
+}
+
+/// An environment the plan names.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Environment {
+    pub name: String,
+    /// Whether the name is a sensitive value (then never printed).
+    pub sensitive: bool,
+}
+
+impl Environment {
+    /// The name for people: `(sensitive)` when it is a sensitive value.
+    pub fn label(&self) -> &str {
+        if self.sensitive {
+            REDACTED
+        } else {
+            &self.name
+        }
+    }
 }
 
 impl<'a> PlanContext<'a> {
@@ -88,43 +111,141 @@ impl<'a> PlanContext<'a> {
                     .plan
                     .configuration
                     .resource_expressions(&change.address);
-                Some((change.address.as_str(), budget_spec(after, expressions)))
+                let configured = |name: &str| {
+                    let expressions = expressions?;
+                    if change.module_address.is_empty() {
+                        // A limit from a sensitive variable would be printed.
+                        self.resolve(expressions, name, false)
+                    } else {
+                        constant(expressions, name)
+                    }
+                };
+                Some((change.address.as_str(), budget_spec(after, configured)))
             })
             .collect()
     }
 
-    /// Whether a blast-radius budget governs `address`: a budget declared in the plan
-    /// whose scope contains it, or `--budget` / the configuration's `[budget]`.
-    /// Destroys and replacements inside a budget are for the budget to stop; the
-    /// rules that list them then report at `medium` instead of `high`.
-    pub fn budget_governs(&self, budgets: &[(&str, BudgetSpec)], address: &str) -> bool {
-        !self.budget.is_empty() || budgets.iter().any(|(_, spec)| spec.in_scope(address))
+    /// Whether a blast-radius budget governs destroys (or, with `replacement`,
+    /// replacements) of `address`: a budget declared in the plan whose scope
+    /// contains it, or `--budget` / the configuration's `[budget]`, that limits
+    /// `destroy` (for a replacement: `destroy` or `replace`). A budget that only
+    /// limits `changes` does not govern destroys. Destroys and replacements a
+    /// budget governs are for the budget to stop; the rules that list them then
+    /// report at `medium` instead of `high`.
+    pub fn budget_governs(
+        &self,
+        budgets: &[(&str, BudgetSpec)],
+        address: &str,
+        replacement: bool,
+    ) -> bool {
+        let flag = self.budget.destroy.is_some() || (replacement && self.budget.replace.is_some());
+        flag || budgets.iter().any(|(_, spec)| {
+            spec.in_scope(address)
+                && (spec.max_destroy.is_some() || (replacement && spec.max_replace.is_some()))
+        })
     }
 
-    /// The environments the plan names: the guardrail provider's `environment`,
-    /// and the environments of budgets and gates.
-    pub fn environments(&self) -> Vec<String> {
+    /// The value of attribute `name` of a root-module block's `expressions`, as
+    /// known at plan time: a constant, or a reference to a root module variable
+    /// (`var.environment`, `var.settings.environment`) read from the plan's
+    /// `variables`. Other expressions are unknown here, and so is a sensitive
+    /// variable unless `sensitive_too` (the caller then keeps the value out of
+    /// its output).
+    pub fn resolve(&self, expressions: &Value, name: &str, sensitive_too: bool) -> Option<Value> {
+        let expression = expressions.get(name)?;
+        if let Some(value) = expression.get("constant_value") {
+            return Some(value.clone());
+        }
+        let references: Vec<&str> = expression
+            .get("references")?
+            .as_array()?
+            .iter()
+            .filter_map(Value::as_str)
+            .collect();
+        let first = *references.first()?;
+        // `var.a.b` comes with `var.a`; anything else (another variable,
+        // `local.x`, a resource) makes the value more than the variable.
+        let only_this_variable = references
+            .iter()
+            .all(|reference| first == *reference || first.starts_with(&format!("{reference}.")));
+        if !only_this_variable {
+            return None;
+        }
+        let mut steps = first.strip_prefix("var.")?.split('.');
+        let variable_name = steps.next()?;
+        let declared_sensitive = self
+            .plan
+            .configuration
+            .root_module
+            .variables
+            .get(variable_name)
+            .is_some_and(|declaration| declaration.sensitive);
+        if declared_sensitive && !sensitive_too {
+            return None;
+        }
+        let variable = self.plan.variables.get(variable_name)?;
+        steps
+            .try_fold(&variable.value, |value, step| value.get(step))
+            .cloned()
+    }
+
+    /// The environments the plan names: the guardrail provider's `environment`
+    /// (a constant, or a root variable such as `var.environment`), and the
+    /// environments of budgets and gates (their planned value, else their
+    /// configuration).
+    pub fn environments(&self) -> Vec<Environment> {
         let mut found: Vec<String> = Vec::new();
         for provider in self.plan.configuration.provider_config.values() {
-            if provider.name == "guardrail" {
-                if let Some(text) = constant_string(&provider.expressions, "environment") {
-                    found.push(text);
-                }
+            if provider.name != "guardrail" {
+                continue;
+            }
+            let in_root = provider
+                .module_address
+                .as_deref()
+                .unwrap_or_default()
+                .is_empty();
+            let value = if in_root {
+                self.resolve(&provider.expressions, "environment", true)
+            } else {
+                constant(&provider.expressions, "environment")
+            };
+            if let Some(Value::String(text)) = value {
+                found.push(text);
             }
         }
         for change in self.of_type(BUDGET_TYPE).chain(self.of_type(GATE_TYPE)) {
-            if let Some(text) = change
+            let planned = change
                 .after
                 .as_ref()
                 .and_then(|after| after.get("environment"))
                 .and_then(Value::as_str)
-            {
-                found.push(text.to_string());
+                .map(str::to_string);
+            let configured = || {
+                let expressions = self
+                    .plan
+                    .configuration
+                    .resource_expressions(&change.address)?;
+                let value = if change.module_address.is_empty() {
+                    self.resolve(expressions, "environment", true)
+                } else {
+                    constant(expressions, "environment")
+                };
+                value?.as_str().map(str::to_string)
+            };
+            if let Some(text) = planned.or_else(configured) {
+                found.push(text);
             }
         }
         found.sort();
         found.dedup();
         found
+            .into_iter()
+            .filter(|name| !name.is_empty())
+            .map(|name| Environment {
+                sensitive: self.redactor.is_sensitive(&name),
+                name,
+            })
+            .collect()
     }
 }
 
@@ -137,17 +258,18 @@ pub fn constant_string(expressions: &Value, name: &str) -> Option<String> {
         .map(str::to_string)
 }
 
-/// A budget from its planned attributes, falling back to constant values in
-/// the configuration for attributes unknown at plan time.
-fn budget_spec(after: &Value, expressions: Option<&Value>) -> BudgetSpec {
+/// `expressions.NAME.constant_value`.
+fn constant(expressions: &Value, name: &str) -> Option<Value> {
+    expressions.get(name)?.get("constant_value").cloned()
+}
+
+/// A budget from its planned attributes, falling back to the configuration
+/// (`configured`: constants and root variables) for attributes unknown at plan time.
+fn budget_spec(after: &Value, configured: impl Fn(&str) -> Option<Value>) -> BudgetSpec {
     let attribute = |name: &str| -> Value {
         match after.get(name) {
             Some(value) if !value.is_null() => value.clone(),
-            _ => expressions
-                .and_then(|expressions| expressions.get(name))
-                .and_then(|expression| expression.get("constant_value"))
-                .cloned()
-                .unwrap_or(Value::Null),
+            _ => configured(name).unwrap_or(Value::Null),
         }
     };
     let strings = |value: Value| -> Vec<String> {
@@ -309,4 +431,79 @@ pub fn path_text(path: &[Value]) -> String {
         }
     }
     text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn plan(json: serde_json::Value) -> Plan {
+        let bytes = serde_json::to_vec(&json).unwrap();
+        crate::plan::parse::parse_slice(&bytes, std::path::Path::new("t.json"))
+            .unwrap()
+            .plan
+    }
+
+    fn environments_of(plan: &Plan) -> Vec<Environment> {
+        let redactor = Redactor::for_plan(plan);
+        let config = Config::default();
+        let context = PlanContext {
+            plan,
+            config: &config,
+            budget: BudgetLimits::default(),
+            planned_at: None,
+            clock_overridden: false,
+            freezes: &[],
+            redactor: &redactor,
+        };
+        context.environments()
+    }
+
+    #[test]
+    fn environments_resolve_root_variables_and_label_sensitive_ones() {
+        let plan = plan(serde_json::json!({
+            "format_version": "1.2", "planned_values": {},
+            "variables": {"environment": {"value": "production"}, "settings": {"value": {"env": "qa"}},
+                          "hidden": {"value": "staging"}, "prefix": {"value": "x"}},
+            "resource_changes": [{
+                "address": "guardrail_change_gate.g", "mode": "managed", "type": GATE_TYPE,
+                "change": {"actions": ["create"], "before": null, "after": {"environment": null},
+                           "after_unknown": {"environment": true}}
+            }, {
+                "address": "module.m.guardrail_change_gate.g", "module_address": "module.m", "mode": "managed",
+                "type": GATE_TYPE,
+                "change": {"actions": ["create"], "before": null, "after": {"environment": null}}
+            }],
+            "configuration": {
+                "provider_config": {
+                    "guardrail": {"name": "guardrail", "expressions": {"environment": {"references": ["var.environment"]}}},
+                    "guardrail.other": {"name": "guardrail", "expressions": {"environment": {"references": ["var.hidden"]}}},
+                    "guardrail.template": {"name": "guardrail", "expressions": {"environment": {"references": ["var.prefix", "local.suffix"]}}},
+                    "m:guardrail": {"name": "guardrail", "module_address": "module.m",
+                                    "expressions": {"environment": {"references": ["var.environment"]}}}
+                },
+                "root_module": {
+                    "variables": {"hidden": {"sensitive": true}},
+                    "resources": [{"address": "guardrail_change_gate.g", "type": GATE_TYPE,
+                                   "expressions": {"environment": {"references": ["var.settings.env", "var.settings"]}}}],
+                    "module_calls": {"m": {"module": {"resources": [{"address": "guardrail_change_gate.g", "type": GATE_TYPE,
+                        "expressions": {"environment": {"references": ["var.environment"]}}}]}}}
+                }
+            }
+        }));
+        let found: Vec<(String, String)> = environments_of(&plan)
+            .iter()
+            .map(|environment| (environment.name.clone(), environment.label().to_string()))
+            .collect();
+        let expected = [
+            ("production", "production"),
+            ("qa", "qa"),
+            ("staging", REDACTED),
+        ];
+        let expected: Vec<(String, String)> = expected
+            .iter()
+            .map(|(name, label)| (name.to_string(), label.to_string()))
+            .collect();
+        assert_eq!(found, expected);
+    }
 }

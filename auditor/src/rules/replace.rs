@@ -12,7 +12,9 @@ pub const INFO: RuleInfo = RuleInfo {
            replacement was requested. Destroy-before-create means downtime and a new identity \
            (IP addresses, volume contents); create-before-destroy keeps the old object until \
            the new one exists. The finding names the reason and the attributes forcing it. \
-           High when no blast-radius budget covers the object; medium when a budget does.",
+           High when no blast-radius budget limits it; medium when a budget whose scope covers \
+           it sets `max_destroy` or `max_replace` (or `--budget destroy=N` / `replace=N`). A \
+           budget that only limits `changes` does not lower it.",
 };
 
 pub fn check(context: &PlanContext) -> Vec<Finding> {
@@ -41,7 +43,7 @@ pub fn check(context: &PlanContext) -> Vec<Finding> {
                 message.push_str(&format!("; forced by {}", paths.join(", ")));
             }
             let mut finding = change_finding(&INFO, change, message);
-            if context.budget_governs(&budgets, &change.address) {
+            if context.budget_governs(&budgets, &change.address, true) {
                 finding.severity = Severity::Medium;
             }
             Some(finding)

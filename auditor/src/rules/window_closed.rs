@@ -4,6 +4,7 @@ use guardrail_core::window::WindowSpec;
 use serde_json::Value;
 
 use super::{change_finding, PlanContext, GATE_TYPE};
+use crate::error::value_free;
 use crate::findings::{Finding, RuleInfo, Severity};
 
 pub const INFO: RuleInfo = RuleInfo {
@@ -32,14 +33,22 @@ pub fn check(context: &PlanContext) -> Vec<Finding> {
             let spec: WindowSpec = match serde_json::from_value(without_nulls(block)) {
                 Ok(spec) => spec,
                 Err(error) => {
-                    tracing::warn!(address = %change.address, %error, "change_window not readable");
+                    tracing::warn!(
+                        address = %context.redactor.redact(&change.address),
+                        error = %value_free(&error.to_string()),
+                        "change_window not readable"
+                    );
                     return None;
                 }
             };
             let window = match spec.compile() {
                 Ok(window) => window,
                 Err(error) => {
-                    tracing::warn!(address = %change.address, %error, "change_window invalid");
+                    tracing::warn!(
+                        address = %context.redactor.redact(&change.address),
+                        error = %value_free(&context.redactor.redact(&error.to_string())),
+                        "change_window invalid"
+                    );
                     return None;
                 }
             };
