@@ -146,7 +146,10 @@ fn run_case(dir: &Path) -> Result<(), String> {
     let expected: Value =
         serde_json::from_str(&std::fs::read_to_string(dir.join("expected.json")).unwrap())
             .map_err(|error| format!("{name}: expected.json: {error}"))?;
-    let server = expected["s3"].as_bool().unwrap_or(false).then(S3Server::start);
+    let server = expected["s3"]
+        .as_bool()
+        .unwrap_or(false)
+        .then(S3Server::start);
     let mut tf = TerraformDir::new();
     if let Some(server) = &server {
         tf = tf.with_s3(server);
@@ -163,7 +166,9 @@ fn run_case(dir: &Path) -> Result<(), String> {
     }
     let forgets = plan_output
         .lines()
-        .filter(|l| l.trim_start().starts_with("# ") && l.contains("will no longer be managed by Terraform"))
+        .filter(|l| {
+            l.trim_start().starts_with("# ") && l.contains("will no longer be managed by Terraform")
+        })
         .count() as u64;
 
     let mut report_args = vec!["plan".to_string(), "plan.json".into()];
@@ -270,7 +275,11 @@ fn run_case(dir: &Path) -> Result<(), String> {
 #[test]
 fn real_terraform_plans_are_counted_and_judged_as_expected() {
     let dirs = case_dirs();
-    assert!(dirs.len() >= 3, "expected the cases in {}", cases_dir().display());
+    assert!(
+        dirs.len() >= 3,
+        "expected the cases in {}",
+        cases_dir().display()
+    );
     let failures: Vec<String> = dirs.iter().filter_map(|dir| run_case(dir).err()).collect();
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }

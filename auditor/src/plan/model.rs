@@ -25,6 +25,16 @@ pub fn keeps_values(resource_type: &str) -> bool {
     )
 }
 
+/// The attributes kept of a type where [`keeps_values`] holds: `None` keeps
+/// them all; of a firewall only its `rule` blocks (what the rules read), so
+/// that large plans do not hold every firewall's full value tree.
+pub fn kept_attributes(resource_type: &str) -> Option<&'static [&'static str]> {
+    match resource_type {
+        "hcloud_firewall" => Some(&["rule"]),
+        _ => None,
+    }
+}
+
 /// A plan, reduced to what the rules need.
 #[derive(Debug, Clone, Default, Deserialize)]
 pub struct Plan {
@@ -96,9 +106,11 @@ pub struct ResourceChange {
     pub replace_paths: Vec<Vec<Value>>,
     /// Top-level attribute names whose planned value is unknown until apply.
     pub unknown_attributes: Vec<String>,
-    /// `change.before`, only for types where [`keeps_values`] holds.
+    /// `change.before`, only for types where [`keeps_values`] holds (their
+    /// [`kept_attributes`]).
     pub before: Option<Value>,
-    /// `change.after`, only for types where [`keeps_values`] holds.
+    /// `change.after`, only for types where [`keeps_values`] holds (their
+    /// [`kept_attributes`]).
     pub after: Option<Value>,
     /// Strings found at `before_sensitive` / `after_sensitive` paths.
     pub sensitive_strings: Vec<String>,
@@ -191,6 +203,15 @@ fn parsed(raw: Option<&RawValue>) -> Value {
         .unwrap_or(Value::Null)
 }
 
+/// [`parsed`], keeping only the [`kept_attributes`] of `resource_type`.
+fn parsed_kept(raw: Option<&RawValue>, resource_type: &str) -> Value {
+    let mut value = parsed(raw);
+    if let (Some(names), Value::Object(map)) = (kept_attributes(resource_type), &mut value) {
+        map.retain(|name, _| names.contains(&name.as_str()));
+    }
+    value
+}
+
 impl RawChange<'_> {
     fn sensitive_strings(&self) -> Vec<String> {
         let mut found = Vec::new();
@@ -226,8 +247,8 @@ impl From<RawResourceChange<'_>> for ResourceChange {
                 .map(|importing| importing.id.unwrap_or_default()),
             replace_paths: change.replace_paths.unwrap_or_default(),
             unknown_attributes: change.after_unknown.0,
-            before: keep.then(|| parsed(change.before)),
-            after: keep.then(|| parsed(change.after)),
+            before: keep.then(|| parsed_kept(change.before, &raw.resource_type)),
+            after: keep.then(|| parsed_kept(change.after, &raw.resource_type)),
             sensitive_strings,
             address: raw.address,
             resource_type: raw.resource_type,

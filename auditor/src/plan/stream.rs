@@ -291,7 +291,9 @@ impl<R: Read> Scanner<R> {
                 match self.skip_whitespace()? {
                     Some(b'"') => self.skip(field, depth + 1)?,
                     Some(_) => return self.error(format!("field `{field}`: key must be a string")),
-                    None => return self.error(format!("field `{field}`: EOF while parsing an object")),
+                    None => {
+                        return self.error(format!("field `{field}`: EOF while parsing an object"))
+                    }
                 }
                 self.expect_after_whitespace(b':', "`:`")?;
             }
@@ -476,5 +478,8 @@ pub fn read_plan_buffered(reader: impl Read, buffer: usize) -> Result<Plan> {
     if scanner.skip_whitespace()?.is_some() {
         return scanner.error("trailing characters");
     }
+    // The records outlive the read: give back what the growth reserved.
+    plan.resource_changes.shrink_to_fit();
+    plan.resource_drift.shrink_to_fit();
     Ok(plan)
 }
