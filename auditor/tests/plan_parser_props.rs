@@ -304,6 +304,17 @@ proptest! {
     fn arbitrary_json_never_panics(value in json_value()) {
         let bytes = serde_json::to_vec(&value).unwrap();
         let _ = parse_slice(&bytes, Path::new("fuzz.json"));
+        // The same value made a plan (format 1.2, planned_values present)
+        // gets past the format check into every rule and reporter.
+        if let serde_json::Value::Object(mut members) = value {
+            members.insert("format_version".into(), "1.2".into());
+            members.entry("planned_values").or_insert_with(|| serde_json::json!({}));
+            let bytes = serde_json::to_vec(&members).unwrap();
+            match audit_and_render(&bytes) {
+                Ok(()) | Err(AuditError::Json { .. }) => {}
+                Err(other) => prop_assert!(false, "unexpected error: {other}"),
+            }
+        }
     }
 
     #[test]
