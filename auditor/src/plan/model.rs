@@ -181,10 +181,11 @@ struct RawChange<'a> {
     after: Option<&'a RawValue>,
     #[serde(default)]
     after_unknown: UnknownNames,
-    #[serde(default)]
-    before_sensitive: Value,
-    #[serde(default)]
-    after_sensitive: Value,
+    /// Masks stay text too: most have no `true` and are never parsed.
+    #[serde(default, borrow)]
+    before_sensitive: Option<&'a RawValue>,
+    #[serde(default, borrow)]
+    after_sensitive: Option<&'a RawValue>,
     #[serde(default)]
     replace_paths: Option<Vec<Vec<Value>>>,
     #[serde(default)]
@@ -216,11 +217,16 @@ impl RawChange<'_> {
     fn sensitive_strings(&self) -> Vec<String> {
         let mut found = Vec::new();
         for (raw, mask) in [
-            (self.before, &self.before_sensitive),
-            (self.after, &self.after_sensitive),
+            (self.before, self.before_sensitive),
+            (self.after, self.after_sensitive),
         ] {
-            if let Some(raw) = raw.filter(|_| mask_has_true(mask)) {
-                collect_masked_raw(raw, mask, &mut found);
+            // A mask without the text `true` marks nothing sensitive.
+            let Some(mask) = mask.filter(|mask| mask.get().contains("true")) else {
+                continue;
+            };
+            let mask = parsed(Some(mask));
+            if let Some(raw) = raw.filter(|_| mask_has_true(&mask)) {
+                collect_masked_raw(raw, &mask, &mut found);
             }
         }
         found.sort();
@@ -286,17 +292,21 @@ impl<'de> Deserialize<'de> for UnknownNames {
                 formatter.write_str("an after_unknown value")
             }
             fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<UnknownNames, A::Error> {
-                let mut flags = BTreeMap::new();
-                while let Some(name) = map.next_key::<String>()? {
-                    let flag = map.next_value::<IsTrue>()?;
-                    flags.insert(name, flag.0);
+                // The last of duplicate names wins, as in a `serde_json::Map`;
+                // only names marked `true` are allocated.
+                let mut names: Vec<String> = Vec::new();
+                while let Some(Key(name)) = map.next_key::<Key>()? {
+                    let unknown = map.next_value::<IsTrue>()?.0;
+                    match names.iter().position(|known| *known == *name) {
+                        Some(at) if !unknown => {
+                            names.remove(at);
+                        }
+                        None if unknown => names.push(name.into_owned()),
+                        _ => {}
+                    }
                 }
-                Ok(UnknownNames(
-                    flags
-                        .into_iter()
-                        .filter_map(|(name, unknown)| unknown.then_some(name))
-                        .collect(),
-                ))
+                names.sort();
+                Ok(UnknownNames(names))
             }
             fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<UnknownNames, A::Error> {
                 while seq.next_element::<IgnoredAny>()?.is_some() {}
@@ -331,6 +341,31 @@ impl<'de> Deserialize<'de> for UnknownNames {
             }
         }
         deserializer.deserialize_any(Names)
+    }
+}
+
+/// A member name, borrowed from the input when it has no escapes.
+struct Key<'de>(std::borrow::Cow<'de, str>);
+
+impl<'de> Deserialize<'de> for Key<'de> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Name;
+        impl<'de> Visitor<'de> for Name {
+            type Value = Key<'de>;
+            fn expecting(&self, formatter: &mut std::fmt::Formatter) -> std::fmt::Result {
+                formatter.write_str("a member name")
+            }
+            fn visit_borrowed_str<E>(self, name: &'de str) -> Result<Key<'de>, E> {
+                Ok(Key(std::borrow::Cow::Borrowed(name)))
+            }
+            fn visit_str<E>(self, name: &str) -> Result<Key<'de>, E> {
+                Ok(Key(std::borrow::Cow::Owned(name.to_owned())))
+            }
+            fn visit_string<E>(self, name: String) -> Result<Key<'de>, E> {
+                Ok(Key(std::borrow::Cow::Owned(name)))
+            }
+        }
+        deserializer.deserialize_str(Name)
     }
 }
 
@@ -780,6 +815,26 @@ mod tests {
             vec!["a", "b", "t.n[1]"]
         );
         assert_eq!(split_module_path("t.n"), vec!["t.n"]);
+    }
+
+    #[test]
+    fn unknown_names_follow_the_last_duplicate_and_decode_escapes() {
+        let text = r#"{"b": true, "a": true, "b": false, "c\u0041": true, "d": [true]}"#;
+        let names: UnknownNames = serde_json::from_str(text).unwrap();
+        assert_eq!(names.0, vec!["a", "cA"]);
+        let none: UnknownNames = serde_json::from_str("true").unwrap();
+        assert!(none.0.is_empty());
+    }
+
+    #[test]
+    fn masks_without_true_mark_nothing() {
+        let change: ResourceChange = serde_json::from_str(
+            r#"{"address": "x.y", "type": "x", "change": {"actions": ["update"],
+                "before": {"k": "open"}, "after": {"k": "hidden", "t": "true"},
+                "before_sensitive": {"true": false}, "after_sensitive": {"k": true}}}"#,
+        )
+        .unwrap();
+        assert_eq!(change.sensitive_strings, vec!["hidden"]);
     }
 
     #[test]
