@@ -11,13 +11,13 @@
 # measured by `/usr/bin/time -v`.
 #
 # Environment: BENCH_RUNS (runs per measurement, default 5), BENCH_FORMATS
-# (default `json`; e.g. "json sarif markdown"), BENCH_DIR (keep the plans and the
+# (default "text json sarif"; e.g. "json markdown"), BENCH_DIR (keep the plans and the
 # raw measurements there instead of a temporary folder), TFAUDIT_BIN.
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 runs="${BENCH_RUNS:-5}"
-read -r -a formats <<<"${BENCH_FORMATS:-json}"
+read -r -a formats <<<"${BENCH_FORMATS:-text json sarif}"
 sizes=("$@")
 if [[ ${#sizes[@]} -eq 0 ]]; then
   sizes=(10000 100000)
@@ -32,7 +32,7 @@ bin="${TFAUDIT_BIN:-}"
 if [[ -z "$bin" ]]; then
   echo "building tfaudit (release)..." >&2
   (cd "$root" && cargo build --release -p tfaudit --bin tfaudit)
-  bin="$root/target/release/tfaudit"
+  bin="${CARGO_TARGET_DIR:-$root/target}/release/tfaudit"
 fi
 
 if [[ -n "${BENCH_DIR:-}" ]]; then

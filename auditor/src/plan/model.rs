@@ -10,6 +10,7 @@
 
 use std::collections::BTreeMap;
 
+use serde::de::{DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::Deserialize;
 use serde_json::value::RawValue;
 use serde_json::Value;
@@ -22,6 +23,16 @@ pub fn keeps_values(resource_type: &str) -> bool {
         resource_type,
         "guardrail_change_gate" | "guardrail_blast_radius_budget" | "hcloud_firewall"
     )
+}
+
+/// The attributes kept of a type where [`keeps_values`] holds: `None` keeps
+/// them all; of a firewall only its `rule` blocks (what the rules read), so
+/// that large plans do not hold every firewall's full value tree.
+pub fn kept_attributes(resource_type: &str) -> Option<&'static [&'static str]> {
+    match resource_type {
+        "hcloud_firewall" => Some(&["rule"]),
+        _ => None,
+    }
 }
 
 /// A plan, reduced to what the rules need.
@@ -73,8 +84,10 @@ where
 }
 
 /// One entry of `resource_changes`, compacted.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-#[serde(from = "RawResourceChange")]
+///
+/// It deserializes from borrowed JSON (`serde_json::from_slice` or
+/// `from_str`): `change.before` and `change.after` are looked at in place.
+#[derive(Debug, Clone, PartialEq)]
 pub struct ResourceChange {
     pub address: String,
     pub module_address: String,
@@ -93,9 +106,11 @@ pub struct ResourceChange {
     pub replace_paths: Vec<Vec<Value>>,
     /// Top-level attribute names whose planned value is unknown until apply.
     pub unknown_attributes: Vec<String>,
-    /// `change.before`, only for types where [`keeps_values`] holds.
+    /// `change.before`, only for types where [`keeps_values`] holds (their
+    /// [`kept_attributes`]).
     pub before: Option<Value>,
-    /// `change.after`, only for types where [`keeps_values`] holds.
+    /// `change.after`, only for types where [`keeps_values`] holds (their
+    /// [`kept_attributes`]).
     pub after: Option<Value>,
     /// Strings found at `before_sensitive` / `after_sensitive` paths.
     pub sensitive_strings: Vec<String>,
@@ -107,9 +122,14 @@ impl ResourceChange {
     }
 }
 
+impl<'de> Deserialize<'de> for ResourceChange {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        RawResourceChange::deserialize(deserializer).map(ResourceChange::from)
+    }
+}
+
 /// One entry of `resource_drift`: values are kept to find changed attributes.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-#[serde(from = "RawResourceChange")]
+#[derive(Debug, Clone, PartialEq)]
 pub struct DriftChange {
     pub address: String,
     pub module_address: String,
@@ -120,8 +140,14 @@ pub struct DriftChange {
     pub sensitive_strings: Vec<String>,
 }
 
+impl<'de> Deserialize<'de> for DriftChange {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        RawResourceChange::deserialize(deserializer).map(DriftChange::from)
+    }
+}
+
 #[derive(Debug, Deserialize)]
-struct RawResourceChange {
+struct RawResourceChange<'a> {
     #[serde(default)]
     address: String,
     #[serde(default)]
@@ -138,26 +164,28 @@ struct RawResourceChange {
     previous_address: Option<String>,
     #[serde(default)]
     deposed: Option<String>,
-    #[serde(default)]
-    change: RawChange,
+    #[serde(default, borrow)]
+    change: RawChange<'a>,
 }
 
-/// `before` and `after` stay unparsed JSON text until a rule or the redactor
-/// needs them: most changes never build a `Value` tree.
+/// `before` and `after` stay unparsed JSON text (borrowed from the input)
+/// until a rule or the redactor needs them: most changes never build a
+/// `Value` tree.
 #[derive(Debug, Default, Deserialize)]
-struct RawChange {
+struct RawChange<'a> {
     #[serde(default)]
     actions: Vec<String>,
+    #[serde(default, borrow)]
+    before: Option<&'a RawValue>,
+    #[serde(default, borrow)]
+    after: Option<&'a RawValue>,
     #[serde(default)]
-    before: Option<Box<RawValue>>,
-    #[serde(default)]
-    after: Option<Box<RawValue>>,
-    #[serde(default)]
-    after_unknown: Value,
-    #[serde(default)]
-    before_sensitive: Value,
-    #[serde(default)]
-    after_sensitive: Value,
+    after_unknown: UnknownNames,
+    /// Masks stay text too: most have no `true` and are never parsed.
+    #[serde(default, borrow)]
+    before_sensitive: Option<&'a RawValue>,
+    #[serde(default, borrow)]
+    after_sensitive: Option<&'a RawValue>,
     #[serde(default)]
     replace_paths: Option<Vec<Vec<Value>>>,
     #[serde(default)]
@@ -171,20 +199,35 @@ struct Importing {
 }
 
 /// Parses unparsed JSON text that the JSON parser already accepted.
-fn parsed(raw: &Option<Box<RawValue>>) -> Value {
-    raw.as_deref()
-        .and_then(|raw| serde_json::from_str(raw.get()).ok())
+fn parsed(raw: Option<&RawValue>) -> Value {
+    raw.and_then(|raw| serde_json::from_str(raw.get()).ok())
         .unwrap_or(Value::Null)
 }
 
-impl RawChange {
+/// [`parsed`], keeping only the [`kept_attributes`] of `resource_type`.
+fn parsed_kept(raw: Option<&RawValue>, resource_type: &str) -> Value {
+    let mut value = parsed(raw);
+    if let (Some(names), Value::Object(map)) = (kept_attributes(resource_type), &mut value) {
+        map.retain(|name, _| names.contains(&name.as_str()));
+    }
+    value
+}
+
+impl RawChange<'_> {
     fn sensitive_strings(&self) -> Vec<String> {
         let mut found = Vec::new();
-        if mask_has_true(&self.before_sensitive) {
-            collect_masked(&parsed(&self.before), &self.before_sensitive, &mut found);
-        }
-        if mask_has_true(&self.after_sensitive) {
-            collect_masked(&parsed(&self.after), &self.after_sensitive, &mut found);
+        for (raw, mask) in [
+            (self.before, self.before_sensitive),
+            (self.after, self.after_sensitive),
+        ] {
+            // A mask without the text `true` marks nothing sensitive.
+            let Some(mask) = mask.filter(|mask| mask.get().contains("true")) else {
+                continue;
+            };
+            let mask = parsed(Some(mask));
+            if let Some(raw) = raw.filter(|_| mask_has_true(&mask)) {
+                collect_masked_raw(raw, &mask, &mut found);
+            }
         }
         found.sort();
         found.dedup();
@@ -192,17 +235,9 @@ impl RawChange {
     }
 }
 
-impl From<RawResourceChange> for ResourceChange {
-    fn from(raw: RawResourceChange) -> Self {
+impl From<RawResourceChange<'_>> for ResourceChange {
+    fn from(raw: RawResourceChange<'_>) -> Self {
         let sensitive_strings = raw.change.sensitive_strings();
-        let unknown_attributes = match &raw.change.after_unknown {
-            Value::Object(map) => map
-                .iter()
-                .filter(|(_, unknown)| **unknown == Value::Bool(true))
-                .map(|(name, _)| name.clone())
-                .collect(),
-            _ => Vec::new(),
-        };
         let keep = keeps_values(&raw.resource_type);
         let change = raw.change;
         ResourceChange {
@@ -217,9 +252,9 @@ impl From<RawResourceChange> for ResourceChange {
                 .importing
                 .map(|importing| importing.id.unwrap_or_default()),
             replace_paths: change.replace_paths.unwrap_or_default(),
-            unknown_attributes,
-            before: keep.then(|| parsed(&change.before)),
-            after: keep.then(|| parsed(&change.after)),
+            unknown_attributes: change.after_unknown.0,
+            before: keep.then(|| parsed_kept(change.before, &raw.resource_type)),
+            after: keep.then(|| parsed_kept(change.after, &raw.resource_type)),
             sensitive_strings,
             address: raw.address,
             resource_type: raw.resource_type,
@@ -227,18 +262,301 @@ impl From<RawResourceChange> for ResourceChange {
     }
 }
 
-impl From<RawResourceChange> for DriftChange {
-    fn from(raw: RawResourceChange) -> Self {
+impl From<RawResourceChange<'_>> for DriftChange {
+    fn from(raw: RawResourceChange<'_>) -> Self {
         let sensitive_strings = raw.change.sensitive_strings();
         DriftChange {
             action: Action::from_actions(&raw.change.actions),
             address: raw.address,
             module_address: raw.module_address.unwrap_or_default(),
             resource_type: raw.resource_type,
-            before: parsed(&raw.change.before),
-            after: parsed(&raw.change.after),
+            before: parsed(raw.change.before),
+            after: parsed(raw.change.after),
             sensitive_strings,
         }
+    }
+}
+
+/// The top-level names of an `after_unknown` object whose value is `true`
+/// (sorted, as a `serde_json::Map` would give them); nothing for any other
+/// value. Read without building a `Value`.
+#[derive(Debug, Default)]
+struct UnknownNames(Vec<String>);
+
+impl<'de> Deserialize<'de> for UnknownNames {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Names;
+        impl<'de> Visitor<'de> for Names {
+            type Value = UnknownNames;
+            fn expecting(&self, formatter: &mut std::fmt::Formatter) -> std::fmt::Result {
+                formatter.write_str("an after_unknown value")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<UnknownNames, A::Error> {
+                // The last of duplicate names wins, as in a `serde_json::Map`;
+                // only names marked `true` are allocated.
+                let mut names: Vec<String> = Vec::new();
+                while let Some(Key(name)) = map.next_key::<Key>()? {
+                    let unknown = map.next_value::<IsTrue>()?.0;
+                    match names.iter().position(|known| *known == *name) {
+                        Some(at) if !unknown => {
+                            names.remove(at);
+                        }
+                        None if unknown => names.push(name.into_owned()),
+                        _ => {}
+                    }
+                }
+                names.sort();
+                Ok(UnknownNames(names))
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<UnknownNames, A::Error> {
+                while seq.next_element::<IgnoredAny>()?.is_some() {}
+                Ok(UnknownNames::default())
+            }
+            fn visit_bool<E>(self, _: bool) -> Result<UnknownNames, E> {
+                Ok(UnknownNames::default())
+            }
+            fn visit_i64<E>(self, _: i64) -> Result<UnknownNames, E> {
+                Ok(UnknownNames::default())
+            }
+            fn visit_u64<E>(self, _: u64) -> Result<UnknownNames, E> {
+                Ok(UnknownNames::default())
+            }
+            fn visit_f64<E>(self, _: f64) -> Result<UnknownNames, E> {
+                Ok(UnknownNames::default())
+            }
+            fn visit_str<E>(self, _: &str) -> Result<UnknownNames, E> {
+                Ok(UnknownNames::default())
+            }
+            fn visit_unit<E>(self) -> Result<UnknownNames, E> {
+                Ok(UnknownNames::default())
+            }
+            fn visit_none<E>(self) -> Result<UnknownNames, E> {
+                Ok(UnknownNames::default())
+            }
+            fn visit_some<D: serde::Deserializer<'de>>(
+                self,
+                deserializer: D,
+            ) -> Result<UnknownNames, D::Error> {
+                deserializer.deserialize_any(self)
+            }
+        }
+        deserializer.deserialize_any(Names)
+    }
+}
+
+/// A member name, borrowed from the input when it has no escapes.
+struct Key<'de>(std::borrow::Cow<'de, str>);
+
+impl<'de> Deserialize<'de> for Key<'de> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Name;
+        impl<'de> Visitor<'de> for Name {
+            type Value = Key<'de>;
+            fn expecting(&self, formatter: &mut std::fmt::Formatter) -> std::fmt::Result {
+                formatter.write_str("a member name")
+            }
+            fn visit_borrowed_str<E>(self, name: &'de str) -> Result<Key<'de>, E> {
+                Ok(Key(std::borrow::Cow::Borrowed(name)))
+            }
+            fn visit_str<E>(self, name: &str) -> Result<Key<'de>, E> {
+                Ok(Key(std::borrow::Cow::Owned(name.to_owned())))
+            }
+            fn visit_string<E>(self, name: String) -> Result<Key<'de>, E> {
+                Ok(Key(std::borrow::Cow::Owned(name)))
+            }
+        }
+        deserializer.deserialize_str(Name)
+    }
+}
+
+/// Whether a JSON value is exactly `true` (anything else is skipped).
+struct IsTrue(bool);
+
+impl<'de> Deserialize<'de> for IsTrue {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let value = deserializer.deserialize_any(Scalars {
+            found: &mut Vec::new(),
+            collect: false,
+        })?;
+        Ok(IsTrue(value == Some(true)))
+    }
+}
+
+/// Collects the strings of unparsed JSON `raw` under the `true` parts of
+/// `mask`, like [`collect_masked`] on the parsed value, without parsing the
+/// parts the mask does not cover into a tree.
+pub fn collect_masked_raw(raw: &RawValue, mask: &Value, found: &mut Vec<String>) {
+    let mut deserializer = serde_json::Deserializer::from_str(raw.get());
+    let _ = Masked { mask, found }.deserialize(&mut deserializer);
+}
+
+/// Walks a value under a mask: `true` collects everything below.
+struct Masked<'m, 'f> {
+    mask: &'m Value,
+    found: &'f mut Vec<String>,
+}
+
+impl<'de> DeserializeSeed<'de> for Masked<'_, '_> {
+    type Value = ();
+    fn deserialize<D: serde::Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+        match self.mask {
+            Value::Bool(true) => deserializer
+                .deserialize_any(Scalars {
+                    found: self.found,
+                    collect: true,
+                })
+                .map(|_| ()),
+            Value::Object(_) | Value::Array(_) if mask_has_true(self.mask) => {
+                deserializer.deserialize_any(self)
+            }
+            _ => IgnoredAny::deserialize(deserializer).map(|_| ()),
+        }
+    }
+}
+
+impl<'de> Visitor<'de> for Masked<'_, '_> {
+    type Value = ();
+    fn expecting(&self, formatter: &mut std::fmt::Formatter) -> std::fmt::Result {
+        formatter.write_str("a JSON value")
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        let Value::Object(masks) = self.mask else {
+            while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+            return Ok(());
+        };
+        while let Some(key) = map.next_key::<String>()? {
+            match masks.get(&key) {
+                Some(mask) => map.next_value_seed(Masked {
+                    mask,
+                    found: &mut *self.found,
+                })?,
+                None => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(())
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        let Value::Array(masks) = self.mask else {
+            while seq.next_element::<IgnoredAny>()?.is_some() {}
+            return Ok(());
+        };
+        let mut masks = masks.iter();
+        loop {
+            let more = match masks.next() {
+                Some(mask) => seq
+                    .next_element_seed(Masked {
+                        mask,
+                        found: &mut *self.found,
+                    })?
+                    .is_some(),
+                None => seq.next_element::<IgnoredAny>()?.is_some(),
+            };
+            if !more {
+                return Ok(());
+            }
+        }
+    }
+    fn visit_bool<E>(self, _: bool) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_i64<E>(self, _: i64) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_u64<E>(self, _: u64) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_f64<E>(self, _: f64) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_str<E>(self, _: &str) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_unit<E>(self) -> Result<(), E> {
+        Ok(())
+    }
+}
+
+/// Visits any value: with `collect`, pushes every string and number (as
+/// [`collect_all`] does); gives the value when it is a boolean.
+struct Scalars<'f> {
+    found: &'f mut Vec<String>,
+    collect: bool,
+}
+
+impl<'de> Visitor<'de> for Scalars<'_> {
+    type Value = Option<bool>;
+    fn expecting(&self, formatter: &mut std::fmt::Formatter) -> std::fmt::Result {
+        formatter.write_str("a JSON value")
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Option<bool>, A::Error> {
+        while map.next_key::<IgnoredAny>()?.is_some() {
+            map.next_value_seed(ScalarSeed {
+                found: &mut *self.found,
+                collect: self.collect,
+            })?;
+        }
+        Ok(None)
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Option<bool>, A::Error> {
+        while seq
+            .next_element_seed(ScalarSeed {
+                found: &mut *self.found,
+                collect: self.collect,
+            })?
+            .is_some()
+        {}
+        Ok(None)
+    }
+    fn visit_bool<E>(self, value: bool) -> Result<Option<bool>, E> {
+        Ok(Some(value))
+    }
+    fn visit_i64<E>(self, value: i64) -> Result<Option<bool>, E> {
+        if self.collect {
+            self.found.push(serde_json::Number::from(value).to_string());
+        }
+        Ok(None)
+    }
+    fn visit_u64<E>(self, value: u64) -> Result<Option<bool>, E> {
+        if self.collect {
+            self.found.push(serde_json::Number::from(value).to_string());
+        }
+        Ok(None)
+    }
+    fn visit_f64<E>(self, value: f64) -> Result<Option<bool>, E> {
+        if self.collect {
+            if let Some(number) = serde_json::Number::from_f64(value) {
+                self.found.push(number.to_string());
+            }
+        }
+        Ok(None)
+    }
+    fn visit_str<E>(self, value: &str) -> Result<Option<bool>, E> {
+        if self.collect {
+            self.found.push(value.to_owned());
+        }
+        Ok(None)
+    }
+    fn visit_unit<E>(self) -> Result<Option<bool>, E> {
+        Ok(None)
+    }
+}
+
+struct ScalarSeed<'f> {
+    found: &'f mut Vec<String>,
+    collect: bool,
+}
+
+impl<'de> DeserializeSeed<'de> for ScalarSeed<'_> {
+    type Value = ();
+    fn deserialize<D: serde::Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+        deserializer
+            .deserialize_any(Scalars {
+                found: self.found,
+                collect: self.collect,
+            })
+            .map(|_| ())
     }
 }
 
@@ -497,6 +815,26 @@ mod tests {
             vec!["a", "b", "t.n[1]"]
         );
         assert_eq!(split_module_path("t.n"), vec!["t.n"]);
+    }
+
+    #[test]
+    fn unknown_names_follow_the_last_duplicate_and_decode_escapes() {
+        let text = r#"{"b": true, "a": true, "b": false, "c\u0041": true, "d": [true]}"#;
+        let names: UnknownNames = serde_json::from_str(text).unwrap();
+        assert_eq!(names.0, vec!["a", "cA"]);
+        let none: UnknownNames = serde_json::from_str("true").unwrap();
+        assert!(none.0.is_empty());
+    }
+
+    #[test]
+    fn masks_without_true_mark_nothing() {
+        let change: ResourceChange = serde_json::from_str(
+            r#"{"address": "x.y", "type": "x", "change": {"actions": ["update"],
+                "before": {"k": "open"}, "after": {"k": "hidden", "t": "true"},
+                "before_sensitive": {"true": false}, "after_sensitive": {"k": true}}}"#,
+        )
+        .unwrap();
+        assert_eq!(change.sensitive_strings, vec!["hidden"]);
     }
 
     #[test]

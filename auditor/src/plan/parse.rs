@@ -46,7 +46,7 @@ pub fn load(input: &str) -> Result<LoadedPlan, AuditError> {
         return parse_slice(&json, &path);
     }
     let reader = std::io::Cursor::new(head[..head_length].to_vec()).chain(file);
-    parse_reader(reader, &path)
+    parse_read_ahead(reader, &path)
 }
 
 /// Reads the whole plan JSON into memory (for `--policy`, which needs the
@@ -108,7 +108,89 @@ pub fn parse_reader(reader: impl Read, subject: &Path) -> Result<LoadedPlan, Aud
         hasher: Sha256::new(),
         size: 0,
     };
-    let plan = stream::read_plan(&mut hashing).map_err(|error| match error {
+    let plan = read_plan(&mut hashing, subject)?;
+    let sha256 = hex::encode(hashing.hasher.finalize());
+    finish(plan, sha256, hashing.size, subject)
+}
+
+/// [`parse_reader`] with reading and hashing on a thread of their own, a few
+/// chunks ahead of the parser.
+fn parse_read_ahead(
+    reader: impl Read + Send + 'static,
+    subject: &Path,
+) -> Result<LoadedPlan, AuditError> {
+    let (chunks, received) = std::sync::mpsc::sync_channel::<std::io::Result<Vec<u8>>>(4);
+    let reading = std::thread::spawn(move || {
+        let mut hashing = HashingReader {
+            inner: reader,
+            hasher: Sha256::new(),
+            size: 0,
+        };
+        loop {
+            let mut chunk = vec![0; READ_AHEAD_CHUNK];
+            match read_up_to(&mut hashing, &mut chunk) {
+                Ok(0) => break,
+                Ok(count) => {
+                    chunk.truncate(count);
+                    if chunks.send(Ok(chunk)).is_err() {
+                        break;
+                    }
+                }
+                Err(error) => {
+                    let _ = chunks.send(Err(error));
+                    break;
+                }
+            }
+        }
+        (hex::encode(hashing.hasher.finalize()), hashing.size)
+    });
+    let plan = read_plan(
+        ChunkReader {
+            chunks: received,
+            current: Vec::new(),
+            position: 0,
+        },
+        subject,
+    );
+    // The parser may stop early (an error): the reader then stops at its next send.
+    let (sha256, size) = reading.join().map_err(|_| AuditError::Other {
+        context: subject.display().to_string(),
+        message: "the plan reader stopped unexpectedly".into(),
+    })?;
+    finish(plan?, sha256, size, subject)
+}
+
+/// Bytes per chunk handed from the reading thread to the parser.
+const READ_AHEAD_CHUNK: usize = 256 * 1024;
+
+/// Reads the chunks the reading thread sends.
+struct ChunkReader {
+    chunks: std::sync::mpsc::Receiver<std::io::Result<Vec<u8>>>,
+    current: Vec<u8>,
+    position: usize,
+}
+
+impl Read for ChunkReader {
+    fn read(&mut self, buffer: &mut [u8]) -> std::io::Result<usize> {
+        while self.position == self.current.len() {
+            match self.chunks.recv() {
+                Ok(chunk) => {
+                    self.current = chunk?;
+                    self.position = 0;
+                }
+                Err(_) => return Ok(0),
+            }
+        }
+        let count = buffer.len().min(self.current.len() - self.position);
+        buffer[..count].copy_from_slice(&self.current[self.position..self.position + count]);
+        self.position += count;
+        Ok(count)
+    }
+}
+
+/// Streams a plan into the model, mapping errors to [`AuditError`]s.
+fn read_plan(reader: impl Read, subject: &Path) -> Result<Plan, AuditError> {
+    stream::read_plan(reader).map_err(|error| match error {
         StreamError::Io(source) => AuditError::Read {
             path: subject.to_path_buf(),
             source,
@@ -123,9 +205,7 @@ pub fn parse_reader(reader: impl Read, subject: &Path) -> Result<LoadedPlan, Aud
             column,
             message,
         },
-    })?;
-    let sha256 = hex::encode(hashing.hasher.finalize());
-    finish(plan, sha256, hashing.size, subject)
+    })
 }
 
 /// Parses plan JSON held in memory (the output of `terraform show -json`).

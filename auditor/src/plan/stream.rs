@@ -1,19 +1,32 @@
 //! Streaming the top level of a plan: the plan object is read member by member
-//! from a buffered stream. Large members no rule needs (`planned_values`,
-//! `prior_state`, `checks`) are skipped with a byte scanner; `resource_changes`
-//! and `resource_drift` are cut into one array element at a time and each
-//! element is deserialized from its own bytes; other members are deserialized
-//! whole. Memory stays near the size of the largest single element, and
+//! from a buffered stream. Each value is handed to serde_json straight from the
+//! buffer (no copy): the members a rule reads and every element of
+//! `resource_changes` and `resource_drift` are deserialized into compact
+//! records; the members no rule needs (`planned_values`, `prior_state`,
+//! `checks`, unknown ones) are skipped, but still checked to be valid JSON.
+//! A skipped value larger than the buffer is walked container by container, so
+//! memory stays near the buffer size plus the largest single element, and
 //! errors carry the line and column in the whole input.
 
 use std::io::Read;
 
-use serde::de::DeserializeOwned;
+use serde::de::{DeserializeOwned, IgnoredAny};
 
 use super::model::{Plan, ResourceChange};
 
 /// Members skipped without deserializing.
 const SKIPPED: [&str; 3] = ["planned_values", "prior_state", "checks"];
+
+/// The buffer the input is read into; it grows only for a single value that
+/// must be deserialized whole and does not fit.
+pub const DEFAULT_BUFFER: usize = 256 * 1024;
+
+/// The smallest buffer [`read_plan_buffered`] accepts.
+const MIN_BUFFER: usize = 16;
+
+/// How deep skipped containers larger than the buffer may nest (serde_json's
+/// own limit inside the buffer is 128).
+const MAX_SKIP_DEPTH: usize = 128;
 
 /// An error with its position in the input (1-based line and column).
 #[derive(Debug)]
@@ -28,12 +41,16 @@ pub enum StreamError {
 
 type Result<T> = std::result::Result<T, StreamError>;
 
-/// Byte source with position tracking.
+/// Byte source with position tracking. Unconsumed bytes are
+/// `buffer[start..end]`; refilling moves them to the front first.
 struct Scanner<R> {
     reader: R,
     buffer: Vec<u8>,
-    position: usize,
-    filled: usize,
+    start: usize,
+    end: usize,
+    /// The reader has no more bytes.
+    exhausted: bool,
+    /// Line of `buffer[start]`.
     line: usize,
     /// Bytes consumed before `buffer[0]`.
     offset: u64,
@@ -48,13 +65,22 @@ struct Mark {
     column: usize,
 }
 
+/// What serde_json made of the bytes at hand.
+enum Attempt<T> {
+    Done(T, usize),
+    /// The value may continue past the bytes at hand.
+    NeedMore,
+    Failed(serde_json::Error),
+}
+
 impl<R: Read> Scanner<R> {
-    fn new(reader: R) -> Self {
+    fn new(reader: R, capacity: usize) -> Self {
         Scanner {
             reader,
-            buffer: vec![0; 256 * 1024],
-            position: 0,
-            filled: 0,
+            buffer: vec![0; capacity.max(MIN_BUFFER)],
+            start: 0,
+            end: 0,
+            exhausted: false,
             line: 1,
             offset: 0,
             line_start: 0,
@@ -62,7 +88,7 @@ impl<R: Read> Scanner<R> {
     }
 
     fn column(&self) -> usize {
-        let here = self.offset + self.position as u64;
+        let here = self.offset + self.start as u64;
         (here - self.line_start) as usize + 1
     }
 
@@ -81,62 +107,81 @@ impl<R: Read> Scanner<R> {
         })
     }
 
-    /// Refills the buffer when empty; `false` at the end of the input.
-    fn fill(&mut self) -> Result<bool> {
-        if self.position < self.filled {
-            return Ok(true);
+    fn at_hand(&self) -> &[u8] {
+        &self.buffer[self.start..self.end]
+    }
+
+    /// Reads more input after the unconsumed bytes (moved to the front; the
+    /// buffer doubles when they fill it). `false` when nothing more came.
+    fn read_more(&mut self) -> Result<bool> {
+        if self.exhausted {
+            return Ok(false);
         }
-        self.offset += self.filled as u64;
-        self.position = 0;
-        self.filled = 0;
-        loop {
-            match self.reader.read(&mut self.buffer) {
-                Ok(count) => {
-                    self.filled = count;
-                    return Ok(count > 0);
+        if self.start > 0 {
+            self.buffer.copy_within(self.start..self.end, 0);
+            self.offset += self.start as u64;
+            self.end -= self.start;
+            self.start = 0;
+        }
+        if self.end == self.buffer.len() {
+            let doubled = self.buffer.len() * 2;
+            self.buffer.resize(doubled, 0);
+        }
+        let before = self.end;
+        while self.end < self.buffer.len() {
+            match self.reader.read(&mut self.buffer[self.end..]) {
+                Ok(0) => {
+                    self.exhausted = true;
+                    break;
                 }
+                Ok(count) => self.end += count,
                 Err(error) if error.kind() == std::io::ErrorKind::Interrupted => {}
                 Err(error) => return Err(StreamError::Io(error)),
             }
         }
+        Ok(self.end > before)
     }
 
     fn peek(&mut self) -> Result<Option<u8>> {
-        Ok(if self.fill()? {
-            Some(self.buffer[self.position])
-        } else {
-            None
-        })
+        if self.start == self.end && !self.read_more()? {
+            return Ok(None);
+        }
+        Ok(Some(self.buffer[self.start]))
     }
 
-    /// Consumes one byte, copying it to `copy` when given.
-    fn bump(&mut self, copy: &mut Option<&mut Vec<u8>>) {
-        let byte = self.buffer[self.position];
-        self.position += 1;
-        if byte == b'\n' {
-            self.line += 1;
-            self.line_start = self.offset + self.position as u64;
+    /// Consumes `count` bytes at hand, following lines.
+    fn consume(&mut self, count: usize) {
+        let taken = &self.buffer[self.start..self.start + count];
+        let newlines = taken.iter().filter(|byte| **byte == b'\n').count();
+        if newlines > 0 {
+            self.line += newlines;
+            let last = taken.iter().rposition(|byte| *byte == b'\n').unwrap_or(0);
+            self.line_start = self.offset + (self.start + last + 1) as u64;
         }
-        if let Some(copy) = copy {
-            copy.push(byte);
-        }
+        self.start += count;
     }
 
     fn skip_whitespace(&mut self) -> Result<Option<u8>> {
-        while let Some(byte) = self.peek()? {
-            if matches!(byte, b' ' | b'\t' | b'\r' | b'\n') {
-                self.bump(&mut None);
-            } else {
-                return Ok(Some(byte));
+        loop {
+            let at_hand = self.at_hand();
+            let blank = at_hand
+                .iter()
+                .position(|byte| !matches!(byte, b' ' | b'\t' | b'\r' | b'\n'))
+                .unwrap_or(at_hand.len());
+            self.consume(blank);
+            if self.start < self.end {
+                return Ok(Some(self.buffer[self.start]));
+            }
+            if !self.read_more()? {
+                return Ok(None);
             }
         }
-        Ok(None)
     }
 
     fn expect_after_whitespace(&mut self, wanted: u8, what: &str) -> Result<()> {
         match self.skip_whitespace()? {
             Some(byte) if byte == wanted => {
-                self.bump(&mut None);
+                self.consume(1);
                 Ok(())
             }
             Some(_) => self.error(format!("expected {what}")),
@@ -144,150 +189,127 @@ impl<R: Read> Scanner<R> {
         }
     }
 
-    /// Consumes a string (the opening quote is next), copying its raw bytes.
-    fn string(&mut self, copy: &mut Option<&mut Vec<u8>>) -> Result<()> {
-        self.bump(copy);
+    /// Lets serde_json read one value of type `T` from the bytes at hand.
+    fn attempt<T: DeserializeOwned>(&self) -> Attempt<T> {
+        let at_hand = self.at_hand();
+        let mut values = serde_json::Deserializer::from_slice(at_hand).into_iter::<T>();
+        match values.next() {
+            None if self.exhausted => match serde_json::from_slice::<IgnoredAny>(b"") {
+                Err(error) => Attempt::Failed(error),
+                Ok(_) => Attempt::NeedMore,
+            },
+            None => Attempt::NeedMore,
+            Some(Ok(value)) => {
+                let used = values.byte_offset();
+                // A number could go on in the next bytes.
+                if used == at_hand.len() && !self.exhausted {
+                    Attempt::NeedMore
+                } else {
+                    Attempt::Done(value, used)
+                }
+            }
+            Some(Err(error)) => {
+                let offset = offset_of(at_hand, error.line(), error.column());
+                if !self.exhausted && (error.is_eof() || offset + 2 >= at_hand.len()) {
+                    Attempt::NeedMore
+                } else {
+                    Attempt::Failed(error)
+                }
+            }
+        }
+    }
+
+    /// Consumes the `used` bytes of a value serde_json accepted, after
+    /// checking that its strings are UTF-8 (serde_json does not check the
+    /// strings it skips; outside strings, valid JSON is ASCII).
+    fn accept(&mut self, used: usize, field: &str) -> Result<()> {
+        if let Err(error) = std::str::from_utf8(&self.buffer[self.start..self.start + used]) {
+            self.consume(error.valid_up_to());
+            return self.error(format!("field `{field}`: invalid UTF-8 in a string"));
+        }
+        self.consume(used);
+        Ok(())
+    }
+
+    /// Deserializes the next value (after whitespace); errors point into the input.
+    fn parse<T: DeserializeOwned>(&mut self, field: &str) -> Result<T> {
+        if self.skip_whitespace()?.is_none() {
+            return self.error(format!("field `{field}`: EOF while parsing a value"));
+        }
+        let mark = self.mark();
         loop {
-            let Some(start) = self.fill()?.then_some(self.position) else {
-                return self.error("EOF while parsing a string");
-            };
-            // Fast path: copy plain bytes up to a quote, backslash or control byte.
-            let chunk = &self.buffer[start..self.filled];
-            let plain = chunk
-                .iter()
-                .position(|byte| matches!(byte, b'"' | b'\\') || *byte < 0x20)
-                .unwrap_or(chunk.len());
-            if let Some(copy) = copy {
-                copy.extend_from_slice(&chunk[..plain]);
+            match self.attempt::<T>() {
+                Attempt::Done(value, used) => {
+                    self.accept(used, field)?;
+                    return Ok(value);
+                }
+                Attempt::Failed(error) => return Err(translate(&error, mark, field)),
+                // At the end of the input, the next attempt reports what is missing.
+                Attempt::NeedMore => {
+                    self.read_more()?;
+                }
             }
-            self.position += plain;
-            if self.position == self.filled {
-                continue;
+        }
+    }
+
+    /// Skips the next value (after whitespace), checking its syntax. A value
+    /// that fills the buffer is walked container by container instead.
+    fn skip(&mut self, field: &str, depth: usize) -> Result<()> {
+        let Some(first) = self.skip_whitespace()? else {
+            return self.error(format!("field `{field}`: EOF while parsing a value"));
+        };
+        let mark = self.mark();
+        loop {
+            match self.attempt::<IgnoredAny>() {
+                Attempt::Done(_, used) => return self.accept(used, field),
+                Attempt::Failed(error) => return Err(translate(&error, mark, field)),
+                Attempt::NeedMore => {
+                    let full = self.start == 0 && self.end == self.buffer.len();
+                    if full && matches!(first, b'{' | b'[') {
+                        return self.skip_container(field, depth);
+                    }
+                    self.read_more()?;
+                }
             }
-            match self.buffer[self.position] {
-                b'"' => {
-                    self.bump(copy);
+        }
+    }
+
+    /// Walks an object or array too large for the buffer, skipping its members.
+    fn skip_container(&mut self, field: &str, depth: usize) -> Result<()> {
+        if depth >= MAX_SKIP_DEPTH {
+            return self.error(format!("field `{field}`: recursion limit exceeded"));
+        }
+        let object = self.buffer[self.start] == b'{';
+        let close = if object { b'}' } else { b']' };
+        self.consume(1);
+        if self.skip_whitespace()? == Some(close) {
+            self.consume(1);
+            return Ok(());
+        }
+        loop {
+            if object {
+                match self.skip_whitespace()? {
+                    Some(b'"') => self.skip(field, depth + 1)?,
+                    Some(_) => return self.error(format!("field `{field}`: key must be a string")),
+                    None => {
+                        return self.error(format!("field `{field}`: EOF while parsing an object"))
+                    }
+                }
+                self.expect_after_whitespace(b':', "`:`")?;
+            }
+            self.skip(field, depth + 1)?;
+            match self.skip_whitespace()? {
+                Some(b',') => self.consume(1),
+                Some(byte) if byte == close => {
+                    self.consume(1);
                     return Ok(());
                 }
-                b'\\' => {
-                    self.bump(copy);
-                    if !self.fill()? {
-                        return self.error("EOF while parsing a string");
-                    }
-                    self.bump(copy);
+                Some(_) if object => {
+                    return self.error(format!("field `{field}`: expected `,` or `}}`"))
                 }
-                _ => {
-                    return self
-                        .error("control character (\\u0000-\\u001F) found while parsing a string")
-                }
+                Some(_) => return self.error(format!("field `{field}`: expected `,` or `]`")),
+                None => return self.error(format!("field `{field}`: EOF while parsing a value")),
             }
-        }
-    }
-
-    /// Consumes whitespace, copying it when `copy` is given (positions inside
-    /// a copied value then match the input).
-    fn whitespace(&mut self, copy: &mut Option<&mut Vec<u8>>) -> Result<Option<u8>> {
-        while let Some(byte) = self.peek()? {
-            if matches!(byte, b' ' | b'\t' | b'\r' | b'\n') {
-                self.bump(copy);
-            } else {
-                return Ok(Some(byte));
-            }
-        }
-        Ok(None)
-    }
-
-    /// Consumes one value, copying its bytes when `copy` is given. Strings,
-    /// nesting, separators and literals are checked; values that are copied
-    /// are deserialized afterwards, which checks the rest of the grammar.
-    fn value(&mut self, mut copy: Option<&mut Vec<u8>>) -> Result<()> {
-        let mut stack: Vec<u8> = Vec::new();
-        let mut expect_value = true;
-        let mut after_separator = false;
-        loop {
-            let byte = if stack.is_empty() {
-                self.skip_whitespace()?
-            } else {
-                self.whitespace(&mut copy)?
-            };
-            let Some(byte) = byte else {
-                return self.error("EOF while parsing a value");
-            };
-            match byte {
-                b'"' | b'{' | b'[' if !expect_value => {
-                    return self.error("expected `,` or the end of the object or list");
-                }
-                b'"' => {
-                    self.string(&mut copy)?;
-                    expect_value = false;
-                    after_separator = false;
-                }
-                b'{' | b'[' => {
-                    stack.push(if byte == b'{' { b'}' } else { b']' });
-                    self.bump(&mut copy);
-                    expect_value = true;
-                    after_separator = false;
-                }
-                b'}' | b']' => {
-                    if after_separator {
-                        return self.error("trailing comma");
-                    }
-                    if stack.pop() != Some(byte) {
-                        return self.error(format!("unexpected `{}`", byte as char));
-                    }
-                    self.bump(&mut copy);
-                    expect_value = false;
-                }
-                b',' | b':' => {
-                    if stack.is_empty() || expect_value {
-                        return self.error("expected value");
-                    }
-                    self.bump(&mut copy);
-                    expect_value = true;
-                    after_separator = true;
-                }
-                _ => {
-                    if !expect_value {
-                        return self.error("expected `,` or the end of the object or list");
-                    }
-                    self.literal(&mut copy)?;
-                    expect_value = false;
-                    after_separator = false;
-                }
-            }
-            if stack.is_empty() {
-                return Ok(());
-            }
-        }
-    }
-
-    /// Consumes `true`, `false`, `null` or a number.
-    fn literal(&mut self, copy: &mut Option<&mut Vec<u8>>) -> Result<()> {
-        let mut token: Vec<u8> = Vec::new();
-        while let Some(byte) = self.peek()? {
-            if !(byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'+' | b'.')) {
-                break;
-            }
-            if token.len() > 64 {
-                return self.error("expected value");
-            }
-            token.push(byte);
-            self.bump(copy);
-        }
-        let valid = match token.as_slice() {
-            b"true" | b"false" | b"null" => true,
-            [first, ..] if *first == b'-' || first.is_ascii_digit() => {
-                token
-                    .iter()
-                    .all(|b| b.is_ascii_digit() || matches!(b, b'-' | b'+' | b'.' | b'e' | b'E'))
-                    && std::str::from_utf8(&token).is_ok_and(|text| text.parse::<f64>().is_ok())
-            }
-            _ => false,
-        };
-        if valid {
-            Ok(())
-        } else {
-            self.error("expected value")
         }
     }
 
@@ -295,11 +317,11 @@ impl<R: Read> Scanner<R> {
     fn member_name(&mut self, first: bool) -> Result<Option<String>> {
         match self.skip_whitespace()? {
             Some(b'}') => {
-                self.bump(&mut None);
+                self.consume(1);
                 return Ok(None);
             }
             Some(b',') if !first => {
-                self.bump(&mut None);
+                self.consume(1);
                 self.skip_whitespace()?;
             }
             Some(b'"') if first => {}
@@ -307,27 +329,14 @@ impl<R: Read> Scanner<R> {
             Some(_) => return self.error("expected `,` or `}`"),
             None => return self.error("EOF while parsing an object"),
         }
-        if self.peek()? != Some(b'"') {
-            return self.error("key must be a string");
+        match self.peek()? {
+            Some(b'"') => {}
+            Some(_) => return self.error("key must be a string"),
+            None => return self.error("EOF while parsing an object"),
         }
-        let mut raw = Vec::new();
-        self.string(&mut Some(&mut raw))?;
+        let name: String = self.parse("member name")?;
         self.expect_after_whitespace(b':', "`:`")?;
-        serde_json::from_slice(&raw).or_else(|_| self.error("invalid member name"))
-    }
-
-    /// Deserializes the next value from its bytes; errors point into the input.
-    fn parse<T: DeserializeOwned>(&mut self, field: &str) -> Result<T> {
-        self.skip_whitespace()?;
-        let mark = self.mark();
-        let mut raw = Vec::new();
-        self.value(Some(&mut raw))?;
-        deserialize(&raw, mark, field)
-    }
-
-    /// Streams an array, deserializing one element at a time.
-    fn array<T: DeserializeOwned>(&mut self, field: &str, items: &mut Vec<T>) -> Result<()> {
-        self.array_with(field, |item| items.push(item))
+        Ok(Some(name))
     }
 
     /// Streams an array, handing each deserialized element to `each`.
@@ -337,63 +346,83 @@ impl<R: Read> Scanner<R> {
         mut each: impl FnMut(T),
     ) -> Result<()> {
         match self.skip_whitespace()? {
-            Some(b'[') => self.bump(&mut None),
+            Some(b'[') => self.consume(1),
             Some(b'n') => {
                 let _: Option<()> = self.parse(field)?;
                 return Ok(());
             }
             _ => return self.error(format!("field `{field}`: expected an array")),
         }
-        let mut raw = Vec::new();
         let mut first = true;
         loop {
             match self.skip_whitespace()? {
                 Some(b']') => {
-                    self.bump(&mut None);
+                    self.consume(1);
                     return Ok(());
                 }
                 Some(b',') if !first => {
-                    self.bump(&mut None);
-                    self.skip_whitespace()?;
+                    self.consume(1);
                 }
                 Some(_) if first => {}
-                Some(_) => return self.error("expected `,` or `]`"),
-                None => return self.error("EOF while parsing a list"),
+                Some(_) => return self.error(format!("field `{field}`: expected `,` or `]`")),
+                None => return self.error(format!("field `{field}`: EOF while parsing a list")),
             }
             first = false;
-            let mark = self.mark();
-            raw.clear();
-            self.value(Some(&mut raw))?;
-            each(deserialize(&raw, mark, field)?);
+            each(self.parse(field)?);
         }
     }
 }
 
-fn deserialize<T: DeserializeOwned>(raw: &[u8], mark: Mark, field: &str) -> Result<T> {
-    serde_json::from_slice(raw).map_err(|error| {
-        let (line, column) = if error.line() <= 1 {
-            (mark.line, mark.column + error.column().saturating_sub(1))
-        } else {
-            (mark.line + error.line() - 1, error.column())
-        };
-        let message = error.to_string();
-        let message = match message.rfind(" at line ") {
-            Some(position) => message[..position].to_string(),
-            None => message,
-        };
-        StreamError::Syntax {
-            line,
-            column,
-            message: format!("field `{field}`: {message}"),
+/// The byte offset in `bytes` of serde_json's (line, column).
+fn offset_of(bytes: &[u8], line: usize, column: usize) -> usize {
+    let mut line_start = 0;
+    if line > 1 {
+        let mut newlines = 0;
+        for (position, byte) in bytes.iter().enumerate() {
+            if *byte == b'\n' {
+                newlines += 1;
+                if newlines == line - 1 {
+                    line_start = position + 1;
+                    break;
+                }
+            }
         }
-    })
+    }
+    line_start + column
+}
+
+/// A serde_json error inside a value starting at `mark`, placed in the input.
+fn translate(error: &serde_json::Error, mark: Mark, field: &str) -> StreamError {
+    let (line, column) = if error.line() <= 1 {
+        (mark.line, mark.column + error.column().saturating_sub(1))
+    } else {
+        (mark.line + error.line() - 1, error.column())
+    };
+    // serde_json says column 0 for the end of the previous line.
+    let column = column.max(1);
+    let message = error.to_string();
+    let message = match message.rfind(" at line ") {
+        Some(position) => message[..position].to_string(),
+        None => message,
+    };
+    StreamError::Syntax {
+        line,
+        column,
+        message: format!("field `{field}`: {message}"),
+    }
 }
 
 /// Reads a whole plan from `reader`.
 pub fn read_plan(reader: impl Read) -> Result<Plan> {
-    let mut scanner = Scanner::new(reader);
+    read_plan_buffered(reader, DEFAULT_BUFFER)
+}
+
+/// [`read_plan`] with a read buffer of `buffer` bytes (at least 16): smaller
+/// buffers walk more of the skipped members container by container.
+pub fn read_plan_buffered(reader: impl Read, buffer: usize) -> Result<Plan> {
+    let mut scanner = Scanner::new(reader, buffer);
     match scanner.skip_whitespace()? {
-        Some(b'{') => scanner.bump(&mut None),
+        Some(b'{') => scanner.consume(1),
         Some(_) => {
             return scanner
                 .error("expected a JSON object (the output of `terraform show -json PLANFILE`)")
@@ -418,7 +447,10 @@ pub fn read_plan(reader: impl Read) -> Result<Plan> {
                     changes.push(change);
                 })?
             }
-            "resource_drift" => scanner.array(&name, &mut plan.resource_drift)?,
+            "resource_drift" => {
+                let drift = &mut plan.resource_drift;
+                scanner.array_with(&name, |change| drift.push(change))?
+            }
             "relevant_attributes" => {
                 plan.relevant_attributes = scanner.parse::<Option<_>>(&name)?.unwrap_or_default()
             }
@@ -434,17 +466,20 @@ pub fn read_plan(reader: impl Read) -> Result<Plan> {
             }
             other => {
                 if other == "planned_values" {
-                    plan.planned_values = Some(serde::de::IgnoredAny);
+                    plan.planned_values = Some(IgnoredAny);
                 }
                 if !SKIPPED.contains(&other) {
                     tracing::trace!(member = other, "skipping a plan member no rule reads");
                 }
-                scanner.value(None)?;
+                scanner.skip(&name, 0)?;
             }
         }
     }
     if scanner.skip_whitespace()?.is_some() {
         return scanner.error("trailing characters");
     }
+    // The records outlive the read: give back what the growth reserved.
+    plan.resource_changes.shrink_to_fit();
+    plan.resource_drift.shrink_to_fit();
     Ok(plan)
 }
