@@ -68,7 +68,15 @@ impl Transport {
         let listener = bind_in_plugin_range().context("bind the TLS listener")?;
         let backend = free_loopback_port().context("reserve the private gRPC port")?;
 
-        let crypto = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+        // ring for the handshake: aws-lc initialises its random generator on first
+        // use (~30 ms of CPU), and every Terraform command starts the provider and
+        // connects afresh. aws-lc still verifies signatures: Terraform's client
+        // certificate is ECDSA P-521, which ring cannot verify.
+        let crypto = Arc::new(CryptoProvider {
+            signature_verification_algorithms: rustls::crypto::aws_lc_rs::default_provider()
+                .signature_verification_algorithms,
+            ..rustls::crypto::ring::default_provider()
+        });
         let (server_cert_der, server_key) = self_signed_server_certificate()?;
         let verifier = Arc::new(PinnedClientCert {
             expected: client_cert,
