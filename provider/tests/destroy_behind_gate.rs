@@ -3,6 +3,7 @@
 //! until the gate's apply-time check. A provider configured from the gate's
 //! `provider_guard` can: Terraform configures it only after the gate passed, and a
 //! refused gate leaves every resource of that provider as it was, deletes included.
+//! `terraform destroy` itself is planned only when the gate would pass.
 
 mod common;
 
@@ -109,4 +110,20 @@ fn a_saved_plan_that_deletes_behind_the_gate_deletes_nothing_after_the_window_cl
     .assert_success();
     assert!(!state_list(&dir).contains(&"guardrail_environment_lock.maintenance".to_string()));
     assert!(develop_lock(&server)["released_at"].is_string());
+
+    // `terraform destroy` of the environment is a change like any other: refused
+    // after closing time, planned and applied inside the window.
+    let closed = dir.run_with_env(
+        &["destroy", "-auto-approve", "-input=false"],
+        &[("GUARDRAIL_NOW", "2026-11-25T18:00:00Z")],
+    );
+    closed.assert_failure();
+    assert_mentions(&closed, &["Change gate closed"]);
+    assert!(state_list(&dir).contains(&"guardrail_change_gate.staging".to_string()));
+    dir.run_with_env(
+        &["destroy", "-auto-approve", "-input=false"],
+        &[("GUARDRAIL_NOW", "2026-11-26T10:00:00Z")],
+    )
+    .assert_success();
+    assert!(state_list(&dir).is_empty());
 }

@@ -694,11 +694,16 @@ impl Resource for ChangeGate {
 
     async fn plan_destroy<'a>(
         &self,
-        _diags: &mut Diagnostics,
-        _prior_state: Self::State<'a>,
+        diags: &mut Diagnostics,
+        prior_state: Self::State<'a>,
         prior_private_state: Self::PrivateState<'a>,
         _provider_meta_state: Self::ProviderMetaState<'a>,
     ) -> Option<Self::PrivateState<'a>> {
+        // `terraform destroy` (or removing the gate) is a change of the environment
+        // too: it is planned only when the environment is not frozen and the window
+        // is open, or with the break glass the gate was last applied with.
+        let configured = self.shared.get(diags).await?;
+        plan_checks(diags, &configured, &prior_state).await;
         Some(prior_private_state)
     }
 
