@@ -37,6 +37,9 @@ impl Default for StoreConfig {
     }
 }
 
+/// The probe object of [`Store::verify_conditional_writes`], under the prefix.
+pub const CONDITIONAL_WRITE_PROBE: &str = "probe/conditional-writes.json";
+
 /// An object read from the store.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoredObject {
@@ -188,22 +191,24 @@ impl Store {
         }
     }
 
-    /// Writes a unique probe object twice with `If-None-Match: *`: the second write
-    /// must be refused (412). An endpoint that overwrites silently is refused.
+    /// Checks that the endpoint refuses to overwrite on `If-None-Match: *`, with the
+    /// probe object [`CONDITIONAL_WRITE_PROBE`], which stays in the store: once it
+    /// exists, an honouring endpoint answers the first conditional write with 412
+    /// and one request suffices. When that write succeeds (the probe is new, or
+    /// the endpoint ignores the condition), a second one must be refused. An
+    /// endpoint that overwrites silently never answers 412, so it is always caught.
     pub async fn verify_conditional_writes(&self) -> Result<(), StoreError> {
-        let key = format!("probe/{}", uuid::Uuid::new_v4());
-        let first = self.put_if_absent(&key, b"first".to_vec()).await?;
-        let second = self.put_if_absent(&key, b"second".to_vec()).await;
-        let _ = self
-            .client
-            .delete_object()
-            .bucket(&self.bucket)
-            .key(self.full_key(&key))
-            .send()
-            .await;
-        match (first, second?) {
-            (PutOutcome::Written { .. }, PutOutcome::PreconditionFailed) => Ok(()),
-            _ => Err(StoreError::ConditionalWritesIgnored {
+        let body = b"{\"kept_by\":\"guardrail\",\"proves\":\"the store refuses to overwrite on If-None-Match\"}".to_vec();
+        if self
+            .put_if_absent(CONDITIONAL_WRITE_PROBE, body.clone())
+            .await?
+            == PutOutcome::PreconditionFailed
+        {
+            return Ok(());
+        }
+        match self.put_if_absent(CONDITIONAL_WRITE_PROBE, body).await? {
+            PutOutcome::PreconditionFailed => Ok(()),
+            PutOutcome::Written { .. } => Err(StoreError::ConditionalWritesIgnored {
                 endpoint: self.endpoint.clone(),
             }),
         }

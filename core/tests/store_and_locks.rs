@@ -7,7 +7,7 @@ use std::sync::Arc;
 use chrono::{Duration, TimeZone, Utc};
 use guardrail_core::audit_record::{self, AuditRecord};
 use guardrail_core::lock::{LockError, LockRequest, Locks, ReleaseOutcome};
-use guardrail_core::store::{PutOutcome, Store, StoreConfig, StoreError};
+use guardrail_core::store::{PutOutcome, Store, StoreConfig, StoreError, CONDITIONAL_WRITE_PROBE};
 use guardrail_testkit::S3Server;
 
 fn use_server_credentials(server: &S3Server) {
@@ -81,6 +81,15 @@ async fn conditional_writes_list_and_prefix() {
         .verify_conditional_writes()
         .await
         .expect("moto honours If-None-Match");
+    // The probe stays, and the next check (one request) passes on it.
+    assert!(server
+        .keys()
+        .await
+        .contains(&format!("guardrail/{CONDITIONAL_WRITE_PROBE}")));
+    store
+        .verify_conditional_writes()
+        .await
+        .expect("moto honours If-None-Match on the existing probe");
 
     // More than one page (S3 and R2 page at 1,000 keys).
     let client = server.client().await;
