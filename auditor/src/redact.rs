@@ -4,7 +4,7 @@
 //! values appear in clear in the plan's `variables`), values at
 //! `before_sensitive` / `after_sensitive` paths of resource changes and drift,
 //! sensitive outputs, and the sensitive values of `prior_state` (data sources
-//! read during the plan, outputs of the previous run; see [`prior_state`]).
+//! read during the plan, outputs of the previous run; see [`crate::plan::prior_state`]).
 //! Terraform copies sensitive strings into attributes it does not mark, so
 //! redaction works on the strings themselves, wherever they appear: every
 //! finding's message, address, module and waiver reason goes through
@@ -22,7 +22,6 @@
 //! numbers would garble every message (`1 objects`) and reveal nothing.
 
 pub mod escape;
-pub mod prior_state;
 
 use crate::findings::Finding;
 use crate::plan::model::{collect_all, collect_masked, Plan};

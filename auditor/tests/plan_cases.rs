@@ -9,9 +9,10 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 use serde_json::Value;
-use tfaudit::commands::plan::{audit, load_plan};
+use tfaudit::commands::plan::audit;
 use tfaudit::config::{BudgetLimits, Config};
 use tfaudit::findings::Finding;
+use tfaudit::plan::load as load_plan;
 use tfaudit::redact::escape::{hcl_escaped, json_escaped};
 use tfaudit::redact::{Redactor, MIN_REDACTED_LENGTH};
 use tfaudit::report::{self, Format, Report};

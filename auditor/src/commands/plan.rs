@@ -124,10 +124,10 @@ pub async fn run(args: PlanArgs) -> Result<i32, AuditError> {
     let (loaded, plan_bytes) = tokio::task::spawn_blocking(move || {
         if with_bytes {
             let (bytes, subject) = tfplan::parse::read_all(&input)?;
-            let loaded = load_reader(bytes.as_slice(), &subject)?;
+            let loaded = tfplan::parse::parse_slice(&bytes, &subject)?;
             Ok::<_, AuditError>((loaded, Some(bytes)))
         } else {
-            Ok((load_plan(&input)?, None))
+            Ok((tfplan::load(&input)?, None))
         }
     })
     .await
@@ -323,51 +323,6 @@ pub fn audit_with(
         summary,
         findings,
     }
-}
-
-/// Reads the plan named on the command line like [`tfplan::load`] (`-` for
-/// stdin, plan JSON, or a binary plan file), and adds the sensitive values of
-/// its `prior_state`, which the reader skips, to [`tfplan::Plan::sensitive_strings`].
-pub fn load_plan(input: &str) -> Result<LoadedPlan, AuditError> {
-    use std::io::{IsTerminal, Read};
-    if input == "-" {
-        if std::io::stdin().is_terminal() {
-            // Let the reader say what is expected.
-            return tfplan::load(input);
-        }
-        return load_reader(std::io::stdin().lock(), std::path::Path::new("stdin"));
-    }
-    let path = PathBuf::from(input);
-    let mut head = [0u8; 4];
-    let is_binary = std::fs::File::open(&path)
-        .and_then(|mut file| file.read_exact(&mut head))
-        .is_ok_and(|()| &head == b"PK\x03\x04");
-    if is_binary {
-        let (bytes, subject) = tfplan::parse::read_all(input)?;
-        return load_reader(bytes.as_slice(), &subject);
-    }
-    let file = std::fs::File::open(&path).map_err(|source| AuditError::Read {
-        path: path.clone(),
-        source,
-    })?;
-    load_reader(file, &path)
-}
-
-/// Parses plan JSON from `reader`, collecting the sensitive values of
-/// `prior_state` on the way (see [`redact::prior_state`]).
-pub fn load_reader(
-    reader: impl std::io::Read,
-    subject: &std::path::Path,
-) -> Result<LoadedPlan, AuditError> {
-    let mut tap = redact::prior_state::PriorStateTap::new(reader);
-    let mut loaded = tfplan::parse::parse_reader(&mut tap, subject)?;
-    let secrets = tap.into_secrets().ok_or_else(|| AuditError::Other {
-        context: subject.display().to_string(),
-        message: "could not collect the sensitive values of prior_state; nothing is reported"
-            .into(),
-    })?;
-    loaded.plan.sensitive_strings.extend(secrets);
-    Ok(loaded)
 }
 
 fn environments_of(

@@ -4,6 +4,7 @@
 pub mod classify;
 pub mod model;
 pub mod parse;
+pub mod prior_state;
 pub mod stream;
 
 pub use classify::{Action, ChangeSummary, ReplaceOrder};

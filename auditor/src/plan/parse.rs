@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use sha2::{Digest, Sha256};
 
 use super::model::Plan;
+use super::prior_state::PriorStateTap;
 use super::stream::{self, StreamError};
 use crate::error::AuditError;
 
@@ -104,13 +105,14 @@ fn read_up_to(reader: &mut impl Read, buffer: &mut [u8]) -> std::io::Result<usiz
 /// is read once, in chunks; see [`super::stream`].
 pub fn parse_reader(reader: impl Read, subject: &Path) -> Result<LoadedPlan, AuditError> {
     let mut hashing = HashingReader {
-        inner: reader,
+        inner: PriorStateTap::new(reader),
         hasher: Sha256::new(),
         size: 0,
     };
     let plan = read_plan(&mut hashing, subject)?;
     let sha256 = hex::encode(hashing.hasher.finalize());
-    finish(plan, sha256, hashing.size, subject)
+    let secrets = hashing.inner.into_secrets();
+    finish(plan, secrets, sha256, hashing.size, subject)
 }
 
 /// [`parse_reader`] with reading and hashing on a thread of their own, a few
@@ -122,7 +124,7 @@ fn parse_read_ahead(
     let (chunks, received) = std::sync::mpsc::sync_channel::<std::io::Result<Vec<u8>>>(4);
     let reading = std::thread::spawn(move || {
         let mut hashing = HashingReader {
-            inner: reader,
+            inner: PriorStateTap::new(reader),
             hasher: Sha256::new(),
             size: 0,
         };
@@ -142,7 +144,8 @@ fn parse_read_ahead(
                 }
             }
         }
-        (hex::encode(hashing.hasher.finalize()), hashing.size)
+        let sha256 = hex::encode(hashing.hasher.finalize());
+        (sha256, hashing.size, hashing.inner.into_secrets())
     });
     let plan = read_plan(
         ChunkReader {
@@ -153,11 +156,11 @@ fn parse_read_ahead(
         subject,
     );
     // The parser may stop early (an error): the reader then stops at its next send.
-    let (sha256, size) = reading.join().map_err(|_| AuditError::Other {
+    let (sha256, size, secrets) = reading.join().map_err(|_| AuditError::Other {
         context: subject.display().to_string(),
         message: "the plan reader stopped unexpectedly".into(),
     })?;
-    finish(plan?, sha256, size, subject)
+    finish(plan?, secrets, sha256, size, subject)
 }
 
 /// Bytes per chunk handed from the reading thread to the parser.
@@ -213,8 +216,23 @@ pub fn parse_slice(bytes: &[u8], subject: &Path) -> Result<LoadedPlan, AuditErro
     parse_reader(bytes, subject)
 }
 
-fn finish(plan: Plan, sha256: String, size: u64, subject: &Path) -> Result<LoadedPlan, AuditError> {
+/// `prior_state_secrets` are the sensitive values of `prior_state`, which the
+/// parser skips (see [`super::prior_state`]); `None` when they could not be
+/// collected, and then nothing may be reported.
+fn finish(
+    mut plan: Plan,
+    prior_state_secrets: Option<std::collections::BTreeSet<String>>,
+    sha256: String,
+    size: u64,
+    subject: &Path,
+) -> Result<LoadedPlan, AuditError> {
     check_is_plan(&plan, subject)?;
+    let secrets = prior_state_secrets.ok_or_else(|| AuditError::Other {
+        context: subject.display().to_string(),
+        message: "could not collect the sensitive values of prior_state; nothing is reported"
+            .into(),
+    })?;
+    plan.sensitive_strings.extend(secrets);
     Ok(LoadedPlan {
         plan,
         sha256,
