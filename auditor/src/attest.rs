@@ -233,7 +233,7 @@ fn gate_targets(loaded: &LoadedPlan) -> Vec<(String, String)> {
         .plan
         .resource_changes
         .iter()
-        .filter(|change| change.resource_type == GATE_TYPE && change.is_managed())
+        .filter(|change| &*change.resource_type == GATE_TYPE && change.is_managed())
         .filter_map(|change| {
             let after = change.after.as_ref()?;
             let text = |name: &str| {

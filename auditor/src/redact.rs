@@ -53,8 +53,12 @@ impl Redactor {
     pub fn for_plan(plan: &Plan) -> Redactor {
         let mut found = sensitive_variable_values(plan);
         found.extend(plan.sensitive_strings.iter().cloned());
-        for change in &plan.resource_changes {
-            found.extend(change.sensitive_strings.iter().cloned());
+        for parts in plan
+            .resource_changes
+            .iter()
+            .filter_map(|change| change.sensitive.as_ref())
+        {
+            parts.collect(&mut found);
         }
         for drift in &plan.resource_drift {
             found.extend(drift.sensitive_strings.iter().cloned());

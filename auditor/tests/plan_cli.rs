@@ -447,7 +447,7 @@ fn type_errors_name_the_field_and_the_expectation_but_never_the_value() {
             "actions.json",
             serde_json::json!({"format_version": "1.2", "planned_values": {},
                 "resource_changes": [{"address": "a.b", "type": "a", "change": {"actions": secret}}]}),
-            ["`resource_changes`", "expected a sequence"],
+            ["`resource_changes`", "expected a list of actions"],
         ),
         (
             "number.json",

@@ -9,7 +9,7 @@ use proptest::prelude::*;
 use tfaudit::commands::plan::audit;
 use tfaudit::config::{BudgetLimits, Config};
 use tfaudit::error::AuditError;
-use tfaudit::plan::model::{collect_masked, collect_masked_raw, Plan};
+use tfaudit::plan::model::{collect_masked, collect_masked_raw, Mask, Plan};
 use tfaudit::plan::parse::{parse_reader, parse_slice};
 use tfaudit::plan::stream::{read_plan, read_plan_buffered, StreamError};
 use tfaudit::report::{self, Format, Report};
@@ -98,8 +98,9 @@ fn plan_document() -> impl Strategy<Value = serde_json::Value> {
 fn whole_document(bytes: &[u8]) -> Option<Plan> {
     let mut plan: Plan = serde_json::from_slice(bytes).ok()?;
     for change in &mut plan.resource_changes {
-        plan.sensitive_strings
-            .extend(std::mem::take(&mut change.sensitive_strings));
+        if let Some(parts) = change.sensitive.take() {
+            plan.sensitive_strings.extend(parts.strings());
+        }
     }
     Some(plan)
 }
@@ -287,6 +288,7 @@ proptest! {
         let raw = serde_json::value::RawValue::from_string(text).unwrap();
         let mut from_raw = Vec::new();
         if tfaudit::plan::model::mask_has_true(&mask) {
+            let mask: Mask = serde_json::from_value(mask.clone()).unwrap();
             collect_masked_raw(&raw, &mask, &mut from_raw);
         }
         from_value.sort();

@@ -209,7 +209,17 @@ pub async fn run(args: PlanArgs) -> Result<i32, AuditError> {
         }
     }
     report::emit(args.output.format, &args.output.reports, &report)?;
-    Ok(if report.failed() { 1 } else { 0 })
+    let code = if report.failed() { 1 } else { 0 };
+    free_in_background((loaded, report));
+    Ok(code)
+}
+
+/// Frees a large plan and its report on a thread of its own: the answer is
+/// ready, and the process may end before the records are freed one by one.
+fn free_in_background<T: Send + 'static>(value: T) {
+    let _ = std::thread::Builder::new()
+        .name("plan-free".into())
+        .spawn(move || drop(value));
 }
 
 /// Checks that every `--report` file can be created: its folder, or the

@@ -27,7 +27,7 @@ pub enum ReplaceOrder {
 }
 
 /// The action of one resource change, from `change.actions`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Action {
     NoOp,
@@ -40,6 +40,7 @@ pub enum Action {
     /// `["create", "forget"]`.
     CreateAndForget,
     /// An actions list Terraform does not produce.
+    #[default]
     Unknown,
 }
 

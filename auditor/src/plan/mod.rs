@@ -3,8 +3,10 @@
 
 pub mod classify;
 pub mod model;
+pub mod names;
 pub mod parse;
 pub mod prior_state;
+mod secrets;
 pub mod stream;
 
 pub use classify::{Action, ChangeSummary, ReplaceOrder};

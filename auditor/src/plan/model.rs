@@ -16,6 +16,7 @@ use serde_json::value::RawValue;
 use serde_json::Value;
 
 use super::classify::Action;
+use super::names::{self, Name};
 
 /// Resource types whose attribute values the rules read.
 pub fn keeps_values(resource_type: &str) -> bool {
@@ -83,42 +84,91 @@ where
     Ok(Option::<T>::deserialize(deserializer)?.unwrap_or_default())
 }
 
-/// One entry of `resource_changes`, compacted.
+/// One entry of `resource_changes`, compacted: names that repeat across
+/// changes are shared ([`Name`]), rare members are boxed.
 ///
 /// It deserializes from borrowed JSON (`serde_json::from_slice` or
 /// `from_str`): `change.before` and `change.after` are looked at in place.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ResourceChange {
-    pub address: String,
-    pub module_address: String,
-    /// `managed` or `data`.
-    pub mode: String,
-    pub resource_type: String,
-    pub provider_name: String,
+    pub address: Box<str>,
+    pub module_address: Name,
+    pub mode: Mode,
+    pub resource_type: Name,
+    pub provider_name: Name,
     /// `change.actions`, classified.
     pub action: Action,
-    pub action_reason: Option<String>,
-    pub previous_address: Option<String>,
-    pub deposed: Option<String>,
+    pub action_reason: Option<Name>,
+    pub previous_address: Option<Box<str>>,
+    pub deposed: Option<Box<str>>,
     /// `change.importing.id` (or an empty string when importing without an id).
-    pub importing: Option<String>,
+    pub importing: Option<Box<str>>,
     /// `change.replace_paths`, each a list of attribute names and indexes.
     pub replace_paths: Vec<Vec<Value>>,
     /// Top-level attribute names whose planned value is unknown until apply.
-    pub unknown_attributes: Vec<String>,
+    pub unknown_attributes: Vec<Name>,
     /// `change.before`, only for types where [`keeps_values`] holds (their
     /// [`kept_attributes`]).
-    pub before: Option<Value>,
+    pub before: Option<Box<Value>>,
     /// `change.after`, only for types where [`keeps_values`] holds (their
     /// [`kept_attributes`]).
-    pub after: Option<Value>,
-    /// Strings found at `before_sensitive` / `after_sensitive` paths.
-    pub sensitive_strings: Vec<String>,
+    pub after: Option<Box<Value>>,
+    /// The values that `before_sensitive` / `after_sensitive` mark, still
+    /// unparsed: their strings are collected by whoever takes them (the plan
+    /// reader does so on a thread of its own).
+    pub sensitive: Option<Box<SensitiveParts>>,
+}
+
+/// A resource's `mode`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Mode {
+    #[default]
+    Managed,
+    /// A data source (`mode` is `data`).
+    Data,
+}
+
+/// The parts of a change's `before` and `after` that its masks mark
+/// sensitive, as unparsed JSON with the masks.
+#[derive(Debug, Clone)]
+pub struct SensitiveParts {
+    parts: Vec<(Box<RawValue>, Mask)>,
+}
+
+impl SensitiveParts {
+    /// Every string (and number, as text) at the sensitive paths.
+    pub fn collect(&self, found: &mut Vec<String>) {
+        for (raw, mask) in &self.parts {
+            collect_masked_raw(raw, mask, found);
+        }
+    }
+
+    /// [`SensitiveParts::collect`], sorted and without repeats.
+    pub fn strings(&self) -> Vec<String> {
+        let mut found = Vec::new();
+        self.collect(&mut found);
+        found.sort();
+        found.dedup();
+        found
+    }
+}
+
+impl PartialEq for SensitiveParts {
+    fn eq(&self, other: &Self) -> bool {
+        self.parts.len() == other.parts.len()
+            && self
+                .parts
+                .iter()
+                .zip(&other.parts)
+                .all(|((raw, mask), (other_raw, other_mask))| {
+                    raw.get() == other_raw.get() && mask == other_mask
+                })
+    }
 }
 
 impl ResourceChange {
     pub fn is_managed(&self) -> bool {
-        self.mode != "data"
+        self.mode == Mode::Managed
     }
 }
 
@@ -128,16 +178,34 @@ impl<'de> Deserialize<'de> for ResourceChange {
     }
 }
 
-/// One entry of `resource_drift`: values are kept to find changed attributes.
+/// One entry of `resource_drift`: values are kept, as JSON text, to find
+/// changed attributes; they are parsed only when a rule asks.
 #[derive(Debug, Clone, PartialEq)]
 pub struct DriftChange {
     pub address: String,
     pub module_address: String,
     pub resource_type: String,
     pub action: Action,
-    pub before: Value,
-    pub after: Value,
+    before: String,
+    after: String,
     pub sensitive_strings: Vec<String>,
+}
+
+impl DriftChange {
+    /// `change.before` (`null` when absent).
+    pub fn before(&self) -> Value {
+        serde_json::from_str(&self.before).unwrap_or(Value::Null)
+    }
+
+    /// `change.after` (`null` when absent).
+    pub fn after(&self) -> Value {
+        serde_json::from_str(&self.after).unwrap_or(Value::Null)
+    }
+
+    /// Whether `change.after` is `null` or absent (the object is gone).
+    pub fn after_is_null(&self) -> bool {
+        self.after == "null"
+    }
 }
 
 impl<'de> Deserialize<'de> for DriftChange {
@@ -146,24 +214,26 @@ impl<'de> Deserialize<'de> for DriftChange {
     }
 }
 
+/// An element of `resource_changes` (or `resource_drift`) as it is read,
+/// borrowing from the input.
 #[derive(Debug, Deserialize)]
-struct RawResourceChange<'a> {
-    #[serde(default)]
-    address: String,
-    #[serde(default)]
-    module_address: Option<String>,
-    #[serde(default)]
-    mode: Option<String>,
-    #[serde(default, rename = "type")]
-    resource_type: String,
-    #[serde(default)]
-    provider_name: Option<String>,
-    #[serde(default)]
-    action_reason: Option<String>,
-    #[serde(default)]
-    previous_address: Option<String>,
-    #[serde(default)]
-    deposed: Option<String>,
+pub struct RawResourceChange<'a> {
+    #[serde(default, borrow)]
+    address: Key<'a>,
+    #[serde(default, borrow)]
+    module_address: Option<Key<'a>>,
+    #[serde(default, borrow)]
+    mode: Option<Key<'a>>,
+    #[serde(default, borrow, rename = "type")]
+    resource_type: Key<'a>,
+    #[serde(default, borrow)]
+    provider_name: Option<Key<'a>>,
+    #[serde(default, borrow)]
+    action_reason: Option<Key<'a>>,
+    #[serde(default, borrow)]
+    previous_address: Option<Key<'a>>,
+    #[serde(default, borrow)]
+    deposed: Option<Key<'a>>,
     #[serde(default, borrow)]
     change: RawChange<'a>,
 }
@@ -172,30 +242,70 @@ struct RawResourceChange<'a> {
 /// until a rule or the redactor needs them: most changes never build a
 /// `Value` tree.
 #[derive(Debug, Default, Deserialize)]
-struct RawChange<'a> {
+pub struct RawChange<'a> {
     #[serde(default)]
-    actions: Vec<String>,
+    actions: ActionList,
     #[serde(default, borrow)]
     before: Option<&'a RawValue>,
     #[serde(default, borrow)]
     after: Option<&'a RawValue>,
     #[serde(default)]
     after_unknown: UnknownNames,
-    /// Masks stay text too: most have no `true` and are never parsed.
+    /// Masks stay text: most mark nothing and need no parse.
     #[serde(default, borrow)]
     before_sensitive: Option<&'a RawValue>,
     #[serde(default, borrow)]
     after_sensitive: Option<&'a RawValue>,
     #[serde(default)]
     replace_paths: Option<Vec<Vec<Value>>>,
-    #[serde(default)]
-    importing: Option<Importing>,
+    #[serde(default, borrow)]
+    importing: Option<Importing<'a>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
-struct Importing {
-    #[serde(default)]
-    id: Option<String>,
+struct Importing<'a> {
+    #[serde(default, borrow)]
+    id: Option<Key<'a>>,
+}
+
+/// `change.actions`, classified as it is read (no strings kept).
+#[derive(Debug, Default)]
+struct ActionList(Action);
+
+impl<'de> Deserialize<'de> for ActionList {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Actions;
+        impl<'de> Visitor<'de> for Actions {
+            type Value = ActionList;
+            fn expecting(&self, formatter: &mut std::fmt::Formatter) -> std::fmt::Result {
+                formatter.write_str("a list of actions")
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<ActionList, A::Error> {
+                let mut names: Vec<Key<'de>> = Vec::new();
+                while let Some(Key(name)) = seq.next_element::<Key>()? {
+                    // Three or more actions are no known combination.
+                    if names.len() < 3 {
+                        names.push(Key(name));
+                    }
+                }
+                let names: Vec<&str> = names.iter().map(|Key(name)| name.as_ref()).collect();
+                Ok(ActionList(Action::from_actions(&names)))
+            }
+            fn visit_unit<E>(self) -> Result<ActionList, E> {
+                Ok(ActionList::default())
+            }
+            fn visit_none<E>(self) -> Result<ActionList, E> {
+                Ok(ActionList::default())
+            }
+            fn visit_some<D: serde::Deserializer<'de>>(
+                self,
+                deserializer: D,
+            ) -> Result<ActionList, D::Error> {
+                deserializer.deserialize_any(self)
+            }
+        }
+        deserializer.deserialize_any(Actions)
+    }
 }
 
 /// Parses unparsed JSON text that the JSON parser already accepted.
@@ -204,74 +314,179 @@ fn parsed(raw: Option<&RawValue>) -> Value {
         .unwrap_or(Value::Null)
 }
 
-/// [`parsed`], keeping only the [`kept_attributes`] of `resource_type`.
-fn parsed_kept(raw: Option<&RawValue>, resource_type: &str) -> Value {
-    let mut value = parsed(raw);
-    if let (Some(names), Value::Object(map)) = (kept_attributes(resource_type), &mut value) {
-        map.retain(|name, _| names.contains(&name.as_str()));
-    }
-    value
+/// Unparsed JSON text as it stands (`null` when absent).
+fn json_text(raw: Option<&RawValue>) -> String {
+    raw.map_or_else(|| "null".to_string(), |raw| raw.get().to_string())
 }
 
-impl RawChange<'_> {
-    fn sensitive_strings(&self) -> Vec<String> {
-        let mut found = Vec::new();
-        for (raw, mask) in [
-            (self.before, self.before_sensitive),
-            (self.after, self.after_sensitive),
-        ] {
-            // A mask without the text `true` marks nothing sensitive.
-            let Some(mask) = mask.filter(|mask| mask.get().contains("true")) else {
-                continue;
-            };
-            let mask = parsed(Some(mask));
-            if let Some(raw) = raw.filter(|_| mask_has_true(&mask)) {
-                collect_masked_raw(raw, &mask, &mut found);
+/// [`parsed`], keeping only the [`kept_attributes`] of `resource_type`: the
+/// other attributes are skipped, never built.
+fn parsed_kept(raw: Option<&RawValue>, resource_type: &str) -> Value {
+    let (Some(names), Some(raw)) = (kept_attributes(resource_type), raw) else {
+        return parsed(raw);
+    };
+    let mut deserializer = serde_json::Deserializer::from_str(raw.get());
+    KeptAttributes(names)
+        .deserialize(&mut deserializer)
+        .unwrap_or(Value::Null)
+}
+
+/// An object reduced to the named attributes (anything else reads as it is).
+struct KeptAttributes(&'static [&'static str]);
+
+impl<'de> DeserializeSeed<'de> for KeptAttributes {
+    type Value = Value;
+    fn deserialize<D: serde::Deserializer<'de>>(self, deserializer: D) -> Result<Value, D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for KeptAttributes {
+    type Value = Value;
+    fn expecting(&self, formatter: &mut std::fmt::Formatter) -> std::fmt::Result {
+        formatter.write_str("an object of attributes")
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+        let mut kept = serde_json::Map::new();
+        while let Some(Key(name)) = map.next_key::<Key>()? {
+            if self.0.contains(&name.as_ref()) {
+                kept.insert(name.into_owned(), map.next_value()?);
+            } else {
+                map.next_value::<IgnoredAny>()?;
             }
         }
-        found.sort();
-        found.dedup();
-        found
+        Ok(Value::Object(kept))
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Value, A::Error> {
+        Value::deserialize(serde::de::value::SeqAccessDeserializer::new(seq))
+    }
+    fn visit_bool<E>(self, value: bool) -> Result<Value, E> {
+        Ok(Value::Bool(value))
+    }
+    fn visit_i64<E>(self, value: i64) -> Result<Value, E> {
+        Ok(value.into())
+    }
+    fn visit_u64<E>(self, value: u64) -> Result<Value, E> {
+        Ok(value.into())
+    }
+    fn visit_f64<E>(self, value: f64) -> Result<Value, E> {
+        Ok(serde_json::Number::from_f64(value).map_or(Value::Null, Value::Number))
+    }
+    fn visit_str<E>(self, value: &str) -> Result<Value, E> {
+        Ok(Value::String(value.to_owned()))
+    }
+    fn visit_unit<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+}
+
+impl<'a> RawChange<'a> {
+    /// `before` and `after` with their masks, where the mask may mark
+    /// something (its text has a `true`).
+    fn masked_values(&self) -> impl Iterator<Item = (&'a RawValue, &'a RawValue)> {
+        [
+            (self.before, self.before_sensitive),
+            (self.after, self.after_sensitive),
+        ]
+        .into_iter()
+        .filter_map(|(value, mask)| Some((value?, mask?)))
+        .filter(|(_, mask)| memchr::memmem::find(mask.get().as_bytes(), b"true").is_some())
+    }
+
+    fn sensitive_parts(&self) -> Option<Box<SensitiveParts>> {
+        let parts: Vec<_> = self
+            .masked_values()
+            .map(|(value, mask)| (value.to_owned(), parsed_mask(mask)))
+            .filter(|(_, mask)| mask.marks_anything())
+            .collect();
+        (!parts.is_empty()).then(|| Box::new(SensitiveParts { parts }))
+    }
+}
+
+/// A mask from text the JSON parser already accepted.
+pub fn parsed_mask(mask: &RawValue) -> Mask {
+    serde_json::from_str(mask.get()).unwrap_or_default()
+}
+
+/// Takes the masked values of changes as the plan reader reads them, instead
+/// of each change keeping [`SensitiveParts`].
+pub trait SensitiveSink {
+    /// `value` with its mask `mask` (both JSON text the parser accepted).
+    fn add(&mut self, value: &RawValue, mask: &RawValue);
+}
+
+/// Reads one element of `resource_changes` from borrowed JSON, handing its
+/// masked values to a [`SensitiveSink`].
+pub struct ChangeReader<'s, S: SensitiveSink> {
+    pub sink: &'s mut S,
+}
+
+impl<S: SensitiveSink> super::stream::ReadBorrowed for ChangeReader<'_, S> {
+    type Raw<'a> = RawResourceChange<'a>;
+    type Output = ResourceChange;
+    fn finish(&mut self, raw: RawResourceChange<'_>) -> ResourceChange {
+        for (value, mask) in raw.change.masked_values() {
+            self.sink.add(value, mask);
+        }
+        ResourceChange::from_raw(raw, None)
     }
 }
 
 impl From<RawResourceChange<'_>> for ResourceChange {
     fn from(raw: RawResourceChange<'_>) -> Self {
-        let sensitive_strings = raw.change.sensitive_strings();
-        let keep = keeps_values(&raw.resource_type);
+        let sensitive = raw.change.sensitive_parts();
+        ResourceChange::from_raw(raw, sensitive)
+    }
+}
+
+impl ResourceChange {
+    fn from_raw(raw: RawResourceChange<'_>, sensitive: Option<Box<SensitiveParts>>) -> Self {
+        let resource_type: &str = &raw.resource_type.0;
+        let keep = keeps_values(resource_type);
         let change = raw.change;
+        let boxed = |key: Key| Box::<str>::from(key.0.as_ref());
         ResourceChange {
-            action: Action::from_actions(&change.actions),
-            module_address: raw.module_address.unwrap_or_default(),
-            mode: raw.mode.unwrap_or_else(|| "managed".into()),
-            provider_name: raw.provider_name.unwrap_or_default(),
-            action_reason: raw.action_reason,
-            previous_address: raw.previous_address,
-            deposed: raw.deposed,
+            action: change.actions.0,
+            module_address: names::name(raw.module_address.as_ref().map_or("", |key| &key.0)),
+            mode: match raw.mode {
+                Some(Key(mode)) if mode == "data" => Mode::Data,
+                _ => Mode::Managed,
+            },
+            provider_name: names::name(raw.provider_name.as_ref().map_or("", |key| &key.0)),
+            action_reason: raw.action_reason.map(|Key(reason)| names::name(&reason)),
+            previous_address: raw.previous_address.map(boxed),
+            deposed: raw.deposed.map(boxed),
             importing: change
                 .importing
-                .map(|importing| importing.id.unwrap_or_default()),
+                .map(|importing| importing.id.map(boxed).unwrap_or_default()),
             replace_paths: change.replace_paths.unwrap_or_default(),
             unknown_attributes: change.after_unknown.0,
-            before: keep.then(|| parsed_kept(change.before, &raw.resource_type)),
-            after: keep.then(|| parsed_kept(change.after, &raw.resource_type)),
-            sensitive_strings,
-            address: raw.address,
-            resource_type: raw.resource_type,
+            before: keep.then(|| Box::new(parsed_kept(change.before, resource_type))),
+            after: keep.then(|| Box::new(parsed_kept(change.after, resource_type))),
+            sensitive,
+            address: boxed(raw.address),
+            resource_type: names::name(resource_type),
         }
     }
 }
 
 impl From<RawResourceChange<'_>> for DriftChange {
     fn from(raw: RawResourceChange<'_>) -> Self {
-        let sensitive_strings = raw.change.sensitive_strings();
+        let sensitive_strings = raw
+            .change
+            .sensitive_parts()
+            .map(|parts| parts.strings())
+            .unwrap_or_default();
         DriftChange {
-            action: Action::from_actions(&raw.change.actions),
-            address: raw.address,
-            module_address: raw.module_address.unwrap_or_default(),
-            resource_type: raw.resource_type,
-            before: parsed(raw.change.before),
-            after: parsed(raw.change.after),
+            action: raw.change.actions.0,
+            address: raw.address.0.into_owned(),
+            module_address: raw
+                .module_address
+                .map(|Key(module)| module.into_owned())
+                .unwrap_or_default(),
+            resource_type: raw.resource_type.0.into_owned(),
+            before: json_text(raw.change.before),
+            after: json_text(raw.change.after),
             sensitive_strings,
         }
     }
@@ -281,7 +496,7 @@ impl From<RawResourceChange<'_>> for DriftChange {
 /// (sorted, as a `serde_json::Map` would give them); nothing for any other
 /// value. Read without building a `Value`.
 #[derive(Debug, Default)]
-struct UnknownNames(Vec<String>);
+struct UnknownNames(Vec<Name>);
 
 impl<'de> Deserialize<'de> for UnknownNames {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
@@ -294,14 +509,14 @@ impl<'de> Deserialize<'de> for UnknownNames {
             fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<UnknownNames, A::Error> {
                 // The last of duplicate names wins, as in a `serde_json::Map`;
                 // only names marked `true` are allocated.
-                let mut names: Vec<String> = Vec::new();
+                let mut names: Vec<Name> = Vec::new();
                 while let Some(Key(name)) = map.next_key::<Key>()? {
                     let unknown = map.next_value::<IsTrue>()?.0;
-                    match names.iter().position(|known| *known == *name) {
+                    match names.iter().position(|known| **known == *name) {
                         Some(at) if !unknown => {
                             names.remove(at);
                         }
-                        None if unknown => names.push(name.into_owned()),
+                        None if unknown => names.push(names::name(&name)),
                         _ => {}
                     }
                 }
@@ -344,28 +559,29 @@ impl<'de> Deserialize<'de> for UnknownNames {
     }
 }
 
-/// A member name, borrowed from the input when it has no escapes.
+/// A member name or short string, borrowed from the input when it has no escapes.
+#[derive(Debug, Default)]
 struct Key<'de>(std::borrow::Cow<'de, str>);
 
-impl<'de> Deserialize<'de> for Key<'de> {
+impl<'de: 'a, 'a> Deserialize<'de> for Key<'a> {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct Name;
-        impl<'de> Visitor<'de> for Name {
-            type Value = Key<'de>;
+        struct KeyVisitor<'a>(std::marker::PhantomData<&'a ()>);
+        impl<'de: 'a, 'a> Visitor<'de> for KeyVisitor<'a> {
+            type Value = Key<'a>;
             fn expecting(&self, formatter: &mut std::fmt::Formatter) -> std::fmt::Result {
-                formatter.write_str("a member name")
+                formatter.write_str("a string")
             }
-            fn visit_borrowed_str<E>(self, name: &'de str) -> Result<Key<'de>, E> {
-                Ok(Key(std::borrow::Cow::Borrowed(name)))
+            fn visit_borrowed_str<E>(self, text: &'de str) -> Result<Key<'a>, E> {
+                Ok(Key(std::borrow::Cow::Borrowed(text)))
             }
-            fn visit_str<E>(self, name: &str) -> Result<Key<'de>, E> {
-                Ok(Key(std::borrow::Cow::Owned(name.to_owned())))
+            fn visit_str<E>(self, text: &str) -> Result<Key<'a>, E> {
+                Ok(Key(std::borrow::Cow::Owned(text.to_owned())))
             }
-            fn visit_string<E>(self, name: String) -> Result<Key<'de>, E> {
-                Ok(Key(std::borrow::Cow::Owned(name)))
+            fn visit_string<E>(self, text: String) -> Result<Key<'a>, E> {
+                Ok(Key(std::borrow::Cow::Owned(text)))
             }
         }
-        deserializer.deserialize_str(Name)
+        deserializer.deserialize_str(KeyVisitor(std::marker::PhantomData))
     }
 }
 
@@ -382,17 +598,129 @@ impl<'de> Deserialize<'de> for IsTrue {
     }
 }
 
-/// Collects the strings of unparsed JSON `raw` under the `true` parts of
+/// The parts of a sensitivity mask (`before_sensitive`, `after_sensitive`,
+/// `sensitive_values`) that are `true`, read without building a `Value`: only
+/// branches leading to a `true` are kept, so most masks allocate nothing.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub enum Mask {
+    /// Nothing below is sensitive.
+    #[default]
+    Nothing,
+    /// Everything below is sensitive.
+    Whole,
+    /// Object members with something sensitive below them.
+    Fields(Vec<(String, Mask)>),
+    /// Array elements (by index, ascending) with something sensitive below them.
+    Items(Vec<(usize, Mask)>),
+}
+
+impl Mask {
+    pub fn marks_anything(&self) -> bool {
+        !matches!(self, Mask::Nothing)
+    }
+
+    /// The mask of object member `name` (the first, when a mask repeats a name).
+    fn field(&self, name: &str) -> Option<&Mask> {
+        match self {
+            Mask::Fields(fields) => fields
+                .iter()
+                .find(|(field, _)| field == name)
+                .map(|(_, mask)| mask),
+            _ => None,
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Mask {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct MaskVisitor;
+        impl<'de> Visitor<'de> for MaskVisitor {
+            type Value = Mask;
+            fn expecting(&self, formatter: &mut std::fmt::Formatter) -> std::fmt::Result {
+                formatter.write_str("a sensitivity mask")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Mask, A::Error> {
+                let mut fields = Vec::new();
+                while let Some(Key(name)) = map.next_key::<Key>()? {
+                    let mask = map.next_value::<Mask>()?;
+                    if mask.marks_anything() {
+                        fields.push((name.into_owned(), mask));
+                    }
+                }
+                Ok(if fields.is_empty() {
+                    Mask::Nothing
+                } else {
+                    Mask::Fields(fields)
+                })
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Mask, A::Error> {
+                let mut items = Vec::new();
+                let mut index = 0;
+                while let Some(mask) = seq.next_element::<Mask>()? {
+                    if mask.marks_anything() {
+                        items.push((index, mask));
+                    }
+                    index += 1;
+                }
+                Ok(if items.is_empty() {
+                    Mask::Nothing
+                } else {
+                    Mask::Items(items)
+                })
+            }
+            fn visit_bool<E>(self, value: bool) -> Result<Mask, E> {
+                Ok(if value { Mask::Whole } else { Mask::Nothing })
+            }
+            fn visit_i64<E>(self, _: i64) -> Result<Mask, E> {
+                Ok(Mask::Nothing)
+            }
+            fn visit_u64<E>(self, _: u64) -> Result<Mask, E> {
+                Ok(Mask::Nothing)
+            }
+            fn visit_f64<E>(self, _: f64) -> Result<Mask, E> {
+                Ok(Mask::Nothing)
+            }
+            fn visit_str<E>(self, _: &str) -> Result<Mask, E> {
+                Ok(Mask::Nothing)
+            }
+            fn visit_unit<E>(self) -> Result<Mask, E> {
+                Ok(Mask::Nothing)
+            }
+            fn visit_none<E>(self) -> Result<Mask, E> {
+                Ok(Mask::Nothing)
+            }
+            fn visit_some<D: serde::Deserializer<'de>>(
+                self,
+                deserializer: D,
+            ) -> Result<Mask, D::Error> {
+                deserializer.deserialize_any(self)
+            }
+        }
+        deserializer.deserialize_any(MaskVisitor)
+    }
+}
+
+/// Collects the strings of unparsed JSON `raw` under the sensitive parts of
 /// `mask`, like [`collect_masked`] on the parsed value, without parsing the
 /// parts the mask does not cover into a tree.
-pub fn collect_masked_raw(raw: &RawValue, mask: &Value, found: &mut Vec<String>) {
-    let mut deserializer = serde_json::Deserializer::from_str(raw.get());
+pub fn collect_masked_raw(raw: &RawValue, mask: &Mask, found: &mut Vec<String>) {
+    collect_masked_text(raw.get(), mask, found);
+}
+
+/// [`collect_masked_raw`] on JSON text.
+pub fn collect_masked_text(text: &str, mask: &Mask, found: &mut Vec<String>) {
+    let mut deserializer = serde_json::Deserializer::from_str(text);
     let _ = Masked { mask, found }.deserialize(&mut deserializer);
 }
 
-/// Walks a value under a mask: `true` collects everything below.
+/// Collects every string and number of unparsed JSON `raw`.
+pub fn collect_all_raw(raw: &RawValue, found: &mut Vec<String>) {
+    collect_masked_raw(raw, &Mask::Whole, found);
+}
+
+/// Walks a value under a mask: [`Mask::Whole`] collects everything below.
 struct Masked<'m, 'f> {
-    mask: &'m Value,
+    mask: &'m Mask,
     found: &'f mut Vec<String>,
 }
 
@@ -400,16 +728,14 @@ impl<'de> DeserializeSeed<'de> for Masked<'_, '_> {
     type Value = ();
     fn deserialize<D: serde::Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
         match self.mask {
-            Value::Bool(true) => deserializer
+            Mask::Whole => deserializer
                 .deserialize_any(Scalars {
                     found: self.found,
                     collect: true,
                 })
                 .map(|_| ()),
-            Value::Object(_) | Value::Array(_) if mask_has_true(self.mask) => {
-                deserializer.deserialize_any(self)
-            }
-            _ => IgnoredAny::deserialize(deserializer).map(|_| ()),
+            Mask::Fields(_) | Mask::Items(_) => deserializer.deserialize_any(self),
+            Mask::Nothing => IgnoredAny::deserialize(deserializer).map(|_| ()),
         }
     }
 }
@@ -420,12 +746,8 @@ impl<'de> Visitor<'de> for Masked<'_, '_> {
         formatter.write_str("a JSON value")
     }
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-        let Value::Object(masks) = self.mask else {
-            while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
-            return Ok(());
-        };
-        while let Some(key) = map.next_key::<String>()? {
-            match masks.get(&key) {
+        while let Some(Key(name)) = map.next_key::<Key>()? {
+            match self.mask.field(&name) {
                 Some(mask) => map.next_value_seed(Masked {
                     mask,
                     found: &mut *self.found,
@@ -438,14 +760,15 @@ impl<'de> Visitor<'de> for Masked<'_, '_> {
         Ok(())
     }
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
-        let Value::Array(masks) = self.mask else {
+        let Mask::Items(items) = self.mask else {
             while seq.next_element::<IgnoredAny>()?.is_some() {}
             return Ok(());
         };
-        let mut masks = masks.iter();
+        let mut items = items.iter().peekable();
+        let mut index = 0;
         loop {
-            let more = match masks.next() {
-                Some(mask) => seq
+            let more = match items.next_if(|(at, _)| *at == index) {
+                Some((_, mask)) => seq
                     .next_element_seed(Masked {
                         mask,
                         found: &mut *self.found,
@@ -456,6 +779,7 @@ impl<'de> Visitor<'de> for Masked<'_, '_> {
             if !more {
                 return Ok(());
             }
+            index += 1;
         }
     }
     fn visit_bool<E>(self, _: bool) -> Result<(), E> {
@@ -703,37 +1027,46 @@ pub struct VariableDeclaration {
     pub sensitive: bool,
 }
 
-/// A `resource` block; expressions are kept only where [`keeps_values`] holds.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-#[serde(from = "RawConfigResource")]
+/// A `resource` block; expressions are kept only where [`keeps_expressions`]
+/// holds (and never built for other blocks).
+#[derive(Debug, Clone, PartialEq)]
 pub struct ConfigResource {
     pub address: String,
     pub resource_type: String,
     pub expressions: Value,
 }
 
+/// Resource types whose configured expressions the rules read.
+pub fn keeps_expressions(resource_type: &str) -> bool {
+    matches!(
+        resource_type,
+        "guardrail_change_gate" | "guardrail_blast_radius_budget"
+    )
+}
+
 #[derive(Debug, Deserialize)]
-struct RawConfigResource {
+struct RawConfigResource<'a> {
     #[serde(default)]
     address: String,
     #[serde(default, rename = "type")]
     resource_type: String,
-    #[serde(default)]
-    expressions: Value,
+    #[serde(default, borrow)]
+    expressions: Option<&'a RawValue>,
 }
 
-impl From<RawConfigResource> for ConfigResource {
-    fn from(raw: RawConfigResource) -> Self {
-        let expressions = if keeps_values(&raw.resource_type) {
-            raw.expressions
+impl<'de> Deserialize<'de> for ConfigResource {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let raw = RawConfigResource::deserialize(deserializer)?;
+        let expressions = if keeps_expressions(&raw.resource_type) {
+            parsed(raw.expressions)
         } else {
             Value::Null
         };
-        ConfigResource {
+        Ok(ConfigResource {
             address: raw.address,
             resource_type: raw.resource_type,
             expressions,
-        }
+        })
     }
 }
 
@@ -821,7 +1154,8 @@ mod tests {
     fn unknown_names_follow_the_last_duplicate_and_decode_escapes() {
         let text = r#"{"b": true, "a": true, "b": false, "c\u0041": true, "d": [true]}"#;
         let names: UnknownNames = serde_json::from_str(text).unwrap();
-        assert_eq!(names.0, vec!["a", "cA"]);
+        let names: Vec<&str> = names.0.iter().map(|name| &**name).collect();
+        assert_eq!(names, vec!["a", "cA"]);
         let none: UnknownNames = serde_json::from_str("true").unwrap();
         assert!(none.0.is_empty());
     }
@@ -834,7 +1168,7 @@ mod tests {
                 "before_sensitive": {"true": false}, "after_sensitive": {"k": true}}}"#,
         )
         .unwrap();
-        assert_eq!(change.sensitive_strings, vec!["hidden"]);
+        assert_eq!(change.sensitive.unwrap().strings(), vec!["hidden"]);
     }
 
     #[test]

@@ -7,7 +7,6 @@ use std::path::{Path, PathBuf};
 use sha2::{Digest, Sha256};
 
 use super::model::Plan;
-use super::prior_state::PriorStateTap;
 use super::stream::{self, StreamError};
 use crate::error::AuditError;
 
@@ -31,8 +30,7 @@ pub struct LoadedPlan {
 pub fn load(input: &str) -> Result<LoadedPlan, AuditError> {
     refuse_terminal_stdin(input)?;
     if input == "-" {
-        let subject = PathBuf::from("stdin");
-        return parse_reader(std::io::stdin().lock(), &subject);
+        return parse_read_ahead(std::io::stdin(), Path::new("stdin"));
     }
     let path = PathBuf::from(input);
     let read_error = |source| AuditError::Read {
@@ -105,14 +103,13 @@ fn read_up_to(reader: &mut impl Read, buffer: &mut [u8]) -> std::io::Result<usiz
 /// is read once, in chunks; see [`super::stream`].
 pub fn parse_reader(reader: impl Read, subject: &Path) -> Result<LoadedPlan, AuditError> {
     let mut hashing = HashingReader {
-        inner: PriorStateTap::new(reader),
+        inner: reader,
         hasher: Sha256::new(),
         size: 0,
     };
     let plan = read_plan(&mut hashing, subject)?;
     let sha256 = hex::encode(hashing.hasher.finalize());
-    let secrets = hashing.inner.into_secrets();
-    finish(plan, secrets, sha256, hashing.size, subject)
+    finish(plan, sha256, hashing.size, subject)
 }
 
 /// [`parse_reader`] with reading and hashing on a thread of their own, a few
@@ -122,53 +119,65 @@ fn parse_read_ahead(
     subject: &Path,
 ) -> Result<LoadedPlan, AuditError> {
     let (chunks, received) = std::sync::mpsc::sync_channel::<std::io::Result<Vec<u8>>>(4);
-    let reading = std::thread::spawn(move || {
-        let mut hashing = HashingReader {
-            inner: PriorStateTap::new(reader),
-            hasher: Sha256::new(),
-            size: 0,
-        };
-        loop {
-            let mut chunk = vec![0; READ_AHEAD_CHUNK];
-            match read_up_to(&mut hashing, &mut chunk) {
-                Ok(0) => break,
-                Ok(count) => {
-                    chunk.truncate(count);
-                    if chunks.send(Ok(chunk)).is_err() {
+    // Chunks the parser is done with come back to be filled again.
+    let (give_back, returned) = std::sync::mpsc::sync_channel::<Vec<u8>>(4);
+    let reading = std::thread::Builder::new()
+        .name("plan-reader".into())
+        .spawn(move || {
+            let mut hashing = HashingReader {
+                inner: reader,
+                hasher: Sha256::new(),
+                size: 0,
+            };
+            loop {
+                let mut chunk = returned
+                    .try_recv()
+                    .unwrap_or_else(|_| vec![0; READ_AHEAD_CHUNK]);
+                chunk.resize(READ_AHEAD_CHUNK, 0);
+                match read_up_to(&mut hashing, &mut chunk) {
+                    Ok(0) => break,
+                    Ok(count) => {
+                        chunk.truncate(count);
+                        if chunks.send(Ok(chunk)).is_err() {
+                            break;
+                        }
+                    }
+                    Err(error) => {
+                        let _ = chunks.send(Err(error));
                         break;
                     }
                 }
-                Err(error) => {
-                    let _ = chunks.send(Err(error));
-                    break;
-                }
             }
-        }
-        let sha256 = hex::encode(hashing.hasher.finalize());
-        (sha256, hashing.size, hashing.inner.into_secrets())
-    });
+            (hex::encode(hashing.hasher.finalize()), hashing.size)
+        })
+        .map_err(|error| AuditError::Other {
+            context: subject.display().to_string(),
+            message: format!("cannot start the plan reader: {error}"),
+        })?;
     let plan = read_plan(
         ChunkReader {
             chunks: received,
+            give_back,
             current: Vec::new(),
             position: 0,
         },
         subject,
     );
     // The parser may stop early (an error): the reader then stops at its next send.
-    let (sha256, size, secrets) = reading.join().map_err(|_| AuditError::Other {
+    let (sha256, size) = reading.join().map_err(|_| AuditError::Other {
         context: subject.display().to_string(),
         message: "the plan reader stopped unexpectedly".into(),
     })?;
-    finish(plan?, secrets, sha256, size, subject)
+    finish(plan?, sha256, size, subject)
 }
 
 /// Bytes per chunk handed from the reading thread to the parser.
 const READ_AHEAD_CHUNK: usize = 256 * 1024;
 
-/// Reads the chunks the reading thread sends.
+/// Reads the chunks the reading thread sends, and gives them back.
 struct ChunkReader {
     chunks: std::sync::mpsc::Receiver<std::io::Result<Vec<u8>>>,
+    give_back: std::sync::mpsc::SyncSender<Vec<u8>>,
     current: Vec<u8>,
     position: usize,
 }
@@ -178,7 +187,10 @@ impl Read for ChunkReader {
         while self.position == self.current.len() {
             match self.chunks.recv() {
                 Ok(chunk) => {
-                    self.current = chunk?;
+                    let done = std::mem::replace(&mut self.current, chunk?);
+                    if done.capacity() > 0 {
+                        let _ = self.give_back.try_send(done);
+                    }
                     self.position = 0;
                 }
                 Err(_) => return Ok(0),
@@ -216,23 +228,8 @@ pub fn parse_slice(bytes: &[u8], subject: &Path) -> Result<LoadedPlan, AuditErro
     parse_reader(bytes, subject)
 }
 
-/// `prior_state_secrets` are the sensitive values of `prior_state`, which the
-/// parser skips (see [`super::prior_state`]); `None` when they could not be
-/// collected, and then nothing may be reported.
-fn finish(
-    mut plan: Plan,
-    prior_state_secrets: Option<std::collections::BTreeSet<String>>,
-    sha256: String,
-    size: u64,
-    subject: &Path,
-) -> Result<LoadedPlan, AuditError> {
+fn finish(plan: Plan, sha256: String, size: u64, subject: &Path) -> Result<LoadedPlan, AuditError> {
     check_is_plan(&plan, subject)?;
-    let secrets = prior_state_secrets.ok_or_else(|| AuditError::Other {
-        context: subject.display().to_string(),
-        message: "could not collect the sensitive values of prior_state; nothing is reported"
-            .into(),
-    })?;
-    plan.sensitive_strings.extend(secrets);
     Ok(LoadedPlan {
         plan,
         sha256,

@@ -2,20 +2,27 @@
 //! from a buffered stream. Each value is handed to serde_json straight from the
 //! buffer (no copy): the members a rule reads and every element of
 //! `resource_changes` and `resource_drift` are deserialized into compact
-//! records; the members no rule needs (`planned_values`, `prior_state`,
-//! `checks`, unknown ones) are skipped, but still checked to be valid JSON.
-//! A skipped value larger than the buffer is walked container by container, so
-//! memory stays near the buffer size plus the largest single element, and
-//! errors carry the line and column in the whole input.
+//! records; `prior_state` is walked down to its resources and outputs
+//! ([`super::prior_state`]). The changes' masked values and the `prior_state`
+//! resources go to a thread that collects their sensitive strings
+//! ([`super::secrets`]). The members no
+//! rule needs (`planned_values`, `checks`, unknown ones) are skipped, but still
+//! checked to be valid JSON. A skipped value larger than the buffer is walked
+//! container by container, so memory stays near the buffer size plus the
+//! largest single element. Lines are counted only as bytes leave the buffer,
+//! in bulk, and errors carry the line and column in the whole input.
 
 use std::io::Read;
 
 use serde::de::{DeserializeOwned, IgnoredAny};
+use serde::Deserialize;
 
-use super::model::{Plan, ResourceChange};
+use super::model::{ChangeReader, Plan};
+use super::prior_state;
+use super::secrets::SecretCollector;
 
 /// Members skipped without deserializing.
-const SKIPPED: [&str; 3] = ["planned_values", "prior_state", "checks"];
+const SKIPPED: [&str; 2] = ["planned_values", "checks"];
 
 /// The buffer the input is read into; it grows only for a single value that
 /// must be deserialized whole and does not fit.
@@ -24,9 +31,9 @@ pub const DEFAULT_BUFFER: usize = 256 * 1024;
 /// The smallest buffer [`read_plan_buffered`] accepts.
 const MIN_BUFFER: usize = 16;
 
-/// How deep skipped containers larger than the buffer may nest (serde_json's
-/// own limit inside the buffer is 128).
-const MAX_SKIP_DEPTH: usize = 128;
+/// How deep skipped or walked containers larger than the buffer may nest
+/// (serde_json's own limit inside the buffer is 128).
+pub(super) const MAX_DEPTH: usize = 128;
 
 /// An error with its position in the input (1-based line and column).
 #[derive(Debug)]
@@ -39,31 +46,33 @@ pub enum StreamError {
     },
 }
 
-type Result<T> = std::result::Result<T, StreamError>;
+pub(super) type Result<T> = std::result::Result<T, StreamError>;
 
 /// Byte source with position tracking. Unconsumed bytes are
 /// `buffer[start..end]`; refilling moves them to the front first.
-struct Scanner<R> {
+pub(super) struct Scanner<R> {
     reader: R,
     buffer: Vec<u8>,
     start: usize,
     end: usize,
     /// The reader has no more bytes.
     exhausted: bool,
-    /// Line of `buffer[start]`.
-    line: usize,
     /// Bytes consumed before `buffer[0]`.
     offset: u64,
-    /// Absolute offset of the first byte of the current line.
+    /// Line of `buffer[0]`.
+    line: usize,
+    /// Absolute offset of the first byte of the line of `buffer[0]`.
     line_start: u64,
+    /// The last position asked for by [`Scanner::advance_position`], with its
+    /// line and line start, so that positions are counted incrementally.
+    cursor: u64,
+    cursor_line: usize,
+    cursor_line_start: u64,
 }
 
-/// Where a value starts, to translate positions inside it.
+/// Where a value starts (its absolute offset), to place errors inside it.
 #[derive(Clone, Copy)]
-struct Mark {
-    line: usize,
-    column: usize,
-}
+struct Mark(u64);
 
 /// What serde_json made of the bytes at hand.
 enum Attempt<T> {
@@ -81,30 +90,71 @@ impl<R: Read> Scanner<R> {
             start: 0,
             end: 0,
             exhausted: false,
-            line: 1,
             offset: 0,
+            line: 1,
             line_start: 0,
+            cursor: 0,
+            cursor_line: 1,
+            cursor_line_start: 0,
         }
-    }
-
-    fn column(&self) -> usize {
-        let here = self.offset + self.start as u64;
-        (here - self.line_start) as usize + 1
     }
 
     fn mark(&self) -> Mark {
-        Mark {
-            line: self.line,
-            column: self.column(),
-        }
+        Mark(self.offset + self.start as u64)
     }
 
-    fn error<T>(&self, message: impl Into<String>) -> Result<T> {
+    /// The 1-based line and column of an absolute offset still in the buffer
+    /// (or at its end).
+    fn position(&self, absolute: u64) -> (usize, usize) {
+        let local = (absolute.saturating_sub(self.offset) as usize).min(self.end);
+        let before = &self.buffer[..local];
+        let newlines = memchr::memchr_iter(b'\n', before).count();
+        let line_start = match memchr::memrchr(b'\n', before) {
+            Some(last) => self.offset + last as u64 + 1,
+            None => self.line_start,
+        };
+        let column = (self.offset + local as u64 - line_start) as usize + 1;
+        (self.line + newlines, column)
+    }
+
+    /// [`Scanner::position`] for positions that only move forward: counts
+    /// from the previous one.
+    fn advance_position(&mut self, absolute: u64) -> (usize, usize) {
+        if absolute < self.cursor || self.cursor < self.offset {
+            self.cursor = self.offset;
+            self.cursor_line = self.line;
+            self.cursor_line_start = self.line_start;
+        }
+        let from = (self.cursor - self.offset) as usize;
+        let to = ((absolute - self.offset) as usize).min(self.end).max(from);
+        let between = &self.buffer[from..to];
+        if let Some(last) = memchr::memrchr(b'\n', between) {
+            self.cursor_line += memchr::memchr_iter(b'\n', between).count();
+            self.cursor_line_start = self.offset + (from + last) as u64 + 1;
+        }
+        self.cursor = self.offset + to as u64;
+        let column = (self.cursor - self.cursor_line_start) as usize + 1;
+        (self.cursor_line, column)
+    }
+
+    pub(super) fn error<T>(&self, message: impl Into<String>) -> Result<T> {
+        let (line, column) = self.position(self.offset + self.start as u64);
         Err(StreamError::Syntax {
-            line: self.line,
-            column: self.column(),
+            line,
+            column,
             message: message.into(),
         })
+    }
+
+    /// Counts the lines of the consumed bytes `buffer[..start]` before they
+    /// leave the buffer.
+    fn forget_consumed(&mut self) {
+        let consumed = &self.buffer[..self.start];
+        if let Some(last) = memchr::memrchr(b'\n', consumed) {
+            self.line += memchr::memchr_iter(b'\n', consumed).count();
+            self.line_start = self.offset + last as u64 + 1;
+        }
+        self.offset += self.start as u64;
     }
 
     fn at_hand(&self) -> &[u8] {
@@ -118,8 +168,8 @@ impl<R: Read> Scanner<R> {
             return Ok(false);
         }
         if self.start > 0 {
+            self.forget_consumed();
             self.buffer.copy_within(self.start..self.end, 0);
-            self.offset += self.start as u64;
             self.end -= self.start;
             self.start = 0;
         }
@@ -149,19 +199,13 @@ impl<R: Read> Scanner<R> {
         Ok(Some(self.buffer[self.start]))
     }
 
-    /// Consumes `count` bytes at hand, following lines.
-    fn consume(&mut self, count: usize) {
-        let taken = &self.buffer[self.start..self.start + count];
-        let newlines = taken.iter().filter(|byte| **byte == b'\n').count();
-        if newlines > 0 {
-            self.line += newlines;
-            let last = taken.iter().rposition(|byte| *byte == b'\n').unwrap_or(0);
-            self.line_start = self.offset + (self.start + last + 1) as u64;
-        }
+    /// Consumes `count` bytes at hand.
+    pub(super) fn consume(&mut self, count: usize) {
         self.start += count;
     }
 
-    fn skip_whitespace(&mut self) -> Result<Option<u8>> {
+    /// The first byte of the next value or token (after whitespace), not consumed.
+    pub(super) fn skip_whitespace(&mut self) -> Result<Option<u8>> {
         loop {
             let at_hand = self.at_hand();
             let blank = at_hand
@@ -190,7 +234,7 @@ impl<R: Read> Scanner<R> {
     }
 
     /// Lets serde_json read one value of type `T` from the bytes at hand.
-    fn attempt<T: DeserializeOwned>(&self) -> Attempt<T> {
+    fn attempt<'s, T: Deserialize<'s>>(&'s self) -> Attempt<T> {
         let at_hand = self.at_hand();
         let mut values = serde_json::Deserializer::from_slice(at_hand).into_iter::<T>();
         match values.next() {
@@ -232,7 +276,7 @@ impl<R: Read> Scanner<R> {
     }
 
     /// Deserializes the next value (after whitespace); errors point into the input.
-    fn parse<T: DeserializeOwned>(&mut self, field: &str) -> Result<T> {
+    pub(super) fn parse<T: DeserializeOwned>(&mut self, field: &str) -> Result<T> {
         if self.skip_whitespace()?.is_none() {
             return self.error(format!("field `{field}`: EOF while parsing a value"));
         }
@@ -243,8 +287,67 @@ impl<R: Read> Scanner<R> {
                     self.accept(used, field)?;
                     return Ok(value);
                 }
-                Attempt::Failed(error) => return Err(translate(&error, mark, field)),
+                Attempt::Failed(error) => return Err(self.translate(&error, mark, field)),
                 // At the end of the input, the next attempt reports what is missing.
+                Attempt::NeedMore => {
+                    self.read_more()?;
+                }
+            }
+        }
+    }
+
+    /// Checks the next value (after whitespace) and appends its bytes to
+    /// `out`, for deserializing elsewhere; gives the line and column where it
+    /// starts. A value larger than the buffer grows it.
+    pub(super) fn cut_value_into(
+        &mut self,
+        field: &str,
+        out: &mut Vec<u8>,
+    ) -> Result<(usize, usize)> {
+        if self.skip_whitespace()?.is_none() {
+            return self.error(format!("field `{field}`: EOF while parsing a value"));
+        }
+        let mark = self.mark();
+        loop {
+            match self.attempt::<IgnoredAny>() {
+                Attempt::Done(_, used) => {
+                    let position = self.advance_position(mark.0);
+                    out.extend_from_slice(&self.buffer[self.start..self.start + used]);
+                    self.accept(used, field)?;
+                    return Ok(position);
+                }
+                Attempt::Failed(error) => return Err(self.translate(&error, mark, field)),
+                Attempt::NeedMore => {
+                    self.read_more()?;
+                }
+            }
+        }
+    }
+
+    /// Reads the next value (after whitespace) as `R::Raw`, borrowing from
+    /// the buffer, and hands it to `reader`; errors point into the input.
+    pub(super) fn parse_borrowed<B: ReadBorrowed>(
+        &mut self,
+        field: &str,
+        reader: &mut B,
+    ) -> Result<B::Output> {
+        if self.skip_whitespace()?.is_none() {
+            return self.error(format!("field `{field}`: EOF while parsing a value"));
+        }
+        let mark = self.mark();
+        loop {
+            // The borrowed value is finished before the buffer moves on.
+            let outcome = match self.attempt::<B::Raw<'_>>() {
+                Attempt::Done(raw, used) => Attempt::Done(reader.finish(raw), used),
+                Attempt::Failed(error) => Attempt::Failed(error),
+                Attempt::NeedMore => Attempt::NeedMore,
+            };
+            match outcome {
+                Attempt::Done(output, used) => {
+                    self.accept(used, field)?;
+                    return Ok(output);
+                }
+                Attempt::Failed(error) => return Err(self.translate(&error, mark, field)),
                 Attempt::NeedMore => {
                     self.read_more()?;
                 }
@@ -254,7 +357,7 @@ impl<R: Read> Scanner<R> {
 
     /// Skips the next value (after whitespace), checking its syntax. A value
     /// that fills the buffer is walked container by container instead.
-    fn skip(&mut self, field: &str, depth: usize) -> Result<()> {
+    pub(super) fn skip(&mut self, field: &str, depth: usize) -> Result<()> {
         let Some(first) = self.skip_whitespace()? else {
             return self.error(format!("field `{field}`: EOF while parsing a value"));
         };
@@ -262,7 +365,7 @@ impl<R: Read> Scanner<R> {
         loop {
             match self.attempt::<IgnoredAny>() {
                 Attempt::Done(_, used) => return self.accept(used, field),
-                Attempt::Failed(error) => return Err(translate(&error, mark, field)),
+                Attempt::Failed(error) => return Err(self.translate(&error, mark, field)),
                 Attempt::NeedMore => {
                     let full = self.start == 0 && self.end == self.buffer.len();
                     if full && matches!(first, b'{' | b'[') {
@@ -276,7 +379,7 @@ impl<R: Read> Scanner<R> {
 
     /// Walks an object or array too large for the buffer, skipping its members.
     fn skip_container(&mut self, field: &str, depth: usize) -> Result<()> {
-        if depth >= MAX_SKIP_DEPTH {
+        if depth >= MAX_DEPTH {
             return self.error(format!("field `{field}`: recursion limit exceeded"));
         }
         let object = self.buffer[self.start] == b'{';
@@ -314,7 +417,12 @@ impl<R: Read> Scanner<R> {
     }
 
     /// Reads a member name (after whitespace); `None` at the closing brace.
-    fn member_name(&mut self, first: bool) -> Result<Option<String>> {
+    /// Errors name `field` unless it is the plan itself.
+    fn member_name(&mut self, first: bool, field: Option<&str>) -> Result<Option<String>> {
+        let problem = |what: &str| match field {
+            Some(field) => format!("field `{field}`: {what}"),
+            None => what.to_string(),
+        };
         match self.skip_whitespace()? {
             Some(b'}') => {
                 self.consume(1);
@@ -325,34 +433,60 @@ impl<R: Read> Scanner<R> {
                 self.skip_whitespace()?;
             }
             Some(b'"') if first => {}
-            Some(_) if first => return self.error("expected a member name or `}`"),
-            Some(_) => return self.error("expected `,` or `}`"),
-            None => return self.error("EOF while parsing an object"),
+            Some(_) if first => return self.error(problem("expected a member name or `}`")),
+            Some(_) => return self.error(problem("expected `,` or `}`")),
+            None => return self.error(problem("EOF while parsing an object")),
         }
         match self.peek()? {
             Some(b'"') => {}
-            Some(_) => return self.error("key must be a string"),
-            None => return self.error("EOF while parsing an object"),
+            Some(_) => return self.error(problem("key must be a string")),
+            None => return self.error(problem("EOF while parsing an object")),
         }
-        let name: String = self.parse("member name")?;
+        let name: String = self.parse(field.unwrap_or("member name"))?;
         self.expect_after_whitespace(b':', "`:`")?;
         Ok(Some(name))
     }
 
-    /// Streams an array, handing each deserialized element to `each`.
-    fn array_with<T: DeserializeOwned>(
+    /// Walks the object that comes next (its `{` not yet consumed), handing
+    /// each member name to `each`, which must consume the member's value.
+    /// Anything but an object is skipped (checked to be JSON).
+    pub(super) fn object_each(
         &mut self,
         field: &str,
-        mut each: impl FnMut(T),
+        depth: usize,
+        mut each: impl FnMut(&mut Self, &str) -> Result<()>,
     ) -> Result<()> {
-        match self.skip_whitespace()? {
-            Some(b'[') => self.consume(1),
-            Some(b'n') => {
-                let _: Option<()> = self.parse(field)?;
-                return Ok(());
-            }
-            _ => return self.error(format!("field `{field}`: expected an array")),
+        if self.skip_whitespace()? != Some(b'{') {
+            return self.skip(field, depth);
         }
+        if depth >= MAX_DEPTH {
+            return self.error(format!("field `{field}`: recursion limit exceeded"));
+        }
+        self.consume(1);
+        let mut first = true;
+        while let Some(name) = self.member_name(first, Some(field))? {
+            first = false;
+            each(self, &name)?;
+        }
+        Ok(())
+    }
+
+    /// Walks the array that comes next (its `[` not yet consumed), letting
+    /// `each` consume every element. Anything but an array is skipped
+    /// (checked to be JSON).
+    pub(super) fn array_each(
+        &mut self,
+        field: &str,
+        depth: usize,
+        mut each: impl FnMut(&mut Self) -> Result<()>,
+    ) -> Result<()> {
+        if self.skip_whitespace()? != Some(b'[') {
+            return self.skip(field, depth);
+        }
+        if depth >= MAX_DEPTH {
+            return self.error(format!("field `{field}`: recursion limit exceeded"));
+        }
+        self.consume(1);
         let mut first = true;
         loop {
             match self.skip_whitespace()? {
@@ -368,8 +502,42 @@ impl<R: Read> Scanner<R> {
                 None => return self.error(format!("field `{field}`: EOF while parsing a list")),
             }
             first = false;
-            each(self.parse(field)?);
+            each(self)?;
         }
+    }
+
+    /// Walks an array (or `null`) that comes next, letting `each` consume
+    /// every element; anything else is an error.
+    fn array_or_null(
+        &mut self,
+        field: &str,
+        each: impl FnMut(&mut Self) -> Result<()>,
+    ) -> Result<()> {
+        match self.skip_whitespace()? {
+            Some(b'[') => self.array_each(field, 0, each),
+            Some(b'n') => {
+                let _: Option<()> = self.parse(field)?;
+                Ok(())
+            }
+            _ => self.error(format!("field `{field}`: expected an array")),
+        }
+    }
+
+    /// Streams an array (or `null`), handing each deserialized element to `each`.
+    fn array_with<T: DeserializeOwned>(
+        &mut self,
+        field: &str,
+        mut each: impl FnMut(T),
+    ) -> Result<()> {
+        self.array_or_null(field, |scanner| {
+            each(scanner.parse(field)?);
+            Ok(())
+        })
+    }
+
+    /// A serde_json error inside a value starting at `mark`, placed in the input.
+    fn translate(&self, error: &serde_json::Error, mark: Mark, field: &str) -> StreamError {
+        place(error, self.position(mark.0), field)
     }
 }
 
@@ -391,12 +559,21 @@ fn offset_of(bytes: &[u8], line: usize, column: usize) -> usize {
     line_start + column
 }
 
-/// A serde_json error inside a value starting at `mark`, placed in the input.
-fn translate(error: &serde_json::Error, mark: Mark, field: &str) -> StreamError {
+/// Reads a value that borrows from the input (`Raw`) into one that does not.
+pub trait ReadBorrowed {
+    type Raw<'a>: Deserialize<'a>;
+    type Output;
+    fn finish(&mut self, raw: Self::Raw<'_>) -> Self::Output;
+}
+
+/// A serde_json error inside a value that starts at line and column `start`
+/// of the input, placed in the input.
+pub(super) fn place(error: &serde_json::Error, start: (usize, usize), field: &str) -> StreamError {
+    let (start_line, start_column) = start;
     let (line, column) = if error.line() <= 1 {
-        (mark.line, mark.column + error.column().saturating_sub(1))
+        (start_line, start_column + error.column().saturating_sub(1))
     } else {
-        (mark.line + error.line() - 1, error.column())
+        (start_line + error.line() - 1, error.column())
     };
     // serde_json says column 0 for the end of the previous line.
     let column = column.max(1);
@@ -421,6 +598,25 @@ pub fn read_plan(reader: impl Read) -> Result<Plan> {
 /// buffers walk more of the skipped members container by container.
 pub fn read_plan_buffered(reader: impl Read, buffer: usize) -> Result<Plan> {
     let mut scanner = Scanner::new(reader, buffer);
+    let mut collector = SecretCollector::default();
+    let mut plan = Plan::default();
+    if let Err(error) = read_members(&mut scanner, &mut collector, &mut plan) {
+        return Err(collector.abandon(error));
+    }
+    plan.sensitive_strings.extend(collector.finish()?);
+    // The records outlive the read: give back what the growth reserved.
+    plan.resource_changes.shrink_to_fit();
+    plan.resource_drift.shrink_to_fit();
+    Ok(plan)
+}
+
+/// Reads the plan object into `plan`, handing what holds sensitive values to
+/// `collector`.
+fn read_members<R: Read>(
+    scanner: &mut Scanner<R>,
+    collector: &mut SecretCollector,
+    plan: &mut Plan,
+) -> Result<()> {
     match scanner.skip_whitespace()? {
         Some(b'{') => scanner.consume(1),
         Some(_) => {
@@ -429,9 +625,8 @@ pub fn read_plan_buffered(reader: impl Read, buffer: usize) -> Result<Plan> {
         }
         None => return scanner.error("EOF while parsing a value"),
     }
-    let mut plan = Plan::default();
     let mut first = true;
-    while let Some(name) = scanner.member_name(first)? {
+    while let Some(name) = scanner.member_name(first, None)? {
         first = false;
         match name.as_str() {
             "format_version" => plan.format_version = scanner.parse(&name)?,
@@ -440,13 +635,14 @@ pub fn read_plan_buffered(reader: impl Read, buffer: usize) -> Result<Plan> {
             "complete" => plan.complete = scanner.parse(&name)?,
             "errored" => plan.errored = scanner.parse::<Option<bool>>(&name)?.unwrap_or(false),
             "applyable" => plan.applyable = scanner.parse(&name)?,
-            "resource_changes" => {
-                let (changes, secrets) = (&mut plan.resource_changes, &mut plan.sensitive_strings);
-                scanner.array_with(&name, |mut change: ResourceChange| {
-                    secrets.extend(std::mem::take(&mut change.sensitive_strings));
-                    changes.push(change);
-                })?
-            }
+            "resource_changes" => scanner.array_or_null(&name, |scanner| {
+                let mut reader = ChangeReader {
+                    sink: &mut *collector,
+                };
+                let change = scanner.parse_borrowed(&name, &mut reader)?;
+                plan.resource_changes.push(change);
+                collector.check()
+            })?,
             "resource_drift" => {
                 let drift = &mut plan.resource_drift;
                 scanner.array_with(&name, |change| drift.push(change))?
@@ -464,6 +660,7 @@ pub fn read_plan_buffered(reader: impl Read, buffer: usize) -> Result<Plan> {
             "deferred_changes" => {
                 plan.deferred_changes = scanner.parse::<Option<_>>(&name)?.unwrap_or_default()
             }
+            "prior_state" => prior_state::read(scanner, collector, &mut plan.sensitive_strings)?,
             other => {
                 if other == "planned_values" {
                     plan.planned_values = Some(IgnoredAny);
@@ -478,8 +675,5 @@ pub fn read_plan_buffered(reader: impl Read, buffer: usize) -> Result<Plan> {
     if scanner.skip_whitespace()?.is_some() {
         return scanner.error("trailing characters");
     }
-    // The records outlive the read: give back what the growth reserved.
-    plan.resource_changes.shrink_to_fit();
-    plan.resource_drift.shrink_to_fit();
-    Ok(plan)
+    Ok(())
 }

@@ -9,27 +9,81 @@
 //!
 //! Findings are sorted most severe first, then by address.
 
+use serde::ser::{SerializeMap, Serializer};
+use serde::Serialize;
 use serde_json::{json, Value};
 
 use super::{threshold_name, Report};
+use crate::findings::Finding;
 
 /// The report as a JSON value.
 pub fn to_value(report: &Report) -> Value {
-    json!({
-        "tool": {
-            "name": "tfaudit",
-            "version": env!("CARGO_PKG_VERSION"),
-        },
-        "command": report.command,
-        "subject": report.subject,
-        "passed": !report.failed(),
-        "fail_on": threshold_name(report.threshold()),
-        "summary": report.full_summary(),
-        "findings": report.sorted_findings(),
-    })
+    serde_json::to_value(Document::of(report)).unwrap_or(Value::Null)
 }
 
-/// Renders `report` as pretty-printed JSON with a trailing newline.
+/// Renders `report` as pretty-printed JSON with a trailing newline. The
+/// findings are written straight from the report (no value tree of them).
 pub fn render(report: &Report) -> String {
-    format!("{:#}\n", to_value(report))
+    // Serialising these records cannot fail: every map key is a string.
+    let mut text = serde_json::to_string_pretty(&Document::of(report)).unwrap_or_default();
+    text.push('\n');
+    text
+}
+
+/// The document, members in name order (as a JSON object of them prints).
+#[derive(Serialize)]
+struct Document<'a> {
+    command: &'a str,
+    fail_on: &'static str,
+    findings: Vec<NamedInOrder<'a>>,
+    passed: bool,
+    subject: &'a str,
+    summary: Value,
+    tool: Value,
+}
+
+impl<'a> Document<'a> {
+    fn of(report: &'a Report) -> Self {
+        Document {
+            command: report.command,
+            fail_on: threshold_name(report.threshold()),
+            findings: report
+                .sorted_findings()
+                .into_iter()
+                .map(NamedInOrder)
+                .collect(),
+            passed: !report.failed(),
+            subject: &report.subject,
+            summary: report.full_summary(),
+            tool: json!({"name": "tfaudit", "version": env!("CARGO_PKG_VERSION")}),
+        }
+    }
+}
+
+/// A finding with its members in name order.
+struct NamedInOrder<'a>(&'a Finding);
+
+impl Serialize for NamedInOrder<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let finding = self.0;
+        let mut map = serializer.serialize_map(None)?;
+        map.serialize_entry("address", &finding.address)?;
+        if let Some(location) = &finding.location {
+            map.serialize_entry(
+                "location",
+                &json!({"file": location.file, "line": location.line}),
+            )?;
+        }
+        map.serialize_entry("message", &finding.message)?;
+        if !finding.module.is_empty() {
+            map.serialize_entry("module", &finding.module)?;
+        }
+        map.serialize_entry("rule_id", finding.rule_id)?;
+        map.serialize_entry("severity", &finding.severity)?;
+        map.serialize_entry("waived", &finding.waived)?;
+        if let Some(reason) = &finding.waiver_reason {
+            map.serialize_entry("waiver_reason", reason)?;
+        }
+        map.end()
+    }
 }

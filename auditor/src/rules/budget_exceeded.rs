@@ -35,7 +35,7 @@ pub fn check(context: &PlanContext) -> Vec<Finding> {
         let message = format!("{} (scope: {scope})", describe(&violations));
         if let Some(change) = context
             .of_type(BUDGET_TYPE)
-            .find(|change| change.address == address)
+            .find(|change| &*change.address == address)
         {
             findings.push(change_finding(&INFO, change, message));
         }

@@ -27,7 +27,7 @@ pub fn check(context: &PlanContext) -> Vec<Finding> {
         .collect();
     let modules: BTreeSet<&str> = changing
         .iter()
-        .map(|change| change.module_address.as_str())
+        .map(|change| &*change.module_address)
         .filter(|module| !module.is_empty())
         .collect();
     let providers: BTreeSet<&str> = changing

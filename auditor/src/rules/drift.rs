@@ -30,16 +30,22 @@ pub fn check(context: &PlanContext) -> Vec<Finding> {
                 })
             })
         };
-        let message = if drift.action == Action::Delete || drift.after.is_null() {
+        let message = if drift.action == Action::Delete || drift.after_is_null() {
             format!("{} was deleted outside Terraform", drift.resource_type)
         } else {
-            let mut paths: Vec<String> = plan
+            let relevant: Vec<_> = plan
                 .relevant_attributes
                 .iter()
                 .filter(|relevant| relevant.resource == drift.address)
+                .collect();
+            if relevant.is_empty() {
+                continue;
+            }
+            let (before, after) = (drift.before(), drift.after());
+            let mut paths: Vec<String> = relevant
+                .into_iter()
                 .filter(|relevant| {
-                    value_at(&drift.before, &relevant.attribute)
-                        != value_at(&drift.after, &relevant.attribute)
+                    value_at(&before, &relevant.attribute) != value_at(&after, &relevant.attribute)
                 })
                 .map(|relevant| path_text(&relevant.attribute))
                 .filter(|path| !is_ignored(path))

@@ -98,7 +98,7 @@ impl<'a> PlanContext<'a> {
     /// Changes of `resource_type` whose planned values are known.
     pub fn of_type(&self, resource_type: &'a str) -> impl Iterator<Item = &'a ResourceChange> {
         self.managed()
-            .filter(move |change| change.resource_type == resource_type)
+            .filter(move |change| &*change.resource_type == resource_type)
     }
 
     /// The budgets declared in the plan (not being destroyed), with their addresses.
@@ -120,7 +120,7 @@ impl<'a> PlanContext<'a> {
                         constant(expressions, name)
                     }
                 };
-                Some((change.address.as_str(), budget_spec(after, configured)))
+                Some((&*change.address, budget_spec(after, configured)))
             })
             .collect()
     }
@@ -302,7 +302,7 @@ pub fn change_finding(info: &RuleInfo, change: &ResourceChange, message: String)
         change.address.clone(),
         message,
     );
-    finding.module = change.module_address.clone();
+    finding.module = change.module_address.to_string();
     finding
 }
 

@@ -16,7 +16,7 @@ pub fn check(context: &PlanContext) -> Vec<Finding> {
         .managed()
         .filter_map(|change| {
             let previous = change.previous_address.as_deref()?;
-            (previous != change.address)
+            (previous != &*change.address)
                 .then(|| change_finding(&INFO, change, format!("moved from {previous}")))
         })
         .collect()

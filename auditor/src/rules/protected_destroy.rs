@@ -29,7 +29,7 @@ pub fn check(context: &PlanContext) -> Vec<Finding> {
         .managed()
         .filter(|change| change.action.destroys())
         .filter_map(|change| {
-            let resource_type = change.resource_type.as_str();
+            let resource_type: &str = &change.resource_type;
             let source = if DEFAULT_PROTECTED_TYPES.contains(&resource_type) {
                 "protected by default".to_string()
             } else if context

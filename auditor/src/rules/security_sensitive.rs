@@ -29,7 +29,7 @@ pub const INFO: RuleInfo = RuleInfo {
 pub fn check(context: &PlanContext) -> Vec<Finding> {
     let mut findings = Vec::new();
     for change in context.managed().filter(|change| change.action.changes()) {
-        let resource_type = change.resource_type.as_str();
+        let resource_type: &str = &change.resource_type;
         if resource_type == "hcloud_firewall" {
             findings.extend(firewall_findings(change));
         } else if is_edge_type(resource_type) {
@@ -79,7 +79,7 @@ struct RuleText {
 fn firewall_findings(change: &ResourceChange) -> Vec<Finding> {
     let before = change
         .before
-        .as_ref()
+        .as_deref()
         .map(describe_rules)
         .unwrap_or_default();
     let after = if change.action == Action::Delete {
@@ -87,7 +87,7 @@ fn firewall_findings(change: &ResourceChange) -> Vec<Finding> {
     } else {
         change
             .after
-            .as_ref()
+            .as_deref()
             .map(describe_rules)
             .unwrap_or_default()
     };

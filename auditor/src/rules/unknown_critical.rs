@@ -31,7 +31,7 @@ pub fn check(context: &PlanContext) -> Vec<Finding> {
             let unknown: Vec<&str> = change
                 .unknown_attributes
                 .iter()
-                .map(String::as_str)
+                .map(|name| &**name)
                 .filter(|name| {
                     (CRITICAL.contains(name) && (existing || *name != "network_id"))
                         || (existing && (name.ends_with("_id") || name.ends_with("_ids")))
