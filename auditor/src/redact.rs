@@ -24,7 +24,7 @@
 pub mod escape;
 
 use crate::findings::Finding;
-use crate::plan::model::{collect_all, collect_masked, Plan};
+use crate::plan::model::{collect_all, collect_masked, ConfigModule, Plan};
 
 /// What a redacted value is replaced with.
 pub const REDACTED: &str = "(sensitive)";
@@ -150,7 +150,9 @@ impl Redactor {
     }
 }
 
-/// The values of the root module's variables declared `sensitive`.
+/// The values of variables declared `sensitive`: those of the root module
+/// (in the plan's `variables`), and in every module their declared defaults
+/// and the constants a module call passes to them.
 pub fn sensitive_variable_values(plan: &Plan) -> Vec<String> {
     let mut found = Vec::new();
     for (name, declaration) in &plan.configuration.root_module.variables {
@@ -160,7 +162,30 @@ pub fn sensitive_variable_values(plan: &Plan) -> Vec<String> {
             }
         }
     }
+    sensitive_configured_values(&plan.configuration.root_module, &mut found);
     found
+}
+
+fn sensitive_configured_values(module: &ConfigModule, found: &mut Vec<String>) {
+    let sensitive = module
+        .variables
+        .values()
+        .filter(|declaration| declaration.sensitive);
+    for default in sensitive.filter_map(|declaration| declaration.default.as_ref()) {
+        collect_all(default, found);
+    }
+    for call in module.module_calls.values() {
+        for (name, declaration) in &call.module.variables {
+            let passed = call
+                .expressions
+                .get(name)
+                .and_then(|expression| expression.get("constant_value"));
+            if let Some(constant) = passed.filter(|_| declaration.sensitive) {
+                collect_all(constant, found);
+            }
+        }
+        sensitive_configured_values(&call.module, found);
+    }
 }
 
 #[cfg(test)]
@@ -181,6 +206,36 @@ mod tests {
             r#"x["(sensitive)"] is `(sensitive)`"#
         );
         assert_eq!(redactor.len(), 3);
+    }
+
+    #[test]
+    fn sensitive_defaults_and_constants_passed_to_modules_are_redacted() {
+        let plan: Plan = serde_json::from_value(serde_json::json!({
+            "variables": {"root_token": {"value": "root-secret"}, "open": {"value": "visible"}},
+            "configuration": {"root_module": {
+                "variables": {"root_token": {"sensitive": true}, "open": {"default": "visible"}},
+                "module_calls": {"db": {
+                    "expressions": {"password": {"constant_value": "passed-secret"}, "name": {"constant_value": "db-name"}},
+                    "module": {
+                        "variables": {
+                            "password": {"sensitive": true},
+                            "name": {},
+                            "pin": {"sensitive": true, "default": 4711}
+                        },
+                        "module_calls": {"inner": {"module": {"variables": {"key": {"sensitive": true, "default": {"k": "nested-secret"}}}}}}
+                    }
+                }}
+            }}
+        }))
+        .unwrap();
+        let redactor = Redactor::for_plan(&plan);
+        for secret in ["root-secret", "passed-secret", "4711", "nested-secret"] {
+            assert!(redactor.is_sensitive(secret), "{secret}");
+        }
+        for open in ["visible", "db-name"] {
+            assert!(!redactor.is_sensitive(open), "{open}");
+        }
+        assert_eq!(redactor.len(), 4);
     }
 
     #[test]

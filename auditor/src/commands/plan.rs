@@ -142,9 +142,9 @@ pub async fn run(args: PlanArgs) -> Result<i32, AuditError> {
         "plan read"
     );
 
-    let redactor = Redactor::for_plan(&loaded.plan);
     let freezes = match &attestation {
         Some(settings) => {
+            let redactor = Redactor::for_plan(&loaded.plan);
             let environments = environments_of(&loaded, &config, &redactor);
             attest::freezes(settings, &environments, clock.now()).await?
         }

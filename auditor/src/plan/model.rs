@@ -1025,6 +1025,9 @@ pub struct ConfigModule {
 pub struct VariableDeclaration {
     #[serde(default)]
     pub sensitive: bool,
+    /// The declared `default`, if any.
+    #[serde(default)]
+    pub default: Option<Value>,
 }
 
 /// A `resource` block; expressions are kept only where [`keeps_expressions`]
@@ -1073,6 +1076,9 @@ impl<'de> Deserialize<'de> for ConfigResource {
 /// A `module` block and the module it calls.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 pub struct ModuleCall {
+    /// The call's arguments: `{"name": {"constant_value": ...}}` or references.
+    #[serde(default)]
+    pub expressions: Value,
     #[serde(default)]
     pub module: ConfigModule,
 }

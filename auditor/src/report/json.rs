@@ -30,6 +30,12 @@ pub fn render(report: &Report) -> String {
     text
 }
 
+/// Writes what [`render`] renders to `out`, without holding the text.
+pub fn write(report: &Report, out: &mut dyn std::io::Write) -> std::io::Result<()> {
+    serde_json::to_writer_pretty(&mut *out, &Document::of(report))?;
+    out.write_all(b"\n")
+}
+
 /// The document, members in name order (as a JSON object of them prints).
 #[derive(Serialize)]
 struct Document<'a> {

@@ -231,6 +231,21 @@ pub fn render_with_color(format: Format, report: &Report, color: bool) -> String
     }
 }
 
+/// Writes `report` in `format` to `out`, as [`render_with_color`] renders it;
+/// the json and sarif documents are serialised straight into `out`.
+pub fn write_report(
+    format: Format,
+    report: &Report,
+    color: bool,
+    out: &mut dyn std::io::Write,
+) -> std::io::Result<()> {
+    match format {
+        Format::Json => json::write(report, out),
+        Format::Sarif => sarif::write(report, out),
+        _ => out.write_all(render_with_color(format, report, color).as_bytes()),
+    }
+}
+
 /// Renders `--format` to stdout and every `--report FORMAT=PATH`.
 ///
 /// The FORMAT=PATH pairs are all parsed first: when one is invalid the error names

@@ -3,7 +3,7 @@
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
-use super::{render, render_with_color, Format, Report};
+use super::{write_report, Format, Report};
 use crate::error::AuditError;
 
 /// One parsed `--report FORMAT=PATH`.
@@ -82,16 +82,23 @@ pub fn emit_to(
     specs: &[ReportSpec],
     report: &Report,
 ) -> Result<(), AuditError> {
-    let files: Vec<(PathBuf, String)> = specs
-        .iter()
-        .map(|spec| (spec.path.clone(), render(spec.format, report)))
-        .collect();
-    write_all_atomically(&files)?;
+    // Each file is written as it is rendered (one report in memory at a
+    // time, json and sarif not even that), and moved into place once all are.
+    let mut staged: Vec<(tempfile::NamedTempFile, &Path)> = Vec::with_capacity(specs.len());
+    for spec in specs {
+        let temp = stage_with(&spec.path, |file| {
+            write_report(spec.format, report, false, file)
+        })?;
+        staged.push((temp, &spec.path));
+    }
+    persist_all(staged)?;
     for spec in specs {
         tracing::info!(format = %spec.format, path = %spec.path.display(), "report written");
     }
-    let text = render_with_color(format, report, color);
-    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+    let mut buffered = std::io::BufWriter::with_capacity(64 * 1024, out);
+    let written =
+        write_report(format, report, color, &mut buffered).and_then(|()| buffered.flush());
+    match written {
         Ok(()) => Ok(()),
         // A closed pipe (`tfaudit ... | head`) is not an error of the audit.
         Err(error) if error.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
@@ -109,8 +116,16 @@ pub fn emit_to(
 pub fn write_all_atomically(files: &[(PathBuf, String)]) -> Result<(), AuditError> {
     let mut staged: Vec<(tempfile::NamedTempFile, &Path)> = Vec::with_capacity(files.len());
     for (path, contents) in files {
-        staged.push((stage(path, contents)?, path));
+        staged.push((
+            stage_with(path, |file| file.write_all(contents.as_bytes()))?,
+            path,
+        ));
     }
+    persist_all(staged)
+}
+
+/// Renames every staged file into place.
+fn persist_all(staged: Vec<(tempfile::NamedTempFile, &Path)>) -> Result<(), AuditError> {
     for (temp, path) in staged {
         temp.persist(path).map_err(|error| AuditError::Other {
             context: path.display().to_string(),
@@ -120,8 +135,11 @@ pub fn write_all_atomically(files: &[(PathBuf, String)]) -> Result<(), AuditErro
     Ok(())
 }
 
-/// Writes `contents` to a new temporary file beside `path`, flushed to disk.
-fn stage(path: &Path, contents: &str) -> Result<tempfile::NamedTempFile, AuditError> {
+/// Has `write` fill a new temporary file beside `path`, flushed to disk.
+fn stage_with(
+    path: &Path,
+    write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+) -> Result<tempfile::NamedTempFile, AuditError> {
     let write_error = |error: std::io::Error| AuditError::Other {
         context: path.display().to_string(),
         message: format!("cannot write the report: {error}"),
@@ -145,7 +163,11 @@ fn stage(path: &Path, contents: &str) -> Result<tempfile::NamedTempFile, AuditEr
         .suffix(".tmp")
         .tempfile_in(&folder)
         .map_err(write_error)?;
-    temp.write_all(contents.as_bytes()).map_err(write_error)?;
+    {
+        let mut buffered = std::io::BufWriter::with_capacity(64 * 1024, temp.as_file_mut());
+        write(&mut buffered).map_err(write_error)?;
+        buffered.flush().map_err(write_error)?;
+    }
     temp.as_file().sync_all().map_err(write_error)?;
     #[cfg(unix)]
     {

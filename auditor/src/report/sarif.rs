@@ -354,6 +354,12 @@ pub fn to_value_with_limit(report: &Report, max_results: usize) -> Value {
     serde_json::to_value(log(report, max_results)).unwrap_or(Value::Null)
 }
 
+/// Writes what [`render`] renders to `out`, without holding the text.
+pub fn write(report: &Report, out: &mut dyn std::io::Write) -> std::io::Result<()> {
+    serde_json::to_writer_pretty(&mut *out, &log(report, MAX_RESULTS))?;
+    out.write_all(b"\n")
+}
+
 /// Renders `report` as pretty-printed SARIF with a trailing newline.
 pub fn render(report: &Report) -> String {
     // Serialising these records cannot fail: every map key is a string.
