@@ -1083,7 +1083,22 @@ pub struct ModuleCall {
     pub module: ConfigModule,
 }
 
+/// The module calls on the way to the module at `module_address`
+/// (`module.a["x"].module.b` -> `["a", "b"]`; empty for the root module).
+pub fn module_calls(module_address: &str) -> Vec<&str> {
+    let mut segments = split_module_path(module_address);
+    segments.pop();
+    segments
+}
+
 impl Configuration {
+    /// The module reached through `calls` from the root module.
+    pub fn module_at(&self, calls: &[&str]) -> Option<&ConfigModule> {
+        calls.iter().try_fold(&self.root_module, |module, call| {
+            module.module_calls.get(*call).map(|call| &call.module)
+        })
+    }
+
     /// The expressions of the resource block behind `address` (instance keys
     /// and module instance keys stripped), searching the module tree.
     pub fn resource_expressions(&self, address: &str) -> Option<&Value> {

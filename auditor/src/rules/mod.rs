@@ -111,15 +111,9 @@ impl<'a> PlanContext<'a> {
                     .plan
                     .configuration
                     .resource_expressions(&change.address);
-                let configured = |name: &str| {
-                    let expressions = expressions?;
-                    if change.module_address.is_empty() {
-                        // A limit from a sensitive variable would be printed.
-                        self.resolve(expressions, name, false)
-                    } else {
-                        constant(expressions, name)
-                    }
-                };
+                // A limit from a sensitive variable would be printed.
+                let configured =
+                    |name: &str| self.resolve_in(&change.module_address, expressions?, name, false);
                 Some((&*change.address, budget_spec(after, configured)))
             })
             .collect()
@@ -145,13 +139,35 @@ impl<'a> PlanContext<'a> {
         })
     }
 
-    /// The value of attribute `name` of a root-module block's `expressions`, as
-    /// known at plan time: a constant, or a reference to a root module variable
-    /// (`var.environment`, `var.settings.environment`) read from the plan's
-    /// `variables`. Other expressions are unknown here, and so is a sensitive
-    /// variable unless `sensitive_too` (the caller then keeps the value out of
-    /// its output).
+    /// The value of attribute `name` of a block in the module at
+    /// `module_address` (empty for the root module): a constant, or a variable
+    /// (`var.a`, `var.a.b`), followed up through the module calls that set it
+    /// to a constant or a root variable's value. `None` when the value is more
+    /// than one variable, or comes from a variable declared sensitive and
+    /// `sensitive_too` is false.
+    pub fn resolve_in(
+        &self,
+        module_address: &str,
+        expressions: &Value,
+        name: &str,
+        sensitive_too: bool,
+    ) -> Option<Value> {
+        let calls = crate::plan::model::module_calls(module_address);
+        self.resolve_at(&calls, expressions, name, sensitive_too)
+    }
+
+    /// [`PlanContext::resolve_in`] in the root module.
     pub fn resolve(&self, expressions: &Value, name: &str, sensitive_too: bool) -> Option<Value> {
+        self.resolve_at(&[], expressions, name, sensitive_too)
+    }
+
+    fn resolve_at(
+        &self,
+        calls: &[&str],
+        expressions: &Value,
+        name: &str,
+        sensitive_too: bool,
+    ) -> Option<Value> {
         let expression = expressions.get(name)?;
         if let Some(value) = expression.get("constant_value") {
             return Some(value.clone());
@@ -173,19 +189,24 @@ impl<'a> PlanContext<'a> {
         }
         let mut steps = first.strip_prefix("var.")?.split('.');
         let variable_name = steps.next()?;
-        let declared_sensitive = self
-            .plan
-            .configuration
-            .root_module
+        let configuration = &self.plan.configuration;
+        let declared_sensitive = configuration
+            .module_at(calls)?
             .variables
             .get(variable_name)
             .is_some_and(|declaration| declaration.sensitive);
         if declared_sensitive && !sensitive_too {
             return None;
         }
-        let variable = self.plan.variables.get(variable_name)?;
+        let value = match calls.split_last() {
+            None => self.plan.variables.get(variable_name)?.value.clone(),
+            Some((call, parents)) => {
+                let call = configuration.module_at(parents)?.module_calls.get(*call)?;
+                self.resolve_at(parents, &call.expressions, variable_name, sensitive_too)?
+            }
+        };
         steps
-            .try_fold(&variable.value, |value, step| value.get(step))
+            .try_fold(&value, |value, step| value.get(step))
             .cloned()
     }
 
@@ -199,16 +220,12 @@ impl<'a> PlanContext<'a> {
             if provider.name != "guardrail" {
                 continue;
             }
-            let in_root = provider
-                .module_address
-                .as_deref()
-                .unwrap_or_default()
-                .is_empty();
-            let value = if in_root {
-                self.resolve(&provider.expressions, "environment", true)
-            } else {
-                constant(&provider.expressions, "environment")
-            };
+            let value = self.resolve_in(
+                provider.module_address.as_deref().unwrap_or_default(),
+                &provider.expressions,
+                "environment",
+                true,
+            );
             if let Some(Value::String(text)) = value {
                 found.push(text);
             }
@@ -225,12 +242,9 @@ impl<'a> PlanContext<'a> {
                     .plan
                     .configuration
                     .resource_expressions(&change.address)?;
-                let value = if change.module_address.is_empty() {
-                    self.resolve(expressions, "environment", true)
-                } else {
-                    constant(expressions, "environment")
-                };
-                value?.as_str().map(str::to_string)
+                self.resolve_in(&change.module_address, expressions, "environment", true)?
+                    .as_str()
+                    .map(str::to_string)
             };
             if let Some(text) = planned.or_else(configured) {
                 found.push(text);
@@ -256,11 +270,6 @@ pub fn constant_string(expressions: &Value, name: &str) -> Option<String> {
         .get("constant_value")?
         .as_str()
         .map(str::to_string)
-}
-
-/// `expressions.NAME.constant_value`.
-fn constant(expressions: &Value, name: &str) -> Option<Value> {
-    expressions.get(name)?.get("constant_value").cloned()
 }
 
 /// A budget from its planned attributes, falling back to the configuration
@@ -505,5 +514,46 @@ mod tests {
             .map(|(name, label)| (name.to_string(), label.to_string()))
             .collect();
         assert_eq!(found, expected);
+    }
+
+    #[test]
+    fn environments_follow_module_variables_up_to_the_root() {
+        let plan = plan(serde_json::json!({
+            "format_version": "1.2", "planned_values": {},
+            "variables": {"stage": {"value": "production"}, "secret_stage": {"value": "vault"}},
+            "resource_changes": [{
+                "address": "module.app[\"a\"].module.gate.guardrail_change_gate.g",
+                "module_address": "module.app[\"a\"].module.gate", "mode": "managed", "type": GATE_TYPE,
+                "change": {"actions": ["create"], "before": null, "after": {"environment": null}}
+            }],
+            "configuration": {
+                "provider_config": {
+                    "app:guardrail": {"name": "guardrail", "module_address": "module.app",
+                                      "expressions": {"environment": {"references": ["var.region_env"]}}}
+                },
+                "root_module": {
+                    "variables": {"stage": {}, "secret_stage": {"sensitive": true}},
+                    "module_calls": {"app": {
+                        "expressions": {"env": {"references": ["var.stage"]}, "region_env": {"constant_value": "eu-staging"}},
+                        "module": {
+                            "variables": {"env": {}, "region_env": {}},
+                            "module_calls": {"gate": {
+                                "expressions": {"environment": {"references": ["var.env"]}},
+                                "module": {
+                                    "variables": {"environment": {}},
+                                    "resources": [{"address": "guardrail_change_gate.g", "type": GATE_TYPE,
+                                                   "expressions": {"environment": {"references": ["var.environment"]}}}]
+                                }
+                            }}
+                        }
+                    }}
+                }
+            }
+        }));
+        let found: Vec<String> = environments_of(&plan)
+            .into_iter()
+            .map(|environment| environment.name)
+            .collect();
+        assert_eq!(found, vec!["eu-staging", "production"]);
     }
 }
