@@ -140,3 +140,25 @@ fn errors_after_the_first_batch_name_their_position() {
         other => panic!("expected a JSON error, got {other:?}"),
     }
 }
+
+#[test]
+fn a_value_nested_deeper_than_serde_json_follows_still_gives_up_its_secret() {
+    let mut plan = large_plan();
+    let mut deep = json!("deep-secret");
+    for _ in 0..200 {
+        deep = json!([deep]);
+    }
+    plan["prior_state"]["values"]["root_module"]["child_modules"][0]["resources"]
+        .as_array_mut()
+        .unwrap()
+        .push(json!({"values": {"nested": deep}, "sensitive_values": {"nested": true}}));
+    let text = serde_json::to_string(&plan).unwrap();
+    let plan = parse_slice(text.as_bytes(), Path::new("plan.json"))
+        .unwrap()
+        .plan;
+    assert!(plan.sensitive_strings.contains("deep-secret"));
+    // The walk gives up at that depth, so every string of the resource's
+    // values counts, the member name `nested` too.
+    assert!(plan.sensitive_strings.contains("nested"));
+    assert_eq!(plan.sensitive_strings.len(), 3 * CHANGES + 2);
+}

@@ -396,16 +396,16 @@ impl<'a> RawChange<'a> {
     fn sensitive_parts(&self) -> Option<Box<SensitiveParts>> {
         let parts: Vec<_> = self
             .masked_values()
-            .map(|(value, mask)| (value.to_owned(), parsed_mask(mask)))
+            .map(|(value, mask)| (value.to_owned(), parsed_mask(mask.get())))
             .filter(|(_, mask)| mask.marks_anything())
             .collect();
         (!parts.is_empty()).then(|| Box::new(SensitiveParts { parts }))
     }
 }
 
-/// A mask from text the JSON parser already accepted.
-pub fn parsed_mask(mask: &RawValue) -> Mask {
-    serde_json::from_str(mask.get()).unwrap_or_default()
+/// A mask from JSON text the parser already accepted.
+pub fn parsed_mask(mask: &str) -> Mask {
+    serde_json::from_str(mask).unwrap_or_default()
 }
 
 /// Takes the masked values of changes as the plan reader reads them, instead
@@ -709,8 +709,46 @@ pub fn collect_masked_raw(raw: &RawValue, mask: &Mask, found: &mut Vec<String>) 
 
 /// [`collect_masked_raw`] on JSON text.
 pub fn collect_masked_text(text: &str, mask: &Mask, found: &mut Vec<String>) {
+    let before = found.len();
     let mut deserializer = serde_json::Deserializer::from_str(text);
-    let _ = Masked { mask, found }.deserialize(&mut deserializer);
+    let walked = Masked { mask, found }.deserialize(&mut deserializer);
+    if walked.is_err() {
+        // Nested deeper than serde_json follows (or not JSON at all): no
+        // string of the value may be left out, so every one counts.
+        found.truncate(before);
+        collect_every_scalar(text, found);
+    }
+}
+
+/// Every string (member names too) and number in JSON text, found without
+/// following its nesting.
+fn collect_every_scalar(text: &str, found: &mut Vec<String>) {
+    let bytes = text.as_bytes();
+    let mut at = 0;
+    while at < bytes.len() {
+        match bytes[at] {
+            b'"' => {
+                let mut end = at + 1;
+                while end < bytes.len() && bytes[end] != b'"' {
+                    end += if bytes[end] == b'\\' { 2 } else { 1 };
+                }
+                let token = text.get(at..=end.min(bytes.len() - 1)).unwrap_or_default();
+                found.push(serde_json::from_str(token).unwrap_or_else(|_| token.to_string()));
+                at = end + 1;
+            }
+            b'-' | b'0'..=b'9' => {
+                let end = bytes[at..]
+                    .iter()
+                    .position(|byte| {
+                        !matches!(byte, b'-' | b'+' | b'.' | b'e' | b'E' | b'0'..=b'9')
+                    })
+                    .map_or(bytes.len(), |length| at + length);
+                found.push(text[at..end].to_string());
+                at = end;
+            }
+            _ => at += 1,
+        }
+    }
 }
 
 /// Collects every string and number of unparsed JSON `raw`.
@@ -1190,6 +1228,17 @@ mod tests {
         )
         .unwrap();
         assert_eq!(change.sensitive.unwrap().strings(), vec!["hidden"]);
+    }
+
+    #[test]
+    fn values_nested_too_deep_for_the_walk_give_every_string() {
+        let mut text = r#"{"pin": 4711, "key": "deep\"secret"}"#.to_string();
+        for _ in 0..200 {
+            text = format!("[{text}]");
+        }
+        let mut found = Vec::new();
+        collect_masked_text(&text, &Mask::Whole, &mut found);
+        assert_eq!(found, vec!["pin", "4711", "key", "deep\"secret"]);
     }
 
     #[test]

@@ -15,7 +15,7 @@ use std::thread::JoinHandle;
 
 use serde_json::value::RawValue;
 
-use super::model::{collect_masked_text, Mask, SensitiveSink};
+use super::model::{collect_masked_text, parsed_mask, SensitiveSink};
 use super::prior_state::ResourceSecrets;
 use super::stream::{place, Result, StreamError};
 
@@ -84,7 +84,7 @@ impl Batch {
                     let value = text(&texts.bytes[from..entry.value_end]);
                     let mask = text(&texts.bytes[entry.value_end..entry.mask_end]);
                     from = entry.mask_end;
-                    let mask: Mask = serde_json::from_str(mask).unwrap_or_default();
+                    let mask = parsed_mask(mask);
                     if mask.marks_anything() {
                         collect_masked_text(value, &mask, &mut strings);
                     }

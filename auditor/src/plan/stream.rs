@@ -277,23 +277,7 @@ impl<R: Read> Scanner<R> {
 
     /// Deserializes the next value (after whitespace); errors point into the input.
     pub(super) fn parse<T: DeserializeOwned>(&mut self, field: &str) -> Result<T> {
-        if self.skip_whitespace()?.is_none() {
-            return self.error(format!("field `{field}`: EOF while parsing a value"));
-        }
-        let mark = self.mark();
-        loop {
-            match self.attempt::<T>() {
-                Attempt::Done(value, used) => {
-                    self.accept(used, field)?;
-                    return Ok(value);
-                }
-                Attempt::Failed(error) => return Err(self.translate(&error, mark, field)),
-                // At the end of the input, the next attempt reports what is missing.
-                Attempt::NeedMore => {
-                    self.read_more()?;
-                }
-            }
-        }
+        self.parse_borrowed(field, &mut Owned(std::marker::PhantomData))
     }
 
     /// Checks the next value (after whitespace) and appends its bytes to
@@ -307,21 +291,9 @@ impl<R: Read> Scanner<R> {
         if self.skip_whitespace()?.is_none() {
             return self.error(format!("field `{field}`: EOF while parsing a value"));
         }
-        let mark = self.mark();
-        loop {
-            match self.attempt::<IgnoredAny>() {
-                Attempt::Done(_, used) => {
-                    let position = self.advance_position(mark.0);
-                    out.extend_from_slice(&self.buffer[self.start..self.start + used]);
-                    self.accept(used, field)?;
-                    return Ok(position);
-                }
-                Attempt::Failed(error) => return Err(self.translate(&error, mark, field)),
-                Attempt::NeedMore => {
-                    self.read_more()?;
-                }
-            }
-        }
+        let start = self.advance_position(self.mark().0);
+        self.parse_borrowed(field, &mut CopyInto(out))?;
+        Ok(start)
     }
 
     /// Reads the next value (after whitespace) as `R::Raw`, borrowing from
@@ -564,6 +536,28 @@ pub trait ReadBorrowed {
     type Raw<'a>: Deserialize<'a>;
     type Output;
     fn finish(&mut self, raw: Self::Raw<'_>) -> Self::Output;
+}
+
+/// A value that borrows nothing: read as it is.
+struct Owned<T>(std::marker::PhantomData<T>);
+
+impl<T: DeserializeOwned> ReadBorrowed for Owned<T> {
+    type Raw<'a> = T;
+    type Output = T;
+    fn finish(&mut self, value: T) -> T {
+        value
+    }
+}
+
+/// A value's JSON text, appended to a buffer.
+struct CopyInto<'o>(&'o mut Vec<u8>);
+
+impl ReadBorrowed for CopyInto<'_> {
+    type Raw<'a> = &'a serde_json::value::RawValue;
+    type Output = ();
+    fn finish(&mut self, raw: &serde_json::value::RawValue) {
+        self.0.extend_from_slice(raw.get().as_bytes());
+    }
 }
 
 /// A serde_json error inside a value that starts at line and column `start`

@@ -426,27 +426,21 @@ async fn apply_checks(
         }
     }
     if planned.requires_attestation() {
-        match check_attestation(configured, store, environment, plan_id, now).await {
-            Ok(()) => reasons.push(format!("attestation for plan_id {plan_id} verified")),
-            Err(reason) => {
-                diags.error(
-                    "Attestation check failed",
-                    format!("{reason}\nThe gate refuses this apply; nothing behind it changes."),
-                    AttributePath::new("require_attestation"),
-                );
-                reasons.push(reason);
-                denied = true;
+        let mut outcome = check_attestation(configured, store, environment, plan_id, now).await;
+        if outcome.is_ok() {
+            reasons.push(format!("attestation for plan_id {plan_id} verified"));
+            // Spent only by an apply that goes through.
+            if !denied {
+                let record = attestation::SpentRecord {
+                    environment: environment.to_string(),
+                    plan_id: plan_id.to_string(),
+                    who: audit_record::default_actor(),
+                    at: now,
+                };
+                outcome = spend_attestation(store, &record).await;
             }
         }
-    }
-    if planned.requires_attestation() && !denied {
-        let spent = attestation::SpentRecord {
-            environment: environment.to_string(),
-            plan_id: plan_id.to_string(),
-            who: audit_record::default_actor(),
-            at: now,
-        };
-        if let Err(reason) = spend_attestation(store, &spent).await {
+        if let Err(reason) = outcome {
             diags.error(
                 "Attestation check failed",
                 format!("{reason}\nThe gate refuses this apply; nothing behind it changes."),
