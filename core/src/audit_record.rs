@@ -6,8 +6,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::store::{PutOutcome, Store, StoreError};
 
-/// One gate decision.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// One gate decision, or one lock operation. Build with `..Default::default()`
+/// so that fields added later keep every writer compiling.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AuditRecord {
     pub environment: String,
     pub plan_id: String,
@@ -20,10 +21,45 @@ pub struct AuditRecord {
     pub break_glass: Option<BreakGlass>,
     /// The environment lock's generation at decision time, when a lock record exists.
     pub lock_generation: Option<u64>,
+    /// What was decided or done: `gate` (a change gate or `tfaudit gate`), or a
+    /// lock operation (`lock-acquire`, `lock-release`, `lock-takeover`, `lock-adopt`).
+    #[serde(default = "gate_action")]
+    pub action: String,
+    /// Set when the decision was taken on an overridden clock (labs and tests).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub clock_override: Option<ClockOverride>,
+    /// True when this decision spent the attestation of `plan_id`
+    /// (`attestations/<environment>/<plan_id>.spent.json` must then exist).
+    #[serde(default)]
+    pub attestation_spent: bool,
+    /// For lock operations: the lock record as written.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lock: Option<crate::lock::LockRecord>,
+    /// Position in the environment's hash chain (1 for the first record).
+    #[serde(default)]
+    pub sequence: u64,
+    /// `sha256:<hex>` of the previous record's stored bytes; `None` for the first.
+    #[serde(default)]
+    pub previous_digest: Option<String>,
+}
+
+fn gate_action() -> String {
+    "gate".to_string()
+}
+
+/// A decision taken on a clock other than the system clock.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClockOverride {
+    /// Where the override came from: `provider attribute now` or `GUARDRAIL_NOW`.
+    pub source: String,
+    /// The overridden "now" the decision used.
+    pub simulated_now: DateTime<Utc>,
+    /// The system clock at the same moment.
+    pub system_now: DateTime<Utc>,
 }
 
 /// An emergency override.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BreakGlass {
     pub reason: String,
     pub ticket: String,
@@ -78,19 +114,7 @@ pub async fn list(store: &Store, environment: &str) -> Result<Vec<AuditRecord>, 
     Ok(records)
 }
 
-/// Who is acting: the CI user when running in CI, else the local user.
+/// Who is acting (see [`crate::actor`]); never `unknown`.
 pub fn default_actor() -> String {
-    [
-        "GUARDRAIL_ACTOR",
-        "GITHUB_ACTOR",
-        "GITLAB_USER_LOGIN",
-        "BUILDKITE_BUILD_CREATOR",
-        "CIRCLE_USERNAME",
-        "USER",
-        "USERNAME",
-    ]
-    .iter()
-    .filter_map(|name| std::env::var(name).ok())
-    .find(|value| !value.trim().is_empty())
-    .unwrap_or_else(|| "unknown".to_string())
+    crate::actor::current()
 }

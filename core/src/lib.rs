@@ -1,5 +1,6 @@
 //! `guardrail-core`: the vocabulary shared by the Terraform provider and `tfaudit`.
 //!
+//! * [`actor`]: who is acting, for every record (never `unknown`).
 //! * [`environment`]: environment names, valid as S3 key segments.
 //! * [`window`]: change windows (weekly or cron allows, dated blackouts) and their evaluation.
 //! * [`budget`]: blast-radius budgets and how a change is counted against them.
@@ -8,6 +9,7 @@
 //! * [`attestation`]: signed plan attestations (ed25519), written by `tfaudit`, verified by the gate.
 //! * [`audit_record`]: the change gate's audit trail.
 
+pub mod actor;
 pub mod attestation;
 pub mod audit_record;
 pub mod budget;

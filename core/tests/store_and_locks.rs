@@ -345,6 +345,7 @@ async fn audit_records_are_never_overwritten() {
         reasons: vec![],
         break_glass: None,
         lock_generation: Some(3),
+        ..Default::default()
     };
     let first = audit_record::write(&store, &record("denied", at))
         .await

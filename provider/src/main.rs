@@ -5,7 +5,6 @@ mod data_sources;
 mod duration;
 mod field_path;
 mod lock_view;
-mod owner;
 mod provider;
 mod resources;
 mod schema_util;

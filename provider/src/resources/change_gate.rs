@@ -310,6 +310,8 @@ async fn plan_checks(
             reasons: found.reasons(environment),
             break_glass: None,
             lock_generation,
+            action: "gate".to_string(),
+            ..Default::default()
         };
         if let Err(error) = audit_record::write(store, &record).await {
             tracing::warn!(%error, environment, "could not record the denied check");
@@ -466,6 +468,8 @@ async fn apply_checks(
         reasons,
         break_glass: glass,
         lock_generation,
+        action: "gate".to_string(),
+        ..Default::default()
     };
     if let Err(error) = audit_record::write(store, &record).await {
         diags.root_error(

@@ -15,7 +15,7 @@ use tf_provider::{AttributePath, Diagnostics, Resource};
 use crate::clock::parse_timestamp;
 use crate::duration::parse_duration;
 use crate::lock_view;
-use crate::owner::default_owner;
+use guardrail_core::actor;
 use crate::provider::Shared;
 use crate::schema_util::{
     block, computed, known, optional, optional_computed, required, schema, Str,
@@ -280,7 +280,7 @@ impl Resource for EnvironmentLock {
         validate(diags, &config_state);
         let mut state = proposed_state;
         if matches!(state.owner, Value::Null) {
-            state.owner = Value::Value(default_owner());
+            state.owner = Value::Value(actor::current());
         }
         if matches!(state.expires_at, Value::Null) && !matches!(state.ttl, Value::Null) {
             state.expires_at = Value::Unknown;
@@ -368,7 +368,7 @@ impl Resource for EnvironmentLock {
         }
         let owner = known(&planned_state.owner)
             .map(str::to_string)
-            .unwrap_or_else(default_owner);
+            .unwrap_or_else(actor::current);
         let request = LockRequest {
             environment: environment.clone(),
             owner,
