@@ -228,7 +228,7 @@ pub async fn freezes(
 }
 
 /// A change gate's environment and plan id, when both are known in the plan.
-fn gate_targets(loaded: &LoadedPlan) -> Vec<(String, String)> {
+pub fn gate_targets(loaded: &LoadedPlan) -> Vec<(String, String)> {
     let mut targets: Vec<(String, String)> = loaded
         .plan
         .resource_changes

@@ -34,6 +34,13 @@ pub enum Command {
     State(commands::state::StateArgs),
     /// Compare state with the cloud (a refresh-only plan or live Hetzner Cloud).
     Drift(commands::drift::DriftArgs),
+    /// May an environment change now? The change gate's decision (freeze, change
+    /// window, break glass) for changes that are not Terraform: exit 0 yes, 1 no.
+    Gate(commands::gate::GateArgs),
+    /// Verify a plan file against its attestations before applying it: signed by
+    /// a trusted key, for this plan's plan_id, unspent, unexpired, and issued for
+    /// exactly these plan bytes (plan_digest).
+    Verify(commands::verify::VerifyArgs),
     /// Generate an ed25519 signing key for `plan --attest` and print its public key.
     Keygen(commands::keygen::KeygenArgs),
     /// List every rule: stable id, default severity and summary.

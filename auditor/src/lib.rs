@@ -10,7 +10,7 @@
 //!   [`redact`] the sensitive-value redactor, [`policy`] Rego policies, [`attest`]
 //!   signed attestations;
 //! * [`state`] audits remote state, [`drift`] compares it with the cloud through
-//!   the [`hcloud`] client.
+//!   the [`hcloud`] client; [`window_file`] reads `--window` files for `tfaudit gate`.
 
 pub mod attest;
 pub mod cli;
@@ -26,3 +26,4 @@ pub mod redact;
 pub mod report;
 pub mod rules;
 pub mod state;
+pub mod window_file;

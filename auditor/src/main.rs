@@ -30,6 +30,8 @@ fn main() {
             Command::Plan(args) => commands::plan::run(args).await,
             Command::State(args) => commands::state::run(args).await,
             Command::Drift(args) => commands::drift::run(args).await,
+            Command::Gate(args) => commands::gate::run(args).await,
+            Command::Verify(args) => commands::verify::run(args).await,
             Command::Keygen(args) => commands::keygen::run(args).await,
             Command::Rules(args) => commands::rules::run(args).await,
         }

@@ -8,12 +8,14 @@
 //! * [`lock`]: environment locks (freezes) kept in the store, with fencing generations.
 //! * [`attestation`]: signed plan attestations (ed25519), written by `tfaudit`, verified by the gate.
 //! * [`audit_record`]: the change gate's audit trail.
+//! * [`gate`]: the change gate's decision (freeze, window, attestation, break glass), for every caller.
 
 pub mod actor;
 pub mod attestation;
 pub mod audit_record;
 pub mod budget;
 pub mod environment;
+pub mod gate;
 pub mod lock;
 pub mod store;
 pub mod window;

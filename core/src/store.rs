@@ -3,7 +3,8 @@
 //!
 //! Every key is relative to the store's prefix (default `guardrail/`). Locks depend
 //! on conditional writes: `If-None-Match: *` to create, `If-Match: <etag>` to
-//! replace. [`Store::verify_conditional_writes`] refuses endpoints that ignore them.
+//! replace or delete. [`Store::verify_conditional_writes`] refuses endpoints that
+//! ignore any of the three, naming which.
 
 use aws_sdk_s3::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_sdk_s3::primitives::ByteStream;
@@ -40,6 +41,38 @@ impl Default for StoreConfig {
 /// The probe object of [`Store::verify_conditional_writes`], under the prefix.
 pub const CONDITIONAL_WRITE_PROBE: &str = "probe/conditional-writes.json";
 
+/// The entity tag no object ever has: a condition on it must fail.
+const NO_SUCH_ETAG: &str = "\"00000000000000000000000000000000\"";
+
+/// A conditional request the endpoint must honour.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Condition {
+    /// `If-None-Match: *` on PutObject (create only if absent).
+    PutIfNoneMatch,
+    /// `If-Match: <etag>` on PutObject (replace only that version).
+    PutIfMatch,
+    /// `If-Match: <etag>` on DeleteObject (delete only that version).
+    DeleteIfMatch,
+}
+
+impl std::fmt::Display for Condition {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Condition::PutIfNoneMatch => "If-None-Match on PutObject",
+            Condition::PutIfMatch => "If-Match on PutObject",
+            Condition::DeleteIfMatch => "If-Match on DeleteObject",
+        })
+    }
+}
+
+/// The outcome of a conditional delete.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DeleteOutcome {
+    Deleted,
+    /// The object changed, or does not exist (HTTP 412 or 404).
+    PreconditionFailed,
+}
+
 /// An object read from the store.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoredObject {
@@ -65,10 +98,17 @@ pub enum StoreError {
     #[error("the store needs a bucket name: set `bucket` in the store configuration")]
     MissingBucket,
     #[error(
-        "the S3 endpoint {endpoint} ignores conditional writes (If-None-Match): a second create of the same object succeeded. \
-         Locks on this endpoint would be unsafe; use Cloudflare R2, AWS S3 or another server that honours If-None-Match and If-Match"
+        "the S3 endpoint {endpoint} ignores conditional writes ({condition}): {evidence}. \
+         Locks on this endpoint would be unsafe; use Cloudflare R2, AWS S3 or another server that honours \
+         If-None-Match and If-Match on PutObject and If-Match on DeleteObject"
     )]
-    ConditionalWritesIgnored { endpoint: String },
+    ConditionalWritesIgnored {
+        endpoint: String,
+        condition: Condition,
+        evidence: &'static str,
+    },
+    #[error("cannot reach the S3 endpoint {endpoint}: {cause}; check the store's `endpoint` (or --endpoint / AWS_ENDPOINT_URL_S3) and the network")]
+    Unreachable { endpoint: String, cause: String },
     #[error("bucket `{bucket}` does not exist at {endpoint}: create it, or fix `bucket`")]
     NoSuchBucket { bucket: String, endpoint: String },
     #[error("access denied on s3://{bucket}/{key} at {endpoint} ({operation}): check the credentials (AWS_ACCESS_KEY_ID / AWS_PROFILE) and their permissions")]
@@ -164,6 +204,23 @@ impl Store {
         E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
         R: std::fmt::Debug,
     {
+        if let SdkError::DispatchFailure(failure) = &error {
+            let cause = if failure.is_timeout() {
+                "the connection timed out".to_string()
+            } else {
+                dispatch_cause(&error)
+            };
+            return StoreError::Unreachable {
+                endpoint: self.endpoint.clone(),
+                cause,
+            };
+        }
+        if let SdkError::TimeoutError(_) = &error {
+            return StoreError::Unreachable {
+                endpoint: self.endpoint.clone(),
+                cause: format!("{operation} timed out"),
+            };
+        }
         let code = error
             .as_service_error()
             .and_then(|e| e.code())
@@ -191,27 +248,56 @@ impl Store {
         }
     }
 
-    /// Checks that the endpoint refuses to overwrite on `If-None-Match: *`, with the
-    /// probe object [`CONDITIONAL_WRITE_PROBE`], which stays in the store: once it
-    /// exists, an honouring endpoint answers the first conditional write with 412
-    /// and one request suffices. When that write succeeds (the probe is new, or
-    /// the endpoint ignores the condition), a second one must be refused. An
-    /// endpoint that overwrites silently never answers 412, so it is always caught.
+    /// Checks that the endpoint honours the three conditions locks depend on, with
+    /// the probe object [`CONDITIONAL_WRITE_PROBE`], which stays in the store: a
+    /// create with `If-None-Match: *` over it, a write with `If-Match` on an ETag it
+    /// never had, and a delete with such an `If-Match` must all be refused. The
+    /// three requests are sent at once, so the check costs one round trip once the
+    /// probe exists. An endpoint that ignores any of them is refused, naming which;
+    /// an endpoint that cannot be reached is reported as unreachable.
     pub async fn verify_conditional_writes(&self) -> Result<(), StoreError> {
-        let body = b"{\"kept_by\":\"guardrail\",\"proves\":\"the store refuses to overwrite on If-None-Match\"}".to_vec();
-        if self
-            .put_if_absent(CONDITIONAL_WRITE_PROBE, body.clone())
-            .await?
-            == PutOutcome::PreconditionFailed
-        {
-            return Ok(());
+        let body = b"{\"kept_by\":\"guardrail\",\"proves\":\"the store honours If-None-Match and If-Match\"}".to_vec();
+        let (create, replace, delete) = tokio::join!(
+            self.put_if_absent(CONDITIONAL_WRITE_PROBE, body.clone()),
+            self.put_if_match(CONDITIONAL_WRITE_PROBE, body.clone(), NO_SUCH_ETAG),
+            self.delete_if_match(CONDITIONAL_WRITE_PROBE, NO_SUCH_ETAG),
+        );
+        let ignored = |condition, evidence| StoreError::ConditionalWritesIgnored {
+            endpoint: self.endpoint.clone(),
+            condition,
+            evidence,
+        };
+        // Each outcome is judged on its own: a probe that did not exist yet makes
+        // the create succeed, so it is created and the create is tried once more.
+        let create = create?;
+        let replace = replace?;
+        let delete = delete?;
+        if let PutOutcome::Written { .. } = replace {
+            return Err(ignored(
+                Condition::PutIfMatch,
+                "a write conditional on an ETag the object never had succeeded",
+            ));
         }
-        match self.put_if_absent(CONDITIONAL_WRITE_PROBE, body).await? {
-            PutOutcome::PreconditionFailed => Ok(()),
-            PutOutcome::Written { .. } => Err(StoreError::ConditionalWritesIgnored {
-                endpoint: self.endpoint.clone(),
-            }),
+        if delete == DeleteOutcome::Deleted {
+            // The probe is gone now; put it back for the next check.
+            let _ = self.put_if_absent(CONDITIONAL_WRITE_PROBE, body).await;
+            return Err(ignored(
+                Condition::DeleteIfMatch,
+                "a delete conditional on an ETag the object never had succeeded",
+            ));
         }
+        if let PutOutcome::Written { .. } = create {
+            if let PutOutcome::Written { .. } = self.put_if_absent(CONDITIONAL_WRITE_PROBE, body).await? {
+                return Err(ignored(
+                    Condition::PutIfNoneMatch,
+                    "a second create of the same object succeeded",
+                ));
+            }
+            // The probe was new: the If-Match checks ran before it existed, so
+            // run them again on the object that now exists.
+            return Box::pin(self.verify_conditional_writes()).await;
+        }
+        Ok(())
     }
 
     /// Reads an object; `None` when it does not exist.
@@ -260,7 +346,7 @@ impl Store {
         &self,
         key: &str,
         body: Vec<u8>,
-        condition: Condition<'_>,
+        condition: PutCondition<'_>,
     ) -> Result<PutOutcome, StoreError> {
         let mut request = self
             .client
@@ -270,9 +356,9 @@ impl Store {
             .content_type("application/json")
             .body(ByteStream::from(body));
         request = match condition {
-            Condition::None => request,
-            Condition::Absent => request.if_none_match("*"),
-            Condition::Matches(etag) => request.if_match(etag),
+            PutCondition::None => request,
+            PutCondition::Absent => request.if_none_match("*"),
+            PutCondition::Matches(etag) => request.if_match(etag),
         };
         match request.send().await {
             Ok(output) => Ok(PutOutcome::Written {
@@ -282,8 +368,13 @@ impl Store {
                 let status = error.raw_response().map(|r| r.status().as_u16());
                 // 412 Precondition Failed; R2 and S3 may answer 409 ConditionalRequestConflict
                 // when two conditional writes race.
-                if matches!(condition, Condition::Absent | Condition::Matches(_))
-                    && matches!(status, Some(412) | Some(409))
+                let refused = match condition {
+                    PutCondition::Absent => matches!(status, Some(412) | Some(409)),
+                    // AWS S3 answers 404 to If-Match on a key that does not exist.
+                    PutCondition::Matches(_) => matches!(status, Some(412) | Some(409) | Some(404)),
+                    PutCondition::None => false,
+                };
+                if refused
                 {
                     Ok(PutOutcome::PreconditionFailed)
                 } else {
@@ -295,7 +386,7 @@ impl Store {
 
     /// Creates an object only if it does not exist (`If-None-Match: *`).
     pub async fn put_if_absent(&self, key: &str, body: Vec<u8>) -> Result<PutOutcome, StoreError> {
-        self.put_with(key, body, Condition::Absent).await
+        self.put_with(key, body, PutCondition::Absent).await
     }
 
     /// Replaces an object only if its ETag is still `etag` (`If-Match`).
@@ -305,15 +396,38 @@ impl Store {
         body: Vec<u8>,
         etag: &str,
     ) -> Result<PutOutcome, StoreError> {
-        self.put_with(key, body, Condition::Matches(etag)).await
+        self.put_with(key, body, PutCondition::Matches(etag)).await
     }
 
     /// Writes an object unconditionally and returns its ETag.
     pub async fn put(&self, key: &str, body: Vec<u8>) -> Result<String, StoreError> {
-        match self.put_with(key, body, Condition::None).await? {
+        match self.put_with(key, body, PutCondition::None).await? {
             PutOutcome::Written { etag } => Ok(etag),
             PutOutcome::PreconditionFailed => {
                 unreachable!("an unconditional write has no precondition")
+            }
+        }
+    }
+
+    /// Deletes an object only if its ETag is still `etag` (`If-Match` on DeleteObject).
+    pub async fn delete_if_match(&self, key: &str, etag: &str) -> Result<DeleteOutcome, StoreError> {
+        let result = self
+            .client
+            .delete_object()
+            .bucket(&self.bucket)
+            .key(self.full_key(key))
+            .if_match(etag)
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(DeleteOutcome::Deleted),
+            Err(error) => {
+                let status = error.raw_response().map(|r| r.status().as_u16());
+                if matches!(status, Some(412) | Some(409) | Some(404)) {
+                    Ok(DeleteOutcome::PreconditionFailed)
+                } else {
+                    Err(self.error("DeleteObject", key, error))
+                }
             }
         }
     }
@@ -344,8 +458,29 @@ impl Store {
 }
 
 #[derive(Clone, Copy)]
-enum Condition<'a> {
+enum PutCondition<'a> {
     None,
     Absent,
     Matches(&'a str),
+}
+
+/// The innermost cause of a request that never reached the server, without
+/// the SDK's debug structure: "connection refused", "dns error: ...".
+fn dispatch_cause<E, R>(error: &SdkError<E, R>) -> String
+where
+    E: std::error::Error + 'static,
+    R: std::fmt::Debug,
+{
+    let mut cause: &dyn std::error::Error = error;
+    let mut text = error.to_string();
+    while let Some(source) = cause.source() {
+        text = source.to_string();
+        cause = source;
+    }
+    let lowered = text.to_ascii_lowercase();
+    if lowered.contains("connection refused") {
+        "connection refused".to_string()
+    } else {
+        text
+    }
 }

@@ -24,6 +24,8 @@ variable "node_image" {
 
 provider "guardrail" {
   environment = "production"
+  # A lab: run.sh simulates the clock with GUARDRAIL_NOW. Never in a real configuration.
+  allow_clock_override = true
   store {
     bucket = var.store_bucket
   }

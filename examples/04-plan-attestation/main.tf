@@ -20,6 +20,12 @@ variable "attestation_public_key" {
   type        = string
 }
 
+variable "require_attestation" {
+  description = "Whether applies need an attestation; false only for the apply that creates the gate."
+  type        = bool
+  default     = true
+}
+
 variable "replicas" {
   description = "Replicas of the ingress controller."
   type        = number
@@ -36,7 +42,7 @@ provider "guardrail" {
 
 resource "guardrail_change_gate" "production" {
   environment         = "production"
-  require_attestation = true
+  require_attestation = var.require_attestation
 }
 
 resource "terraform_data" "ingress" {

@@ -86,7 +86,8 @@ fn root(bucket: &str, worker_count: u32, guardrails_extra: &str, extra: &str) ->
 }}
 
 provider "guardrail" {{
-  environment = "staging"
+  environment          = "staging"
+  allow_clock_override = true
   store {{
     bucket = "{bucket}"
   }}
@@ -94,8 +95,9 @@ provider "guardrail" {{
 
 # Configured like the real root's hcloud provider: through the cluster's guard.
 provider "guardrail" {{
-  alias       = "hetzner"
-  environment = module.cluster.hcloud_token == null ? "gate-not-passed" : "staging"
+  alias                = "hetzner"
+  environment          = module.cluster.hcloud_token == null ? "gate-not-passed" : "staging"
+  allow_clock_override = true
   store {{
     bucket = "{bucket}"
   }}

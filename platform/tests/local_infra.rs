@@ -13,11 +13,11 @@ const CONFIG: &str = "-chdir=infra/terraform/local";
 /// A Tuesday 11:00 in Berlin: inside the staging and production windows.
 const INSIDE_EVERY_WINDOW: &str = "2026-11-24T10:00:00Z";
 
-/// A copy of the configuration, initialised against `server`, whose guardrails see
-/// the clock at [`INSIDE_EVERY_WINDOW`] (through `GUARDRAIL_NOW`, not the
-/// configuration: a clock override in a plan is a finding tfaudit refuses to attest).
+/// A copy of the configuration, initialised against `server`. Its guardrails use
+/// the system clock: a test that simulates one passes `allow_clock_override` and
+/// `GUARDRAIL_NOW` itself (a plan so made is never attested).
 fn prepared(server: &S3Server, environment: &str) -> TerraformDir {
-    let dir = common::terraform_dir(server).with_env("GUARDRAIL_NOW", INSIDE_EVERY_WINDOW);
+    let dir = common::terraform_dir(server);
     for folder in [
         "infra/terraform/local",
         "infra/terraform/policies",
@@ -52,6 +52,29 @@ fn vars(server: &S3Server, environment: &str) -> Vec<String> {
     .into_iter()
     .flat_map(|assignment| ["-var".to_string(), assignment])
     .collect()
+}
+
+/// Creates the environment's gate on its own, as the first apply of an
+/// environment does (a gate that requires attestation cannot be created by an
+/// attested plan).
+fn bootstrap_gate(dir: &TerraformDir, vars: &[String]) {
+    let mut vars = vars.to_vec();
+    vars.extend(["-var".to_string(), "bootstrap_gate=true".to_string()]);
+    run_with_vars(
+        dir,
+        &["apply", "-no-color", "-input=false", "-auto-approve", "-target=module.guardrails"],
+        &vars,
+    )
+    .assert_success();
+}
+
+/// Drops the production window from the copy (a Terraform override file), so that
+/// attested applies, which run on the system clock only, do not depend on the day.
+fn without_window(dir: &TerraformDir) {
+    dir.write(
+        "infra/terraform/local/window_override.tf",
+        "module \"guardrails\" {\n  change_window = null\n}\n",
+    );
 }
 
 fn run_with_vars(
@@ -185,8 +208,17 @@ fn production_vars(server: &S3Server, public_key: &str) -> Vec<String> {
 fn production_refuses_a_plan_nobody_audited() {
     let server = S3Server::start();
     let dir = prepared(&server, "production");
+    without_window(&dir);
     let (_, public_key) = signing_key(&dir);
     let vars = production_vars(&server, &public_key);
+    let first = run_with_vars(&dir, &["plan", "-no-color", "-input=false"], &vars);
+    first.assert_failure();
+    assert!(
+        first.stderr.contains("Gate created with require_attestation"),
+        "the first plan of a gate that requires attestation must be refused:\n{}",
+        first.stderr
+    );
+    bootstrap_gate(&dir, &vars);
 
     run_with_vars(
         &dir,
@@ -229,8 +261,10 @@ fn production_refuses_a_plan_nobody_audited() {
 fn production_applies_exactly_the_attested_plan() {
     let server = S3Server::start();
     let dir = prepared(&server, "production");
+    without_window(&dir);
     let (key_path, public_key) = signing_key(&dir);
     let vars = production_vars(&server, &public_key);
+    bootstrap_gate(&dir, &vars);
 
     run_with_vars(
         &dir,
@@ -242,7 +276,7 @@ fn production_applies_exactly_the_attested_plan() {
     shown.assert_success();
     let plan_json = dir.write("reviewed.json", &shown.stdout);
 
-    let audit = |config: Option<&str>| {
+    let audit = |config: Option<&str>, now: Option<&str>| {
         if let Some(config) = config {
             dir.write(".tfaudit.toml", config);
         }
@@ -254,8 +288,11 @@ fn production_applies_exactly_the_attested_plan() {
             .arg(&key_path)
             .arg("--store")
             .arg(format!("s3://{}/guardrail/", server.bucket()))
-            .env("GUARDRAIL_NOW", INSIDE_EVERY_WINDOW)
+            .env_remove("GUARDRAIL_NOW")
             .current_dir(dir.path());
+        if let Some(now) = now {
+            audit.env("GUARDRAIL_NOW", now);
+        }
         for (name, value) in server.env() {
             audit.env(name, value);
         }
@@ -268,8 +305,9 @@ fn production_applies_exactly_the_attested_plan() {
         (audited.status.code(), said)
     };
 
-    // The audit shares the lab's simulated clock; by default that alone refuses.
-    let (code, said) = audit(None);
+    // A simulated clock refuses by default, and no configuration makes tfaudit
+    // attest on one.
+    let (code, said) = audit(None, Some(INSIDE_EVERY_WINDOW));
     assert_eq!(
         code,
         Some(1),
@@ -279,15 +317,18 @@ fn production_applies_exactly_the_attested_plan() {
         said.contains("plan/clock-override") && said.contains("attestation refused"),
         "{said}"
     );
+    let lowered = "[severity]\n\"plan/clock-override\" = \"info\"\n";
+    let (code, said) = audit(Some(lowered), Some(INSIDE_EVERY_WINDOW));
+    assert_eq!(code, Some(1), "a lowered rule must not attest on a simulated clock:\n{said}");
+    assert!(said.contains("simulated clock") && said.contains("nothing was signed"), "{said}");
 
-    // A lab states that it means it, and the plan is attested.
-    let (code, said) = audit(Some("[severity]\n\"plan/clock-override\" = \"info\"\n"));
+    // On the system clock the plan is attested.
+    let (code, said) = audit(None, None);
     assert_eq!(
         code,
         Some(0),
         "tfaudit must pass and attest the plan:\n{said}"
     );
-    assert!(said.contains("audited on a simulated clock"), "{said}");
 
     dir.run(&[
         CONFIG,
@@ -324,6 +365,21 @@ fn production_applies_exactly_the_attested_plan() {
 fn production_is_closed_on_weekends_and_during_the_year_end_freeze() {
     let server = S3Server::start();
     let dir = prepared(&server, "production");
+    let mut simulated = vars(&server, "production");
+    simulated.extend(["-var".to_string(), "allow_clock_override=true".to_string()]);
+    let mut bootstrap = simulated.clone();
+    bootstrap.extend(["-var".to_string(), "bootstrap_gate=true".to_string()]);
+    let mut argv: Vec<&str> = vec![
+        CONFIG,
+        "apply",
+        "-no-color",
+        "-input=false",
+        "-auto-approve",
+        "-target=module.guardrails",
+    ];
+    argv.extend(bootstrap.iter().map(String::as_str));
+    dir.run_with_env(&argv, &[("GUARDRAIL_NOW", INSIDE_EVERY_WINDOW)])
+        .assert_success();
     let store = format!("store_bucket={}", server.bucket());
     for (moment, expected) in [
         ("2026-11-28T10:00:00Z", "closed"),
@@ -339,6 +395,8 @@ fn production_is_closed_on_weekends_and_during_the_year_end_freeze() {
                 "environment=production",
                 "-var",
                 &store,
+                "-var",
+                "allow_clock_override=true",
             ],
             &[("GUARDRAIL_NOW", moment)],
         );

@@ -261,10 +261,18 @@ fn apply_workflow_problems(workflow: &Value) -> Vec<String> {
                 "jobs.{name}.steps: must not plan afresh, destroy or auto-approve"
             ));
         }
-        if !scripts
+        let verify = scripts
             .iter()
-            .any(|script| script.lines().any(|line| apply_planfile.is_match(line)))
-        {
+            .position(|script| script.contains("tfaudit verify") && script.contains(".tfplan"));
+        let apply = scripts
+            .iter()
+            .position(|script| script.lines().any(|line| apply_planfile.is_match(line)));
+        if verify.is_none() || verify > apply {
+            problems.push(format!(
+                "jobs.{name}.steps: expected `tfaudit verify` of the plan file before `terraform apply`"
+            ));
+        }
+        if apply.is_none() {
             problems.push(format!(
                 "jobs.{name}.steps: expected `terraform apply` of the downloaded plan file"
             ));
@@ -486,6 +494,15 @@ fn broken_workflows_are_reported() {
             .iter()
             .any(|problem| problem.contains("must not plan afresh")),
         "a fresh plan before apply must be reported"
+    );
+
+    let unverified: Value = serde_yaml::from_str(&apply_text.replace("tfaudit verify", "echo"))
+        .expect("valid YAML");
+    assert!(
+        apply_workflow_problems(&unverified)
+            .iter()
+            .any(|problem| problem.contains("tfaudit verify")),
+        "an apply without `tfaudit verify` of the plan file must be reported"
     );
 }
 

@@ -1,8 +1,12 @@
-//! The provider's clock: `now` in the provider configuration, else the
+//! The provider's clock: the system time, unless the provider configuration
+//! sets `allow_clock_override = true`; then `now` in the configuration, else the
 //! `GUARDRAIL_NOW` environment variable, else the system time.
 //!
-//! An override is meant for labs and tests; it stays visible in the provider
-//! configuration so that `tfaudit` can flag plans made with a frozen clock.
+//! An override exists for labs and tests only. Without `allow_clock_override`
+//! a `now` attribute is an error and `GUARDRAIL_NOW` is ignored with a warning.
+//! An overridden clock is shown as a warning on every plan and apply, recorded
+//! in every audit record it touches, never used for attestation expiry, and a
+//! gate that requires attestation refuses to work on it.
 
 use chrono::{DateTime, FixedOffset, Utc};
 
@@ -29,7 +33,7 @@ pub struct Clock {
 
 /// A clock override that is not an RFC 3339 timestamp.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
-#[error("{origin} is {value:?}, expected an RFC 3339 timestamp such as 2026-11-24T10:00:00+01:00")]
+#[error("{origin} is {value:?}; expected an RFC 3339 timestamp such as 2026-11-24T10:00:00+01:00")]
 pub struct ClockError {
     /// Where the bad value came from (`now` or `GUARDRAIL_NOW`).
     pub origin: &'static str,
@@ -76,10 +80,40 @@ impl Clock {
         }
     }
 
-    /// Resolves the clock from the `now` attribute and the process environment.
-    pub fn from_config_and_env(config_now: Option<&str>) -> Result<Self, ClockError> {
-        let env_now = std::env::var(NOW_ENV).ok();
-        Clock::resolve(config_now, env_now.as_deref())
+    /// Resolves the clock from the `now` attribute and the process environment,
+    /// honouring an override only when `allowed`. Returns the clock and, when
+    /// `GUARDRAIL_NOW` was set but not allowed, the value that was ignored.
+    pub fn from_config_and_env(
+        config_now: Option<&str>,
+        allowed: bool,
+    ) -> Result<(Self, Option<String>), ClockError> {
+        let env_now = std::env::var(NOW_ENV)
+            .ok()
+            .filter(|value| !value.trim().is_empty());
+        if allowed {
+            return Clock::resolve(config_now, env_now.as_deref()).map(|clock| (clock, None));
+        }
+        if let Some(value) = config_now {
+            return Err(ClockError {
+                origin: "provider attribute `now` (set allow_clock_override = true to use it in a lab or test)",
+                value: value.to_string(),
+            });
+        }
+        Ok((Clock::system(), env_now))
+    }
+
+    /// The override record for the audit trail, `None` on the system clock.
+    pub fn override_record(&self) -> Option<guardrail_core::audit_record::ClockOverride> {
+        let source = match self.source() {
+            ClockSource::System => return None,
+            ClockSource::ProviderConfig => "provider attribute now",
+            ClockSource::Environment => "GUARDRAIL_NOW",
+        };
+        Some(guardrail_core::audit_record::ClockOverride {
+            source: source.to_string(),
+            simulated_now: self.now(),
+            system_now: Utc::now(),
+        })
     }
 
     /// The current instant.

@@ -1,25 +1,9 @@
-//! How locks read to people: one sentence naming the holder, the reason and the expiry.
+//! How locks read to people: the sentences of `guardrail_core::gate`, and the
+//! expiry as a Terraform attribute.
 
 use guardrail_core::lock::LockRecord;
 
-/// "held by alice (INC-4711: failover) since ..., expires ..."
-pub fn describe(record: &LockRecord) -> String {
-    format!(
-        "held by {} ({}) since {}, {}",
-        record.owner,
-        record.reason,
-        record.acquired_at.to_rfc3339(),
-        expiry_phrase(record)
-    )
-}
-
-/// "expires 2026-11-24T12:00:00+00:00" or "no expiry".
-pub fn expiry_phrase(record: &LockRecord) -> String {
-    match expires_at_text(record) {
-        Some(at) => format!("expires {at}"),
-        None => "no expiry".to_string(),
-    }
-}
+pub use guardrail_core::gate::describe_lock as describe;
 
 /// The expiry as RFC 3339, when the lock has one.
 pub fn expires_at_text(record: &LockRecord) -> Option<String> {

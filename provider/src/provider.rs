@@ -7,14 +7,14 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use guardrail_core::environment::EnvironmentName;
-use guardrail_core::store::{Store, StoreConfig};
+use guardrail_core::store::{Store, StoreConfig, StoreError};
 use serde::{Deserialize, Serialize};
 use tf_provider::schema::{AttributeType, NestedBlock, Schema};
 use tf_provider::value::Value;
 use tf_provider::{AttributePath, Diagnostics, DynamicDataSource, DynamicResource, Provider};
 use tokio::sync::RwLock;
 
-use crate::clock::{Clock, ClockSource};
+use crate::clock::Clock;
 use crate::schema_util::{block, known, optional, required, schema, string_list, Str};
 use crate::{data_sources, resources};
 
@@ -29,6 +29,8 @@ pub struct ProviderConfig {
     pub attestation_public_keys: Value<Vec<Str>>,
     #[serde(default)]
     pub now: Str,
+    #[serde(default)]
+    pub allow_clock_override: Value<bool>,
 }
 
 /// The `store` block.
@@ -190,7 +192,18 @@ fn validate_config(diags: &mut Diagnostics, config: &ProviderConfig) {
         }
     }
     if let Some(now) = known(&config.now) {
-        if let Err(error) = Clock::resolve(Some(now), None) {
+        let allowed = matches!(config.allow_clock_override, Value::Value(true));
+        if !allowed {
+            diags.error(
+                "Clock override not allowed",
+                format!(
+                    "now = {now:?} is set, but this provider configuration does not allow a clock \
+                     override. A simulated clock is for labs and tests only: add \
+                     allow_clock_override = true there, and never where real environments change."
+                ),
+                AttributePath::new("now"),
+            );
+        } else if let Err(error) = Clock::resolve(Some(now), None) {
             diags.error(
                 "Invalid clock override",
                 error.to_string(),
@@ -277,20 +290,26 @@ async fn connect_store(diags: &mut Diagnostics, config: &StoreConfig) -> Option<
         }
     };
     if let Err(error) = store.verify_conditional_writes().await {
-        diags.error(
-            "The store does not honour conditional writes",
-            format!(
-                "bucket {:?} at {}: {error}. Locks and audit records depend on If-None-Match \
-                 writes that fail when the object exists; an endpoint that silently overwrites \
-                 would let two people hold the same lock, so the provider refuses it.",
-                config.bucket,
-                config
-                    .endpoint
-                    .as_deref()
-                    .unwrap_or("the default AWS endpoint"),
+        let (summary, detail) = match &error {
+            StoreError::Unreachable { .. } => (
+                "Cannot reach the guardrail store",
+                format!("bucket {:?}: {error}", config.bucket),
             ),
-            AttributePath::new("store").index(0),
-        );
+            StoreError::ConditionalWritesIgnored { .. } => (
+                "The store does not honour conditional writes",
+                format!(
+                    "bucket {:?}: {error}. Locks and audit records depend on If-None-Match and \
+                     If-Match; an endpoint that ignores them would let two people hold the same \
+                     lock, so the provider refuses it.",
+                    config.bucket
+                ),
+            ),
+            _ => (
+                "Cannot use the guardrail store",
+                format!("bucket {:?}: {error}", config.bucket),
+            ),
+        };
+        diags.error(summary, detail, AttributePath::new("store").index(0));
         return None;
     }
     Some(store)
@@ -326,8 +345,20 @@ impl Provider for GuardrailProvider {
                     "now",
                     optional(
                         AttributeType::String,
-                        "Clock override (RFC 3339) for labs and tests; else `GUARDRAIL_NOW`, \
-                         else the system time. Visible in plans so audits can flag it.",
+                        "Clock override (RFC 3339) for labs and tests; needs \
+                         `allow_clock_override = true`. Visible in plans so audits can flag it.",
+                    ),
+                ),
+                (
+                    "allow_clock_override",
+                    optional(
+                        AttributeType::Bool,
+                        "Honour a clock override (`now`, else the `GUARDRAIL_NOW` environment \
+                         variable) for labs and tests. Defaults to `false`: the system clock, and \
+                         `GUARDRAIL_NOW` is ignored with a warning. An overridden clock is shown as \
+                         a warning on every plan and apply, recorded in every audit record, never \
+                         used for attestation expiry, and refused by a gate with \
+                         `require_attestation`.",
                     ),
                 ),
             ],
@@ -350,8 +381,21 @@ impl Provider for GuardrailProvider {
         if !diags.errors.is_empty() {
             return Some(());
         }
-        let clock = match Clock::from_config_and_env(known(&config.now)) {
-            Ok(clock) => clock,
+        let allowed = matches!(config.allow_clock_override, Value::Value(true));
+        let clock = match Clock::from_config_and_env(known(&config.now), allowed) {
+            Ok((clock, ignored)) => {
+                if let Some(value) = ignored {
+                    diags.root_warning(
+                        "GUARDRAIL_NOW ignored",
+                        format!(
+                            "GUARDRAIL_NOW={value} is set, but this provider configuration does not \
+                             allow a clock override (allow_clock_override = true), so the guardrails \
+                             use the system clock."
+                        ),
+                    );
+                }
+                clock
+            }
             Err(error) => {
                 diags.error(
                     "Invalid clock override",
@@ -361,11 +405,20 @@ impl Provider for GuardrailProvider {
                 return Some(());
             }
         };
-        match clock.source() {
-            ClockSource::System => {}
-            source => {
-                tracing::warn!(?source, now = %clock.now(), "the provider clock is overridden")
-            }
+        if let Some(simulated) = clock.override_record() {
+            tracing::warn!(source = %simulated.source, now = %simulated.simulated_now, "the provider clock is overridden");
+            diags.root_warning(
+                "Simulated clock",
+                format!(
+                    "The guardrails judge freezes, change windows and lock expiry at {} ({}) \
+                     instead of the system time {}. This is for labs and tests: a gate that \
+                     requires attestation refuses to work on a simulated clock, and attestation \
+                     expiry always uses the system time.",
+                    simulated.simulated_now.to_rfc3339(),
+                    simulated.source,
+                    simulated.system_now.to_rfc3339(),
+                ),
+            );
         }
         let store = match &config.store {
             Value::Unknown => StoreAccess::Deferred,

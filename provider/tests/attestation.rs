@@ -114,15 +114,59 @@ fn ingress_applied(dir: &TerraformDir) -> bool {
         .any(|a| a == "terraform_data.ingress")
 }
 
-/// A working directory whose gate guards `environment`, trusting `ci_key`.
+/// The gate alone, without attestation: how a gate that will require it is created.
+fn bootstrap_config(environment: &str) -> String {
+    format!(
+        r#"resource "guardrail_change_gate" "gate" {{
+  environment         = "{environment}"
+  require_attestation = false
+}}
+"#
+    )
+}
+
+/// A working directory whose gate guards `environment`, trusting `ci_key`: the
+/// gate is created on its own first, then the configuration requires attestation.
 fn gated(server: &S3Server, environment: &str, ci_key: &SigningKey) -> TerraformDir {
     let public_key = encode_public_key(&ci_key.verifying_key());
-    workdir(
+    let dir = workdir(
+        server,
+        environment,
+        &provider_extra(&public_key),
+        &bootstrap_config(environment),
+    );
+    dir.run(&["apply", "-auto-approve", "-input=false"])
+        .assert_success();
+    rewrite(
+        &dir,
         server,
         environment,
         &provider_extra(&public_key),
         &config(environment, 2),
-    )
+    );
+    dir
+}
+
+/// Replaces the gate's private state in the stored state, as someone with write
+/// access to the state file could: `next_plan_id` = `plan_id`.
+fn tamper_next_plan_id(dir: &TerraformDir, plan_id: &str) {
+    let pulled = dir.run(&["state", "pull"]);
+    pulled.assert_success();
+    let mut state: serde_json::Value = serde_json::from_str(&pulled.stdout).expect("state JSON");
+    state["serial"] = (state["serial"].as_u64().unwrap_or(0) + 1).into();
+    for resource in state["resources"].as_array_mut().expect("resources") {
+        if resource["type"] == "guardrail_change_gate" {
+            // MessagePack, as the provider writes it: {"next_plan_id": plan_id}.
+            let mut private = vec![0x81, 0xa0 | 12];
+            private.extend_from_slice(b"next_plan_id");
+            private.extend_from_slice(&[0xd9, plan_id.len() as u8]);
+            private.extend_from_slice(plan_id.as_bytes());
+            resource["instances"][0]["private"] =
+                base64::engine::general_purpose::STANDARD.encode(private).into();
+        }
+    }
+    dir.write("tampered.tfstate", &state.to_string());
+    dir.run(&["state", "push", "tampered.tfstate"]).assert_success();
 }
 
 #[test]
@@ -266,21 +310,15 @@ fn only_plans_with_a_valid_attestation_for_their_plan_id_apply() {
     );
 }
 
-/// An attestation lets exactly one apply through. The first plan of a gate derives
-/// its plan_id from the configuration, so a gate destroyed and created again with
-/// the same configuration plans the same plan_id: its old attestation is spent.
+/// An attestation lets exactly one apply through: an attested plan_id written back
+/// into the state by hand, once its plan was applied, is refused as spent.
 #[test]
 fn an_attestation_lets_one_apply_through() {
     let server = S3Server::start();
     let ci_key = generate_signing_key();
     let dir = gated(&server, "replay", &ci_key);
     let first = plan(&dir, "first.tfplan");
-    publish_for(
-        &server,
-        &first,
-        attestation("replay", &first, Duration::hours(1)),
-        &ci_key,
-    );
+    publish_for(&server, &first, attestation("replay", &first, Duration::hours(1)), &ci_key);
     dir.run(&["apply", "-input=false", "first.tfplan"])
         .assert_success();
     assert!(ingress_applied(&dir));
@@ -289,26 +327,79 @@ fn an_attestation_lets_one_apply_through() {
             .get(&format!("guardrail/attestations/replay/{first}.spent.json"))
             .await
     });
-    assert!(
-        spent.is_some(),
-        "the apply did not record the attestation as used"
-    );
-
-    dir.run(&["destroy", "-auto-approve", "-input=false"])
+    assert!(spent.is_some(), "the apply did not record the attestation as used");
+    let second = plan(&dir, "second.tfplan");
+    publish_for(&server, &second, attestation("replay", &second, Duration::hours(1)), &ci_key);
+    dir.run(&["apply", "-input=false", "second.tfplan"])
         .assert_success();
-    let again = plan(&dir, "again.tfplan");
-    assert_eq!(
-        again, first,
-        "the first plan of the same gate configuration repeats its plan_id"
-    );
+
+    // The first plan's id, reserved and attested, written back into the state.
+    tamper_next_plan_id(&dir, &first);
+    let public_key = encode_public_key(&ci_key.verifying_key());
+    rewrite(&dir, &server, "replay", &provider_extra(&public_key), &config("replay", 9));
+    dir.run(&["plan", "-input=false", "-refresh=false", "-out=again.tfplan"])
+        .assert_success();
+    assert_eq!(planned_plan_id(&dir, "again.tfplan", GATE), first);
     let replay = dir.run(&["apply", "-input=false", "again.tfplan"]);
     replay.assert_failure();
-    assert_mentions(
-        &replay,
-        &["Attestation check failed", "was already used by an apply"],
-    );
-    assert!(
-        !ingress_applied(&dir),
-        "a replayed attestation let a change through"
-    );
+    assert_mentions(&replay, &["Attestation check failed", "was already used by an apply"]);
+    let shown = dir.run(&["state", "show", "-no-color", "terraform_data.ingress"]);
+    assert_mentions(&shown, &["replicas = 2"]);
+}
+
+/// A plan_id is drawn for one plan only: after `terraform apply -refresh-only` the
+/// id kept in state is refused to plans without refresh, as is an id written into
+/// state by hand; the first plan of a gate that requires attestation is refused;
+/// and a plan that turns attestation off still needs one.
+#[test]
+fn a_plan_id_is_drawn_for_one_plan_only() {
+    let server = S3Server::start();
+    let ci_key = generate_signing_key();
+    let public_key = encode_public_key(&ci_key.verifying_key());
+
+    let fresh = workdir(&server, "fresh", &provider_extra(&public_key), &config("fresh", 2));
+    let first = fresh.run(&["plan", "-input=false"]);
+    first.assert_failure();
+    assert_mentions(&first, &["Gate created with require_attestation", "-target"]);
+
+    let dir = gated(&server, "shared", &ci_key);
+    let audited = plan(&dir, "audited.tfplan");
+    publish_for(&server, &audited, attestation("shared", &audited, Duration::hours(1)), &ci_key);
+    dir.run(&["apply", "-input=false", "audited.tfplan"])
+        .assert_success();
+
+    dir.run(&["apply", "-auto-approve", "-input=false", "-refresh-only"])
+        .assert_success();
+    rewrite(&dir, &server, "shared", &provider_extra(&public_key), &config("shared", 99));
+    for _ in ["first", "second"] {
+        let output = dir.run(&["plan", "-input=false", "-refresh=false"]);
+        output.assert_failure();
+        assert_mentions(&output, &["plan_id not drawn for this plan", "-refresh-only"]);
+    }
+    tamper_next_plan_id(&dir, "00000000-0000-4000-8000-00000000abcd");
+    let output = dir.run(&["plan", "-input=false", "-refresh=false"]);
+    output.assert_failure();
+    assert_mentions(&output, &["plan_id not drawn for this plan", "no plan reserved it"]);
+
+    // With refresh every plan reserves an id of its own.
+    let one = plan(&dir, "one.tfplan");
+    let two = plan(&dir, "two.tfplan");
+    assert_ne!(one, two);
+    let reserved = block_on(server.keys());
+    for id in [&one, &two] {
+        assert!(
+            reserved.contains(&format!("guardrail/plan-ids/shared/{id}.json")),
+            "{id} was not reserved: {reserved:?}"
+        );
+    }
+
+    // Turning attestation off is a change that needs an attestation too.
+    let off = config("shared", 2).replace("require_attestation = true", "require_attestation = false");
+    rewrite(&dir, &server, "shared", &provider_extra(&public_key), &off);
+    let unattested = plan(&dir, "off.tfplan");
+    let output = dir.run(&["apply", "-input=false", "off.tfplan"]);
+    output.assert_failure();
+    assert_mentions(&output, &["no attestation for plan_id", &unattested]);
+    let shown = dir.run(&["state", "show", "-no-color", GATE]);
+    assert_mentions(&shown, &["require_attestation = true"]);
 }

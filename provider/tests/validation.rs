@@ -131,7 +131,7 @@ fn a_bad_provider_clock_points_at_now() {
     dir.write(
         "main.tf",
         &format!(
-            "{REQUIRED_PROVIDERS}\nprovider \"guardrail\" {{\n  now = \"yesterday\"\n}}\n\ndata \"guardrail_change_window\" \"any\" {{}}\n"
+            "{REQUIRED_PROVIDERS}\nprovider \"guardrail\" {{\n  allow_clock_override = true\n  now = \"yesterday\"\n}}\n\ndata \"guardrail_change_window\" \"any\" {{}}\n"
         ),
     );
     let output = dir.run(&["plan", "-input=false"]);

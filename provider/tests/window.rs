@@ -140,7 +140,7 @@ const CASES: &[Case] = &[
 fn the_window_data_source_evaluates_every_shape() {
     let dir = TerraformDir::new();
     let mut config = format!(
-        "{REQUIRED_PROVIDERS}\nprovider \"guardrail\" {{\n  now = \"2026-11-24T10:00:00+01:00\"\n}}\n"
+        "{REQUIRED_PROVIDERS}\nprovider \"guardrail\" {{\n  allow_clock_override = true\n  now                  = \"2026-11-24T10:00:00+01:00\"\n}}\n"
     );
     for case in CASES {
         config.push_str(&format!(

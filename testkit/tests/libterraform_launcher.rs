@@ -103,7 +103,8 @@ terraform {{
 }}
 
 provider "guardrail" {{
-  environment = "staging"
+  environment          = "staging"
+  allow_clock_override = true
   store {{
     bucket   = "{bucket}"
     endpoint = "{endpoint}"

@@ -2,7 +2,9 @@
 //! returning the process exit code.
 
 pub mod drift;
+pub mod gate;
 pub mod keygen;
 pub mod plan;
+pub mod verify;
 pub mod rules;
 pub mod state;

@@ -183,6 +183,21 @@ pub async fn run(args: PlanArgs) -> Result<i32, AuditError> {
     };
 
     if let Some(settings) = attestation.as_ref().filter(|_| attesting) {
+        let simulated = report
+            .findings
+            .iter()
+            .any(|finding| finding.rule_id == rules::clock_override::INFO.id);
+        if clock.overridden_at.is_some() || simulated {
+            // Whatever --fail-on or the configuration says: an attestation vouches
+            // for a change judged on the real clock, never on a simulated one.
+            eprintln!(
+                "tfaudit: attestation refused: the plan or the audit uses a simulated clock \
+                 (provider `now`, --now or GUARDRAIL_NOW; see plan/clock-override); nothing was \
+                 signed or published. Attest only on the system clock"
+            );
+            report::emit(args.output.format, &args.output.reports, &report)?;
+            return Ok(1);
+        }
         if report.failed() {
             eprintln!(
                 "tfaudit: attestation refused: {} finding(s) at or above `{}`; nothing was signed or published",
@@ -194,7 +209,8 @@ pub async fn run(args: PlanArgs) -> Result<i32, AuditError> {
                 "changes": audit.changes.to_json(),
                 "findings": crate::findings::count_by_severity(&report.findings),
             });
-            let published = attest::attest_plan(settings, &loaded, &summary, clock.now()).await?;
+            // Issued on the system clock: no override reaches an attestation.
+            let published = attest::attest_plan(settings, &loaded, &summary, Utc::now()).await?;
             if published.is_empty() {
                 eprintln!(
                     "tfaudit: attestation refused: the plan has no {} with a known plan_id; nothing was signed",

@@ -7,11 +7,12 @@ use crate::findings::{Finding, RuleInfo, Severity};
 pub const INFO: RuleInfo = RuleInfo {
     id: "plan/clock-override",
     default_severity: Severity::High,
-    summary: "The guardrail clock is overridden (provider `now`, or `--now` / `GUARDRAIL_NOW`)",
+    summary: "The guardrail clock is overridden (provider `now` or `allow_clock_override`, or `--now` / `GUARDRAIL_NOW`)",
     help: "`now` in the guardrail provider block, and `--now` or `GUARDRAIL_NOW` for the audit, \
            make change windows and expiries use a fixed time. They exist for labs and tests; in a \
            real environment they defeat the change window. A lab that means it lowers this \
-           rule's severity in its `.tfaudit.toml`.",
+           rule's severity in its `.tfaudit.toml`; `tfaudit plan --attest` never signs a plan \
+           with this finding, whatever its severity.",
 };
 
 pub fn check(context: &PlanContext) -> Vec<Finding> {
@@ -58,6 +59,35 @@ pub fn check(context: &PlanContext) -> Vec<Finding> {
                 format!("provider {key}{module} sets now{value}"),
             )
         })
+        .chain(allowed_overrides(context))
         .chain(audit_clock)
+        .collect()
+}
+
+/// `allow_clock_override` set to anything but the constant `false`: the provider
+/// would honour `GUARDRAIL_NOW`, which only labs and tests may do.
+fn allowed_overrides(context: &PlanContext) -> Vec<Finding> {
+    context
+        .plan
+        .configuration
+        .provider_config
+        .iter()
+        .filter(|(_, provider)| provider.name == "guardrail")
+        .filter(|(_, provider)| {
+            provider
+                .expressions
+                .get("allow_clock_override")
+                .is_some_and(|expression| {
+                    expression.get("constant_value") != Some(&serde_json::Value::Bool(false))
+                })
+        })
+        .map(|(key, _)| {
+            Finding::new(
+                INFO.id,
+                INFO.default_severity,
+                format!("provider.{key}"),
+                format!("provider {key} sets allow_clock_override: GUARDRAIL_NOW would move its clock"),
+            )
+        })
         .collect()
 }

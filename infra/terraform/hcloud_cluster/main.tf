@@ -34,7 +34,7 @@ module "guardrails" {
   max_replace         = local.policy.max_replace
   max_changes         = local.policy.max_changes
   protected_types     = local.policy.protected_types
-  require_attestation = local.policy.require_attestation
+  require_attestation = local.policy.require_attestation && !var.bootstrap_gate
   break_glass         = var.break_glass
 }
 

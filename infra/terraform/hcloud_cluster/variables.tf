@@ -75,3 +75,9 @@ variable "control_plane_server_type" {
   type        = string
   default     = "cx23"
 }
+
+variable "bootstrap_gate" {
+  description = "Create the environment's gate without attestation, on its own (`terraform apply -target=module.guardrails -var bootstrap_gate=true`): only for the first apply of an environment. Once the gate exists, turning attestation off needs an attested plan."
+  type        = bool
+  default     = false
+}

@@ -5,6 +5,7 @@
 provider "guardrail" {
   environment             = var.environment
   attestation_public_keys = var.attestation_public_keys
+  allow_clock_override    = var.allow_clock_override
 
   store {
     bucket   = var.store_bucket
@@ -30,7 +31,7 @@ module "guardrails" {
   max_replace         = local.policy.max_replace
   max_changes         = local.policy.max_changes
   protected_types     = local.policy.protected_types
-  require_attestation = local.policy.require_attestation
+  require_attestation = local.policy.require_attestation && !var.bootstrap_gate
   break_glass         = var.break_glass
 }
 

@@ -45,3 +45,15 @@ variable "worker_server_type" {
   type        = string
   default     = "cx23"
 }
+
+variable "bootstrap_gate" {
+  description = "Create the environment's gate without attestation, on its own (`-target=module.guardrails`): only for the first apply of an environment. Once the gate exists, turning attestation off needs an attested plan."
+  type        = bool
+  default     = false
+}
+
+variable "allow_clock_override" {
+  description = "Honour GUARDRAIL_NOW in the guardrails (labs and tests only; tfaudit refuses to attest such plans, and a gate that requires attestation refuses them)."
+  type        = bool
+  default     = false
+}

@@ -13,8 +13,19 @@ variables {
 provider "guardrail" {
   environment = "staging"
   # A Tuesday, 11:00 in Berlin: inside the window the suite declares, whatever the
-  # real clock says.
-  now = "2026-11-24T10:00:00Z"
+  # real clock says. A simulated clock is for tests, so the block allows it.
+  allow_clock_override = true
+  now                  = "2026-11-24T10:00:00Z"
+
+  store {
+    bucket = "guardrails"
+  }
+}
+
+# The system clock: a gate that requires attestation refuses a simulated one.
+provider "guardrail" {
+  alias       = "system_clock"
+  environment = "staging"
 
   store {
     bucket = "guardrails"
@@ -24,8 +35,10 @@ provider "guardrail" {
 run "declares_the_budget_and_the_gate" {
   command = plan
 
+  # A gate that requires attestation cannot be created by an attested plan.
   variables {
-    protected_types = ["hcloud_volume", "hcloud_network"]
+    require_attestation = false
+    protected_types     = ["hcloud_volume", "hcloud_network"]
     change_window = {
       timezone = "Europe/Berlin"
       allow    = [{ days = ["mon-thu"], start = "09:00", end = "16:00" }]
@@ -49,8 +62,8 @@ run "declares_the_budget_and_the_gate" {
   }
 
   assert {
-    condition     = guardrail_change_gate.this.require_attestation == true
-    error_message = "attestation is required unless switched off"
+    condition     = guardrail_change_gate.this.require_attestation == false
+    error_message = "the module must pass require_attestation to the gate"
   }
 
   assert {
@@ -92,6 +105,19 @@ run "an_open_gate_applies_and_exposes_its_outputs" {
   assert {
     condition     = output.budget_id != null && output.budget_id != ""
     error_message = "the budget must have an ID"
+  }
+}
+
+run "attestation_is_required_by_default" {
+  command = plan
+
+  providers = {
+    guardrail = guardrail.system_clock
+  }
+
+  assert {
+    condition     = guardrail_change_gate.this.require_attestation == true
+    error_message = "attestation is required unless switched off"
   }
 }
 

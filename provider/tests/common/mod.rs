@@ -15,11 +15,13 @@ pub const REQUIRED_PROVIDERS: &str = r#"terraform {
 "#;
 
 /// A provider block for `environment` storing its records in `server`'s bucket.
-/// `extra` is added inside the block (e.g. `now = "..."`).
+/// `extra` is added inside the block (e.g. `now = "..."`). Tests simulate the
+/// clock through `GUARDRAIL_NOW`, so the block allows a clock override.
 pub fn provider_block(server: &S3Server, environment: &str, extra: &str) -> String {
     format!(
         r#"provider "guardrail" {{
-  environment = "{environment}"
+  environment          = "{environment}"
+  allow_clock_override = true
   store {{
     bucket   = "{bucket}"
     endpoint = "{endpoint}"
