@@ -12,10 +12,12 @@ pub struct RulesArgs {
     pub json: bool,
 }
 
-/// All rules of every command, in command order (plan, state, drift).
+/// All rules of every command, in command order (plan, state and its trail
+/// check, drift).
 pub fn all_rules() -> Vec<RuleInfo> {
     let mut rules = crate::rules::infos();
     rules.extend(crate::state::rules::infos());
+    rules.extend(crate::state::trail::INFOS);
     rules.extend(crate::drift::rules::infos());
     let mut seen = std::collections::HashSet::new();
     rules.retain(|rule| seen.insert(rule.id));

@@ -12,14 +12,28 @@ use crate::state;
 
 use state::journal::{Journal, JournalHistory, JournalRecord};
 use state::target::Target;
+use state::trail::{self, TrailRequest};
 use state::{rules, source, AuditInput, StateError};
 
 #[derive(Debug, Args)]
 pub struct StateArgs {
     /// A local state file or folder, s3://bucket/key, or s3://bucket/prefix/
-    /// (every *.tfstate below).
-    #[arg(required = true, value_name = "TARGET")]
+    /// (every *.tfstate below). Optional with --guardrail-store.
+    #[arg(required_unless_present = "guardrail_store", value_name = "TARGET")]
     pub targets: Vec<String>,
+
+    /// Also verify the guardrail store's audit trail, read-only: the store's
+    /// s3://BUCKET/PREFIX/ (the provider's store.prefix; without a prefix,
+    /// guardrail/). Removed, edited or unparsable records, spent markers that
+    /// are gone, and lock objects no recorded lock operation wrote are
+    /// critical trail/* findings. Uses --endpoint and the same credentials.
+    #[arg(long, value_name = "s3://BUCKET/PREFIX/")]
+    pub guardrail_store: Option<String>,
+
+    /// An environment whose trail --guardrail-store verifies (repeatable)
+    /// [default: every environment under audit/, audit-head/ and locks/].
+    #[arg(long = "environment", value_name = "ENV", requires = "guardrail_store")]
+    pub environments: Vec<String>,
 
     /// S3 endpoint (for R2: https://ACCOUNT.r2.cloudflarestorage.com). Requests
     /// are path-style and signed for AWS_REGION, else the profile's region, else
@@ -68,6 +82,15 @@ pub async fn run(args: StateArgs) -> Result<i32, AuditError> {
     let config = state::load_config(args.output.config.as_deref())?;
     let fail_on = args.output.fail_on.or(config.fail_on);
     let endpoint = args.endpoint.as_deref().filter(|e| !e.is_empty());
+    let trail_request = match &args.guardrail_store {
+        Some(url) => Some(TrailRequest::parse(
+            url,
+            &args.environments,
+            endpoint,
+            state::s3::region().await.to_string(),
+        )?),
+        None => None,
+    };
     let journal = match &args.journal {
         Some(spec) => Some(Journal::open(spec, endpoint).await?),
         None => None,
@@ -112,6 +135,13 @@ pub async fn run(args: StateArgs) -> Result<i32, AuditError> {
     };
     let mut findings = per_state_findings;
     findings.extend(rules::across_states(&input));
+    let trail_audit = match &trail_request {
+        Some(request) => Some(trail::audit(request).await?),
+        None => None,
+    };
+    if let Some(trail_audit) = &trail_audit {
+        findings.extend(trail_audit.findings.iter().cloned());
+    }
     config.apply(&mut findings, now.date_naive());
 
     let mut summary = serde_json::Map::new();
@@ -127,6 +157,17 @@ pub async fn run(args: StateArgs) -> Result<i32, AuditError> {
             .sum::<usize>()
             .into(),
     );
+    if let Some(trail_audit) = &trail_audit {
+        summary.insert(
+            "trail_environments".into(),
+            trail_audit.environments.len().into(),
+        );
+        summary.insert("trail_records".into(), trail_audit.chained_records.into());
+        summary.insert(
+            "trail_legacy_records".into(),
+            trail_audit.legacy_records.into(),
+        );
+    }
     if let Some(journal) = &journal {
         let records: Vec<JournalRecord> = collected
             .states
@@ -138,13 +179,21 @@ pub async fn run(args: StateArgs) -> Result<i32, AuditError> {
         summary.insert("journal_records_before".into(), history.len().into());
     }
 
+    let subject = args
+        .targets
+        .iter()
+        .cloned()
+        .chain(trail_request.as_ref().map(TrailRequest::location))
+        .collect::<Vec<_>>()
+        .join(" ");
     let report = Report {
         command: "state",
-        subject: args.targets.join(" "),
+        subject,
         summary,
         findings,
         rules: rules::infos()
             .into_iter()
+            .chain(trail::INFOS)
             .chain([crate::config::WAIVER_EXPIRED])
             .collect(),
         fail_on,

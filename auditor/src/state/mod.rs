@@ -5,7 +5,8 @@
 //! * [`model`] is Terraform's v4 state format; [`lock`] its S3 lockfile;
 //! * [`journal`] remembers every state seen, to catch rollbacks between runs;
 //! * [`secrets`] recognises secret-looking values without printing them;
-//! * [`rules`] holds one module per rule.
+//! * [`rules`] holds one module per rule;
+//! * [`trail`] verifies the guardrail store's audit trail (`--guardrail-store`).
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -23,6 +24,7 @@ pub mod s3;
 pub mod secrets;
 pub mod source;
 pub mod target;
+pub mod trail;
 
 /// Problems that stop a state audit (exit code 2).
 #[derive(Debug, thiserror::Error)]
@@ -43,6 +45,8 @@ pub enum StateError {
     NoS3Client,
     #[error("a fetch task failed: {0}")]
     Task(String),
+    #[error("guardrail store {location}: {message}")]
+    GuardrailStore { location: String, message: String },
     #[error("{0}")]
     Usage(String),
 }
