@@ -99,6 +99,47 @@ resource "guardrail_change_gate" "production" {{
 }
 
 #[test]
+fn an_unreachable_endpoint_is_reported_as_unreachable() {
+    let closed = TcpListener::bind("127.0.0.1:0").expect("bind a loopback port");
+    let port = closed.local_addr().unwrap().port();
+    drop(closed);
+    let dir = TerraformDir::new()
+        .with_env("AWS_ACCESS_KEY_ID", "AKIAFAKEFAKEFAKEFAKE")
+        .with_env("AWS_SECRET_ACCESS_KEY", "not-a-real-secret")
+        .with_env("AWS_REGION", "auto")
+        .with_env("AWS_EC2_METADATA_DISABLED", "true");
+    dir.write(
+        "main.tf",
+        &format!(
+            r#"{REQUIRED_PROVIDERS}
+provider "guardrail" {{
+  environment = "production"
+  store {{
+    bucket   = "guardrails"
+    endpoint = "http://127.0.0.1:{port}"
+  }}
+}}
+
+resource "guardrail_change_gate" "production" {{
+  environment = "production"
+}}
+"#
+        ),
+    );
+    let output = dir.run(&["plan", "-input=false"]);
+    output.assert_failure();
+    assert_mentions(
+        &output,
+        &["Cannot reach the guardrail store", "connection refused"],
+    );
+    let text = common::flat(&output);
+    assert!(
+        !text.contains("does not honour conditional writes") && !text.contains("DispatchFailure"),
+        "{text}"
+    );
+}
+
+#[test]
 fn resources_needing_the_store_say_a_store_block_is_required() {
     let dir = TerraformDir::new();
     dir.write(
