@@ -103,12 +103,8 @@ impl AttestArgs {
                 .signing_key
                 .clone()
                 .ok_or_else(|| AuditError::Usage("--attest needs --signing-key FILE".into()))?;
-            let ttl = parse_duration(&self.attestation_ttl).ok_or_else(|| {
-                AuditError::Usage(format!(
-                    "--attestation-ttl `{}`: expected a duration such as 30m, 24h or 7d (at most 366d)",
-                    self.attestation_ttl
-                ))
-            })?;
+            let ttl = guardrail_core::duration::parse(&self.attestation_ttl, MAX_TTL)
+                .map_err(|error| AuditError::Usage(format!("--attestation-ttl: {error}")))?;
             let key = read_signing_key(&key_file)?;
             Some(Signing { key_file, key, ttl })
         } else {
@@ -160,25 +156,6 @@ pub fn parse_store_url(url: &str) -> Result<StoreConfig, AuditError> {
 
 /// The longest `--attestation-ttl` accepted.
 pub const MAX_TTL: Duration = Duration::from_secs(366 * 86_400);
-
-/// `30s`, `45m`, `24h`, `7d` (a bare number is seconds), at most [`MAX_TTL`].
-pub fn parse_duration(text: &str) -> Option<Duration> {
-    let text = text.trim();
-    let split = text
-        .find(|c: char| !c.is_ascii_digit())
-        .unwrap_or(text.len());
-    let (number, unit) = text.split_at(split);
-    let number: u64 = number.parse().ok()?;
-    let seconds = match unit {
-        "" | "s" => number,
-        "m" => number.checked_mul(60)?,
-        "h" => number.checked_mul(3_600)?,
-        "d" => number.checked_mul(86_400)?,
-        _ => return None,
-    };
-    let duration = Duration::from_secs(seconds);
-    (seconds > 0 && duration <= MAX_TTL).then_some(duration)
-}
 
 async fn connect(settings: &StoreSettings) -> Result<Store, AuditError> {
     Store::connect(&settings.store)
@@ -301,18 +278,6 @@ pub async fn attest_plan(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn durations() {
-        assert_eq!(parse_duration("24h"), Some(Duration::from_secs(86_400)));
-        assert_eq!(parse_duration("90"), Some(Duration::from_secs(90)));
-        assert_eq!(parse_duration("7d"), Some(Duration::from_secs(604_800)));
-        assert_eq!(parse_duration("0h"), None);
-        assert_eq!(parse_duration("1w"), None);
-        assert_eq!(parse_duration("367d"), None);
-        assert_eq!(parse_duration("99999999999999999999d"), None);
-        assert_eq!(parse_duration(""), None);
-    }
 
     #[test]
     fn store_urls() {

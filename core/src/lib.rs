@@ -1,6 +1,7 @@
 //! `guardrail-core`: the vocabulary shared by the Terraform provider and `tfaudit`.
 //!
 //! * [`actor`]: who is acting, for every record (never `unknown`).
+//! * [`duration`]: one grammar for every duration (`90s`, `15m`, `1h30m`, `2d`).
 //! * [`environment`]: environment names, valid as S3 key segments.
 //! * [`window`]: change windows (weekly or cron allows, dated blackouts) and their evaluation.
 //! * [`budget`]: blast-radius budgets and how a change is counted against them.
@@ -14,6 +15,7 @@ pub mod actor;
 pub mod attestation;
 pub mod audit_record;
 pub mod budget;
+pub mod duration;
 pub mod environment;
 pub mod gate;
 pub mod lock;

@@ -48,7 +48,7 @@ pub struct StateArgs {
     pub journal: Option<String>,
 
     /// Age at which a lock counts as stale (e.g. 30m, 2h, 1d).
-    #[arg(long, default_value = "2h", value_parser = state::duration::parse_duration, value_name = "DURATION")]
+    #[arg(long, default_value = "2h", value_parser = stale_lock_after, value_name = "DURATION")]
     pub stale_lock_after: Duration,
 
     /// How many objects are fetched at once.
@@ -200,4 +200,9 @@ pub async fn run(args: StateArgs) -> Result<i32, AuditError> {
     };
     report::emit(args.output.format, &args.output.reports, &report)?;
     Ok(if report.failed() { 1 } else { 0 })
+}
+
+/// `--stale-lock-after`: the grammar of every guardrail duration.
+fn stale_lock_after(text: &str) -> Result<std::time::Duration, String> {
+    guardrail_core::duration::parse(text, guardrail_core::duration::MAX).map_err(|error| error.to_string())
 }

@@ -15,7 +15,6 @@ use chrono::{DateTime, Utc};
 
 use crate::config::Config;
 
-pub mod duration;
 pub mod journal;
 pub mod lock;
 pub mod model;

@@ -110,54 +110,12 @@ pub(crate) fn describe_days(days: &[bool; 7]) -> String {
 /// Longest accepted cron duration.
 pub(crate) const MAX_DURATION_SECONDS: i64 = 366 * 86_400;
 
-/// Parses a duration such as `1h`, `90m`, `2h30m` or `45s` into seconds.
+/// Parses a cron `duration` into seconds, with the grammar of every guardrail
+/// duration ([`crate::duration`]), at most 366 days.
 pub(crate) fn parse_duration(text: &str) -> Result<i64, String> {
-    let fail = || {
-        format!(
-            "invalid duration {}: expected whole hours, minutes or seconds such as 1h, 90m or 2h30m",
-            quoted(text)
-        )
-    };
-    let trimmed = text.trim();
-    if trimmed.is_empty() {
-        return Err(fail());
-    }
-    let mut total: i64 = 0;
-    let mut digits = String::new();
-    for character in trimmed.chars() {
-        if character.is_ascii_digit() {
-            digits.push(character);
-            continue;
-        }
-        let unit = match character {
-            'h' => 3600,
-            'm' => 60,
-            's' => 1,
-            _ => return Err(fail()),
-        };
-        if digits.is_empty() || digits.len() > 9 {
-            return Err(fail());
-        }
-        let amount: i64 = digits.parse().map_err(|_| fail())?;
-        total = total.saturating_add(amount.saturating_mul(unit));
-        digits.clear();
-    }
-    if !digits.is_empty() {
-        return Err(fail());
-    }
-    if total <= 0 {
-        return Err(format!(
-            "duration {} is zero: expected a positive duration",
-            quoted(text)
-        ));
-    }
-    if total > MAX_DURATION_SECONDS {
-        return Err(format!(
-            "duration {} is too long: expected at most 366 days (8784h)",
-            quoted(text)
-        ));
-    }
-    Ok(total)
+    crate::duration::parse(text, std::time::Duration::from_secs(MAX_DURATION_SECONDS as u64))
+        .map(|duration| duration.as_secs() as i64)
+        .map_err(|error| error.to_string())
 }
 
 pub(crate) fn describe_duration(seconds: i64) -> String {
