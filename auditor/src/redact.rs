@@ -5,6 +5,9 @@
 //! `before_sensitive` / `after_sensitive` paths of resource changes and drift,
 //! sensitive outputs, and the sensitive values of `prior_state` (data sources
 //! read during the plan, outputs of the previous run; see [`crate::plan::prior_state`]).
+//! A sensitive value gives up every string and number in it, and the member
+//! names of every object inside it: the keys of a sensitive map are as secret
+//! as its values (see [`crate::plan::model::collect_masked`]).
 //! Terraform copies sensitive strings into attributes it does not mark, so
 //! redaction works on the strings themselves, wherever they appear: every
 //! finding's message, address, module and waiver reason goes through
@@ -229,13 +232,40 @@ mod tests {
         }))
         .unwrap();
         let redactor = Redactor::for_plan(&plan);
-        for secret in ["root-secret", "passed-secret", "4711", "nested-secret"] {
+        // The key `k` of the sensitive map default is as secret as its value.
+        for secret in ["root-secret", "passed-secret", "4711", "nested-secret", "k"] {
             assert!(redactor.is_sensitive(secret), "{secret}");
         }
         for open in ["visible", "db-name"] {
             assert!(!redactor.is_sensitive(open), "{open}");
         }
-        assert_eq!(redactor.len(), 4);
+        assert_eq!(redactor.len(), 5);
+    }
+
+    #[test]
+    fn keys_of_sensitive_maps_are_redacted_short_ones_where_they_stand_whole() {
+        let plan: Plan = serde_json::from_value(serde_json::json!({
+            "variables": {"creds": {"value": {"var-key-Zz8": {"k9": "v"}}}},
+            "configuration": {"root_module": {"variables": {"creds": {"sensitive": true}}}},
+            "output_changes": {"out": {
+                "actions": ["update"],
+                "before": {"old-out-key": 1}, "after": {"out-key-Yy7": "w", "open": "o"},
+                "before_sensitive": true, "after_sensitive": {"out-key-Yy7": true}
+            }}
+        }))
+        .unwrap();
+        let redactor = Redactor::for_plan(&plan);
+        for secret in ["var-key-Zz8", "k9", "v", "old-out-key", "1", "w"] {
+            assert!(redactor.is_sensitive(secret), "{secret}");
+        }
+        // The name of a sensitive member of a visible object is no secret.
+        for open in ["out-key-Yy7", "open", "o"] {
+            assert!(!redactor.is_sensitive(open), "{open}");
+        }
+        assert_eq!(
+            redactor.redact(r#"t.n["var-key-Zz8"] t.n["k9"] k9"#),
+            r#"t.n["(sensitive)"] t.n["(sensitive)"] k9"#
+        );
     }
 
     #[test]

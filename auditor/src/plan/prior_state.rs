@@ -17,7 +17,7 @@ use serde::de::{IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
-use super::model::{collect_all_raw, collect_masked_raw, Mask};
+use super::model::{collect_all_raw, collect_masked_raw, parsed_mask};
 use super::secrets::SecretCollector;
 use super::stream::{self, Scanner};
 
@@ -89,19 +89,25 @@ impl<'de> Deserialize<'de> for OutputSecrets {
 
 /// A `prior_state` resource, reduced to its values (unparsed) and their mask.
 /// Any JSON value reads as one (a value of another shape marks nothing).
+/// The mask stays text until it is walked (see [`parsed_mask`]), so that
+/// a mask of any depth is followed.
 #[derive(Default)]
 struct Resource<'a> {
     values: Option<&'a RawValue>,
-    sensitive_values: Mask,
+    sensitive_values: Option<&'a RawValue>,
 }
 
 impl Resource<'_> {
     fn collect(&self, found: &mut Vec<String>) {
-        if let Some(values) = self
-            .values
-            .filter(|_| self.sensitive_values.marks_anything())
-        {
-            collect_masked_raw(values, &self.sensitive_values, found);
+        let (Some(values), Some(mask)) = (self.values, self.sensitive_values) else {
+            return;
+        };
+        if memchr::memmem::find(mask.get().as_bytes(), b"true").is_none() {
+            return;
+        }
+        let mask = parsed_mask(mask.get());
+        if mask.marks_anything() {
+            collect_masked_raw(values, &mask, found);
         }
     }
 }
@@ -110,7 +116,7 @@ impl<'de> FromMembers<'de> for Resource<'de> {
     fn member<A: MapAccess<'de>>(&mut self, name: &str, map: &mut A) -> Result<(), A::Error> {
         match name {
             "values" => self.values = Some(map.next_value()?),
-            "sensitive_values" => self.sensitive_values = map.next_value()?,
+            "sensitive_values" => self.sensitive_values = Some(map.next_value()?),
             _ => {
                 map.next_value::<IgnoredAny>()?;
             }
@@ -144,7 +150,10 @@ impl<'de> FromMembers<'de> for Output<'de> {
     fn member<A: MapAccess<'de>>(&mut self, name: &str, map: &mut A) -> Result<(), A::Error> {
         match name {
             "value" => self.value = Some(map.next_value()?),
-            "sensitive" => self.sensitive = map.next_value::<Mask>()? == Mask::Whole,
+            "sensitive" => {
+                let flag: &RawValue = map.next_value()?;
+                self.sensitive = flag.get().trim() == "true";
+            }
             _ => {
                 map.next_value::<IgnoredAny>()?;
             }

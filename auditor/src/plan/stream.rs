@@ -1,6 +1,7 @@
 //! Streaming the top level of a plan: the plan object is read member by member
-//! from a buffered stream. Each value is handed to serde_json straight from the
-//! buffer (no copy): the members a rule reads and every element of
+//! from a buffered stream (the members themselves in `super::reader`). Each
+//! value is handed to serde_json straight from the buffer (no copy): the
+//! members a rule reads and every element of
 //! `resource_changes` and `resource_drift` are deserialized into compact
 //! records; `prior_state` is walked down to its resources and outputs
 //! ([`super::prior_state`]). The changes' masked values and the `prior_state`
@@ -17,12 +18,7 @@ use std::io::Read;
 use serde::de::{DeserializeOwned, IgnoredAny};
 use serde::Deserialize;
 
-use super::model::{ChangeReader, Plan};
-use super::prior_state;
-use super::secrets::SecretCollector;
-
-/// Members skipped without deserializing.
-const SKIPPED: [&str; 2] = ["planned_values", "checks"];
+pub use super::reader::{read_plan, read_plan_buffered};
 
 /// The buffer the input is read into; it grows only for a single value that
 /// must be deserialized whole and does not fit.
@@ -72,7 +68,7 @@ pub(super) struct Scanner<R> {
 
 /// Where a value starts (its absolute offset), to place errors inside it.
 #[derive(Clone, Copy)]
-struct Mark(u64);
+pub(super) struct Mark(u64);
 
 /// What serde_json made of the bytes at hand.
 enum Attempt<T> {
@@ -83,7 +79,7 @@ enum Attempt<T> {
 }
 
 impl<R: Read> Scanner<R> {
-    fn new(reader: R, capacity: usize) -> Self {
+    pub(super) fn new(reader: R, capacity: usize) -> Self {
         Scanner {
             reader,
             buffer: vec![0; capacity.max(MIN_BUFFER)],
@@ -99,7 +95,7 @@ impl<R: Read> Scanner<R> {
         }
     }
 
-    fn mark(&self) -> Mark {
+    pub(super) fn mark(&self) -> Mark {
         Mark(self.offset + self.start as u64)
     }
 
@@ -135,6 +131,17 @@ impl<R: Read> Scanner<R> {
         self.cursor = self.offset + to as u64;
         let column = (self.cursor - self.cursor_line_start) as usize + 1;
         (self.cursor_line, column)
+    }
+
+    /// An error placed where a value that started at `mark` starts (still
+    /// in the buffer: consumed bytes leave it only when more is read).
+    pub(super) fn error_at<T>(&self, mark: Mark, message: impl Into<String>) -> Result<T> {
+        let (line, column) = self.position(mark.0);
+        Err(StreamError::Syntax {
+            line,
+            column,
+            message: message.into(),
+        })
     }
 
     pub(super) fn error<T>(&self, message: impl Into<String>) -> Result<T> {
@@ -390,7 +397,11 @@ impl<R: Read> Scanner<R> {
 
     /// Reads a member name (after whitespace); `None` at the closing brace.
     /// Errors name `field` unless it is the plan itself.
-    fn member_name(&mut self, first: bool, field: Option<&str>) -> Result<Option<String>> {
+    pub(super) fn member_name(
+        &mut self,
+        first: bool,
+        field: Option<&str>,
+    ) -> Result<Option<String>> {
         let problem = |what: &str| match field {
             Some(field) => format!("field `{field}`: {what}"),
             None => what.to_string(),
@@ -480,7 +491,7 @@ impl<R: Read> Scanner<R> {
 
     /// Walks an array (or `null`) that comes next, letting `each` consume
     /// every element; anything else is an error.
-    fn array_or_null(
+    pub(super) fn array_or_null(
         &mut self,
         field: &str,
         each: impl FnMut(&mut Self) -> Result<()>,
@@ -496,7 +507,7 @@ impl<R: Read> Scanner<R> {
     }
 
     /// Streams an array (or `null`), handing each deserialized element to `each`.
-    fn array_with<T: DeserializeOwned>(
+    pub(super) fn array_with<T: DeserializeOwned>(
         &mut self,
         field: &str,
         mut each: impl FnMut(T),
@@ -581,93 +592,4 @@ pub(super) fn place(error: &serde_json::Error, start: (usize, usize), field: &st
         column,
         message: format!("field `{field}`: {message}"),
     }
-}
-
-/// Reads a whole plan from `reader`.
-pub fn read_plan(reader: impl Read) -> Result<Plan> {
-    read_plan_buffered(reader, DEFAULT_BUFFER)
-}
-
-/// [`read_plan`] with a read buffer of `buffer` bytes (at least 16): smaller
-/// buffers walk more of the skipped members container by container.
-pub fn read_plan_buffered(reader: impl Read, buffer: usize) -> Result<Plan> {
-    let mut scanner = Scanner::new(reader, buffer);
-    let mut collector = SecretCollector::default();
-    let mut plan = Plan::default();
-    if let Err(error) = read_members(&mut scanner, &mut collector, &mut plan) {
-        return Err(collector.abandon(error));
-    }
-    plan.sensitive_strings.extend(collector.finish()?);
-    // The records outlive the read: give back what the growth reserved.
-    plan.resource_changes.shrink_to_fit();
-    plan.resource_drift.shrink_to_fit();
-    Ok(plan)
-}
-
-/// Reads the plan object into `plan`, handing what holds sensitive values to
-/// `collector`.
-fn read_members<R: Read>(
-    scanner: &mut Scanner<R>,
-    collector: &mut SecretCollector,
-    plan: &mut Plan,
-) -> Result<()> {
-    match scanner.skip_whitespace()? {
-        Some(b'{') => scanner.consume(1),
-        Some(_) => {
-            return scanner
-                .error("expected a JSON object (the output of `terraform show -json PLANFILE`)")
-        }
-        None => return scanner.error("EOF while parsing a value"),
-    }
-    let mut first = true;
-    while let Some(name) = scanner.member_name(first, None)? {
-        first = false;
-        match name.as_str() {
-            "format_version" => plan.format_version = scanner.parse(&name)?,
-            "terraform_version" => plan.terraform_version = scanner.parse(&name)?,
-            "timestamp" => plan.timestamp = scanner.parse(&name)?,
-            "complete" => plan.complete = scanner.parse(&name)?,
-            "errored" => plan.errored = scanner.parse::<Option<bool>>(&name)?.unwrap_or(false),
-            "applyable" => plan.applyable = scanner.parse(&name)?,
-            "resource_changes" => scanner.array_or_null(&name, |scanner| {
-                let mut reader = ChangeReader {
-                    sink: &mut *collector,
-                };
-                let change = scanner.parse_borrowed(&name, &mut reader)?;
-                plan.resource_changes.push(change);
-                collector.check()
-            })?,
-            "resource_drift" => {
-                let drift = &mut plan.resource_drift;
-                scanner.array_with(&name, |change| drift.push(change))?
-            }
-            "relevant_attributes" => {
-                plan.relevant_attributes = scanner.parse::<Option<_>>(&name)?.unwrap_or_default()
-            }
-            "output_changes" => {
-                plan.output_changes = scanner.parse::<Option<_>>(&name)?.unwrap_or_default()
-            }
-            "variables" => plan.variables = scanner.parse::<Option<_>>(&name)?.unwrap_or_default(),
-            "configuration" => {
-                plan.configuration = scanner.parse::<Option<_>>(&name)?.unwrap_or_default()
-            }
-            "deferred_changes" => {
-                plan.deferred_changes = scanner.parse::<Option<_>>(&name)?.unwrap_or_default()
-            }
-            "prior_state" => prior_state::read(scanner, collector, &mut plan.sensitive_strings)?,
-            other => {
-                if other == "planned_values" {
-                    plan.planned_values = Some(IgnoredAny);
-                }
-                if !SKIPPED.contains(&other) {
-                    tracing::trace!(member = other, "skipping a plan member no rule reads");
-                }
-                scanner.skip(&name, 0)?;
-            }
-        }
-    }
-    if scanner.skip_whitespace()?.is_some() {
-        return scanner.error("trailing characters");
-    }
-    Ok(())
 }

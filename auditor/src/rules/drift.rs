@@ -2,7 +2,7 @@
 
 use serde_json::Value;
 
-use super::{path_text, PlanContext};
+use super::{path_text, redacted_path_text, PlanContext};
 use crate::findings::{Finding, RuleInfo, Severity};
 use crate::plan::Action;
 
@@ -47,8 +47,8 @@ pub fn check(context: &PlanContext) -> Vec<Finding> {
                 .filter(|relevant| {
                     value_at(&before, &relevant.attribute) != value_at(&after, &relevant.attribute)
                 })
-                .map(|relevant| path_text(&relevant.attribute))
-                .filter(|path| !is_ignored(path))
+                .filter(|relevant| !is_ignored(&path_text(&relevant.attribute)))
+                .map(|relevant| redacted_path_text(&relevant.attribute, context.redactor))
                 .collect();
             paths.sort();
             paths.dedup();

@@ -426,6 +426,16 @@ pub fn run_all(context: &PlanContext) -> Vec<Finding> {
 
 /// An attribute path (`["rule", 0, "port"]`) as text: `rule[0].port`.
 pub fn path_text(path: &[Value]) -> String {
+    shown_path_text(path, |_| false)
+}
+
+/// [`path_text`] for people: a step that is a sensitive value of the plan
+/// (the key of a sensitive map, whatever its length) reads `(sensitive)`.
+pub fn redacted_path_text(path: &[Value], redactor: &Redactor) -> String {
+    shown_path_text(path, |name| redactor.is_sensitive(name))
+}
+
+fn shown_path_text(path: &[Value], hidden: impl Fn(&str) -> bool) -> String {
     let mut text = String::new();
     for step in path {
         match step {
@@ -434,7 +444,7 @@ pub fn path_text(path: &[Value]) -> String {
                 if !text.is_empty() {
                     text.push('.');
                 }
-                text.push_str(name);
+                text.push_str(if hidden(name) { REDACTED } else { name });
             }
             other => text.push_str(&format!("[{other}]")),
         }

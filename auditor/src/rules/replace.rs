@@ -1,6 +1,6 @@
 //! `plan/replace`: an object is destroyed and created again.
 
-use super::{change_finding, path_text, PlanContext};
+use super::{change_finding, redacted_path_text, PlanContext};
 use crate::findings::{Finding, RuleInfo, Severity};
 use crate::plan::{Action, ReplaceOrder};
 
@@ -38,7 +38,7 @@ pub fn check(context: &PlanContext) -> Vec<Finding> {
                 let paths: Vec<String> = change
                     .replace_paths
                     .iter()
-                    .map(|path| path_text(path))
+                    .map(|path| redacted_path_text(path, context.redactor))
                     .collect();
                 message.push_str(&format!("; forced by {}", paths.join(", ")));
             }
