@@ -32,6 +32,7 @@ fn main() {
             Command::Drift(args) => commands::drift::run(args).await,
             Command::Keygen(args) => commands::keygen::run(args).await,
             Command::Rules(args) => commands::rules::run(args).await,
+            Command::Lock(args) => commands::lock::run(args).await,
         }
     });
     let code = match result {

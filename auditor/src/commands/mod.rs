@@ -3,6 +3,7 @@
 
 pub mod drift;
 pub mod keygen;
+pub mod lock;
 pub mod plan;
 pub mod rules;
 pub mod state;
