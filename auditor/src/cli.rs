@@ -45,6 +45,8 @@ pub enum Command {
     Keygen(commands::keygen::KeygenArgs),
     /// List every rule: stable id, default severity and summary.
     Rules(commands::rules::RulesArgs),
+    /// An environment's lock: status, and release or takeover by an operator (audited).
+    Lock(commands::lock::LockArgs),
 }
 
 /// Output options shared by every subcommand.

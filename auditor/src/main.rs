@@ -34,6 +34,7 @@ fn main() {
             Command::Verify(args) => commands::verify::run(args).await,
             Command::Keygen(args) => commands::keygen::run(args).await,
             Command::Rules(args) => commands::rules::run(args).await,
+            Command::Lock(args) => commands::lock::run(args).await,
         }
     });
     let code = match result {

@@ -229,6 +229,7 @@ async fn a_frozen_environment_is_a_critical_finding_and_blocks_the_attestation()
         expires_at: Some(now + chrono::Duration::hours(4)),
         generation: 1,
         released_at: None,
+        ..Default::default()
     };
     setup
         .server
@@ -364,6 +365,7 @@ async fn a_freeze_is_found_for_an_environment_given_as_a_root_variable() {
         expires_at: Some(now + chrono::Duration::hours(4)),
         generation: 1,
         released_at: None,
+        ..Default::default()
     };
     setup
         .server

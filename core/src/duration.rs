@@ -15,7 +15,7 @@ pub enum DurationError {
     Invalid { text: String, reason: String },
     #[error("`{text}` is zero: expected a positive duration such as 90s, 15m, 1h30m or 2d")]
     Zero { text: String },
-    #[error("`{text}` is longer than the {maximum} allowed")]
+    #[error("`{text}` is too long: expected at most {maximum}")]
     TooLong { text: String, maximum: String },
 }
 
@@ -25,8 +25,10 @@ pub fn parse(text: &str, maximum: Duration) -> Result<Duration, DurationError> {
     let duration = humantime::parse_duration(trimmed).map_err(|error| DurationError::Invalid {
         text: text.to_string(),
         reason: match error {
-            humantime::DurationError::NumberExpected(_) if trimmed.is_empty() => "it is empty".into(),
-            humantime::DurationError::UnitNeeded(_) => "a number without a unit".into(),
+            humantime::DurationError::Empty => "it is empty".into(),
+            humantime::DurationError::UnknownUnit { unit, .. } if unit.is_empty() => {
+                "a number without a unit".into()
+            }
             humantime::DurationError::UnknownUnit { unit, .. } => format!("unknown unit `{unit}`"),
             other => other.to_string(),
         },
@@ -39,7 +41,10 @@ pub fn parse(text: &str, maximum: Duration) -> Result<Duration, DurationError> {
     if duration > maximum {
         return Err(DurationError::TooLong {
             text: text.to_string(),
-            maximum: humantime::format_duration(maximum).to_string(),
+            maximum: match maximum.as_secs() {
+                seconds if seconds % 86_400 == 0 => format!("{}d", seconds / 86_400),
+                _ => humantime::format_duration(maximum).to_string(),
+            },
         });
     }
     Ok(duration)
@@ -74,7 +79,7 @@ mod tests {
             ("", "empty"),
             ("1x", "not a duration"),
             ("0h", "zero"),
-            ("367d", "longer than"),
+            ("367d", "expected at most 366d"),
             ("99999999999999999999d", "not a duration"),
         ] {
             let message = parse(text, MAX).unwrap_err().to_string();

@@ -4,6 +4,7 @@ mod clock;
 mod data_sources;
 mod duration;
 mod field_path;
+mod lock_audit;
 mod lock_view;
 mod provider;
 mod resources;
@@ -24,17 +25,25 @@ fn main() -> anyhow::Result<()> {
     // Several crates enable different rustls crypto back ends; pick one explicitly.
     let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
     let transport = Transport::prepare()?;
+    // Terraform killed must not leave the provider running.
+    transport::watch_parent();
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
     runtime.block_on(async move {
         let provider = provider::GuardrailProvider::new();
         match transport {
-            Transport::Direct => serve(PROVIDER_NAME, provider).await,
+            Transport::Direct => {
+                tokio::select! {
+                    served = serve(PROVIDER_NAME, provider) => served,
+                    () = transport::handle_signals(false) => Ok(()),
+                }
+            }
             Transport::MutualTls(front) => {
                 tokio::select! {
                     served = serve(PROVIDER_NAME, provider) => served,
                     fronted = front.run() => fronted,
+                    () = transport::handle_signals(true) => Ok(()),
                 }
             }
         }

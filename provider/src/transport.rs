@@ -11,12 +11,25 @@
 //! text on a private loopback port, and a TLS front listens on the port announced
 //! to Terraform. The front pins Terraform's exact client certificate (stricter than
 //! chain validation) and forwards bytes to the gRPC server.
+//!
+//! The provider also watches its lifeline to Terraform, the parent process: when
+//! Terraform is killed nothing stops the provider, whose server would otherwise
+//! wait on an empty socket for good. [`watch_parent`] ends the process within a
+//! fraction of a second of Terraform's death (Linux `PR_SET_PDEATHSIG`, and a
+//! portable `getppid` watch), after letting the lock operations in flight
+//! ([`lock_operation`]) finish, so that no lock is left written without its audit
+//! record. `SIGTERM` ends the provider the same way. `SIGINT` is Terraform's to
+//! handle: Ctrl-C reaches the whole process group, and Terraform then stops its
+//! providers once the operations in flight are done (as go-plugin providers do,
+//! the provider ignores it).
 
 use std::fs::File;
 use std::io::Write;
 use std::net::{SocketAddr, TcpListener as StdTcpListener};
 use std::os::fd::FromRawFd;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use anyhow::{anyhow, Context, Result};
 use base64::Engine;
@@ -340,5 +353,137 @@ impl ClientCertVerifier for PinnedClientCert {
         self.provider
             .signature_verification_algorithms
             .supported_schemes()
+    }
+}
+
+/// Lock operations in flight: a lock write together with its audit record.
+static IN_FLIGHT: AtomicUsize = AtomicUsize::new(0);
+/// Set once the provider is ending: no new lock operation starts.
+static ENDING: AtomicBool = AtomicBool::new(false);
+/// How long the end of the provider waits for lock operations in flight.
+const IN_FLIGHT_GRACE: Duration = Duration::from_secs(10);
+/// How often the parent process is checked.
+const PARENT_POLL: Duration = Duration::from_millis(200);
+
+/// Counts one lock operation in flight while it lives.
+struct InFlight;
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        IN_FLIGHT.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+/// Runs `work`, a lock operation (a store write and its audit record), on a task
+/// of its own: when Terraform goes away mid-request and the request's future is
+/// dropped, the operation still runs to its end, and the provider does not end
+/// before it is done (for at most [`IN_FLIGHT_GRACE`]). `None`, with nothing
+/// started, when the provider is already ending because Terraform is gone
+/// (nobody would record the result).
+pub async fn lock_operation<T, F>(work: F) -> Option<T>
+where
+    T: Send + 'static,
+    F: std::future::Future<Output = T> + Send + 'static,
+{
+    IN_FLIGHT.fetch_add(1, Ordering::SeqCst);
+    let in_flight = InFlight;
+    if ENDING.load(Ordering::SeqCst) {
+        return None;
+    }
+    let task = tokio::spawn(async move {
+        let _in_flight = in_flight;
+        work.await
+    });
+    match task.await {
+        Ok(done) => Some(done),
+        Err(error) => std::panic::resume_unwind(error.into_panic()),
+    }
+}
+
+/// Ends the process: refuses new lock operations, waits for those in flight
+/// (at most [`IN_FLIGHT_GRACE`]) and exits.
+fn end(why: &str) -> ! {
+    ENDING.store(true, Ordering::SeqCst);
+    tracing::warn!(why, "the provider is ending");
+    let deadline = Instant::now() + IN_FLIGHT_GRACE;
+    while IN_FLIGHT.load(Ordering::SeqCst) > 0 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    if IN_FLIGHT.load(Ordering::SeqCst) > 0 {
+        tracing::error!(
+            grace_seconds = IN_FLIGHT_GRACE.as_secs(),
+            "a lock operation was still in flight; ending anyway"
+        );
+    }
+    std::process::exit(0)
+}
+
+fn parent_pid() -> libc::pid_t {
+    // SAFETY: getppid has no preconditions and cannot fail.
+    unsafe { libc::getppid() }
+}
+
+/// Ends the provider when Terraform, its parent process, is gone. Call once,
+/// early: on Linux the kernel sends `SIGTERM` when the parent dies
+/// (`PR_SET_PDEATHSIG`), and everywhere a thread notices the provider being
+/// handed to another parent.
+pub fn watch_parent() {
+    let parent = parent_pid();
+    #[cfg(target_os = "linux")]
+    // SAFETY: PR_SET_PDEATHSIG takes a signal number and no pointers; a failure
+    // only leaves the getppid watch below, so its result is not needed.
+    unsafe {
+        libc::prctl(
+            libc::PR_SET_PDEATHSIG,
+            libc::SIGTERM as libc::c_ulong,
+            0,
+            0,
+            0,
+        );
+    }
+    let spawned = std::thread::Builder::new()
+        .name("parent-watch".into())
+        .spawn(move || loop {
+            // Also catches a parent that died before PR_SET_PDEATHSIG was set.
+            if parent_pid() != parent {
+                end("Terraform, the parent process, is gone");
+            }
+            std::thread::sleep(PARENT_POLL);
+        });
+    if let Err(error) = spawned {
+        tracing::warn!(%error, "cannot watch the parent process");
+    }
+}
+
+/// Handles the termination signals for as long as the provider serves: `SIGTERM`
+/// ends it (after lock operations in flight); `SIGINT` is ignored when
+/// `terraform_handles_interrupts` (the provider runs under Terraform), else it
+/// ends the provider too. Never returns.
+pub async fn handle_signals(terraform_handles_interrupts: bool) {
+    use tokio::signal::unix::{signal, SignalKind};
+    let (mut terminate, mut interrupt) = match (
+        signal(SignalKind::terminate()),
+        signal(SignalKind::interrupt()),
+    ) {
+        (Ok(terminate), Ok(interrupt)) => (terminate, interrupt),
+        (Err(error), _) | (_, Err(error)) => {
+            tracing::warn!(%error, "cannot handle termination signals");
+            return std::future::pending().await;
+        }
+    };
+    loop {
+        tokio::select! {
+            _ = terminate.recv() => {
+                // Waiting for lock operations must not block the runtime they run on.
+                std::thread::spawn(|| end("SIGTERM"));
+            }
+            _ = interrupt.recv() => {
+                if terraform_handles_interrupts {
+                    tracing::debug!("SIGINT ignored: Terraform stops the provider when it is done");
+                } else {
+                    std::thread::spawn(|| end("SIGINT"));
+                }
+            }
+        }
     }
 }

@@ -72,9 +72,9 @@ const CASES: &[(&str, &str, &str)] = &[
         r#"resource "guardrail_environment_lock" "ttl" {
   environment = "production"
   reason      = "maintenance"
-  ttl         = "2 hours"
+  ttl         = "two hours"
 }"#,
-        r#"ttl         = "2 hours""#,
+        r#"ttl         = "two hours""#,
         "expected a positive duration",
     ),
     (

@@ -8,6 +8,7 @@
 //!   provider through `dev_overrides`, and which runs the real `terraform` binary.
 //! * [`tools`] locates the binaries the project set up (`make setup`) or built.
 
+pub mod header_proxy;
 mod s3_server;
 mod terraform;
 pub mod tools;

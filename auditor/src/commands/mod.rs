@@ -4,6 +4,7 @@
 pub mod drift;
 pub mod gate;
 pub mod keygen;
+pub mod lock;
 pub mod plan;
 pub mod verify;
 pub mod rules;

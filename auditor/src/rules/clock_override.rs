@@ -73,13 +73,14 @@ fn allowed_overrides(context: &PlanContext) -> Vec<Finding> {
         .provider_config
         .iter()
         .filter(|(_, provider)| provider.name == "guardrail")
+        .filter(|(_, provider)| provider.expressions.get("allow_clock_override").is_some())
         .filter(|(_, provider)| {
-            provider
-                .expressions
-                .get("allow_clock_override")
-                .is_some_and(|expression| {
-                    expression.get("constant_value") != Some(&serde_json::Value::Bool(false))
-                })
+            // A constant, or a variable followed up to its value; unknown counts as set.
+            let value = match provider.module_address.as_deref() {
+                Some(module) => context.resolve_in(module, &provider.expressions, "allow_clock_override", true),
+                None => context.resolve(&provider.expressions, "allow_clock_override", true),
+            };
+            value != Some(serde_json::Value::Bool(false))
         })
         .map(|(key, _)| {
             Finding::new(

@@ -118,12 +118,22 @@ pub fn value_looks_secret(value: &Value) -> Option<&'static str> {
 
 fn looks_random(text: &str) -> bool {
     let length = text.chars().count();
-    if length < RANDOM_MIN_LENGTH || text.chars().any(char::is_whitespace) {
+    if length < RANDOM_MIN_LENGTH || text.chars().any(char::is_whitespace) || is_uuid(text) {
         return false;
     }
     let has_digit = text.chars().any(|c| c.is_ascii_digit());
     let has_letter = text.chars().any(|c| c.is_ascii_alphabetic());
     has_digit && has_letter && bits_per_char(text) >= RANDOM_MIN_BITS_PER_CHAR
+}
+
+/// `8-4-4-4-12` hex digits: an identifier (a gate's plan_id, a server id), not a secret.
+fn is_uuid(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    bytes.len() == 36
+        && bytes.iter().enumerate().all(|(index, byte)| match index {
+            8 | 13 | 18 | 23 => *byte == b'-',
+            _ => byte.is_ascii_hexdigit(),
+        })
 }
 
 fn bits_per_char(text: &str) -> f64 {

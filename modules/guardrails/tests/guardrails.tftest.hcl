@@ -125,6 +125,7 @@ run "a_declared_break_glass_reaches_the_gate" {
   command = plan
 
   variables {
+    require_attestation = false
     break_glass = { reason = "restore ingress", ticket = "INC-1234" }
   }
 
@@ -138,6 +139,7 @@ run "break_glass_needs_a_ticket" {
   command = plan
 
   variables {
+    require_attestation = false
     break_glass = { reason = "restore ingress", ticket = " " }
   }
 
@@ -148,6 +150,7 @@ run "budgets_cannot_be_negative" {
   command = plan
 
   variables {
+    require_attestation = false
     max_destroy = -1
   }
 
@@ -158,6 +161,7 @@ run "environment_names_are_validated" {
   command = plan
 
   variables {
+    require_attestation = false
     environment = "Prod Env"
   }
 

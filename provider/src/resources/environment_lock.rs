@@ -1,12 +1,17 @@
 //! `guardrail_environment_lock`: a freeze. Creating it takes the environment's
 //! lock atomically in the store; destroying it releases the lock (only its own).
+//! A live lock of the same owner and configuration (an apply killed after the
+//! lock was written, before Terraform recorded it) is adopted instead. Every
+//! acquisition, adoption and release is written to the audit trail.
 
 use std::sync::Arc;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use guardrail_core::environment::EnvironmentName;
-use guardrail_core::lock::{LockRecord, LockRequest, Locks, ReleaseOutcome};
+use guardrail_core::lock::{
+    config_digest, Acquisition, LockError, LockRecord, LockRequest, Locks, ReleaseOutcome,
+};
 use serde::{Deserialize, Serialize};
 use tf_provider::schema::{AttributeType, Schema};
 use tf_provider::value::{Value, ValueEmpty};
@@ -14,12 +19,13 @@ use tf_provider::{AttributePath, Diagnostics, Resource};
 
 use crate::clock::parse_timestamp;
 use crate::duration::parse_duration;
+use crate::lock_audit;
 use crate::lock_view;
-use guardrail_core::actor;
 use crate::provider::Shared;
 use crate::schema_util::{
     block, computed, known, optional, optional_computed, required, schema, Str,
 };
+use guardrail_core::actor;
 
 /// The resource's attributes.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -146,6 +152,42 @@ fn expiry(config: &LockState, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
     known(&config.ttl)
         .and_then(parse_duration)
         .and_then(|ttl| now.checked_add_signed(ttl))
+}
+
+/// What makes this configuration's lock "the same": the configured lock, its
+/// owner and the working directory Terraform runs in (the provider's own).
+fn configuration_digest(config: &LockState, owner: &str) -> Option<String> {
+    let environment = known(&config.environment)?;
+    let reason = known(&config.reason)?;
+    let expires_at = match &config.expires_at {
+        Value::Value(text) => parse_timestamp(text)?.with_timezone(&Utc).to_rfc3339(),
+        Value::Null => String::new(),
+        Value::Unknown => return None,
+    };
+    let ttl = match &config.ttl {
+        Value::Value(text) => text.trim().to_string(),
+        Value::Null => String::new(),
+        Value::Unknown => return None,
+    };
+    let directory = std::env::current_dir()
+        .and_then(std::fs::canonicalize)
+        .map(|dir| dir.display().to_string())
+        .unwrap_or_default();
+    Some(config_digest(&[
+        ("environment", environment),
+        ("owner", owner),
+        ("reason", reason),
+        ("expires_at", &expires_at),
+        ("ttl", &ttl),
+        ("working_directory", &directory),
+    ]))
+}
+
+/// The owner the configuration asks for: its `owner`, else the current actor.
+fn requested_owner(state: &LockState) -> String {
+    known(&state.owner)
+        .map(str::to_string)
+        .unwrap_or_else(actor::current)
 }
 
 #[async_trait]
@@ -296,14 +338,34 @@ impl Resource for EnvironmentLock {
             if let crate::provider::StoreAccess::Ready(store) = &configured.store {
                 let now = configured.clock.now();
                 if let Ok(Some(live)) = Locks::new(store).current(environment, now).await {
-                    diags.warning(
-                        "Environment already locked",
-                        format!(
-                            "{environment} is {}. The apply will fail unless that lock is released or expires first.",
-                            lock_view::describe(&live)
-                        ),
-                        AttributePath::new("environment"),
-                    );
+                    let owner = requested_owner(&state);
+                    let request = LockRequest {
+                        environment: environment.to_string(),
+                        owner: owner.clone(),
+                        config_digest: configuration_digest(&config_state, &owner),
+                        ..LockRequest::default()
+                    };
+                    if live.adoptable_by(&request, now) {
+                        diags.warning(
+                            "Adopting a lock left by an interrupted apply",
+                            format!(
+                                "{environment} is {}, taken by this configuration but not in its state. \
+                                 The apply adopts it: same lock, generation {}.",
+                                lock_view::describe(&live),
+                                live.generation
+                            ),
+                            AttributePath::new("environment"),
+                        );
+                    } else {
+                        diags.warning(
+                            "Environment already locked",
+                            format!(
+                                "{environment} is {}. The apply will fail unless that lock is released or expires first.",
+                                lock_view::describe(&live)
+                            ),
+                            AttributePath::new("environment"),
+                        );
+                    }
                 }
             }
         }
@@ -366,37 +428,67 @@ impl Resource for EnvironmentLock {
             );
             return None;
         }
-        let owner = known(&planned_state.owner)
-            .map(str::to_string)
-            .unwrap_or_else(actor::current);
+        let owner = requested_owner(&planned_state);
         let request = LockRequest {
             environment: environment.clone(),
+            config_digest: configuration_digest(&config_state, &owner),
             owner,
             reason: known(&planned_state.reason).unwrap_or_default().to_string(),
             expires_at,
         };
-        let locks = Locks::new(store);
-        match locks.acquire(&request, now).await {
-            Ok(record) => Some((
-                state_from_record(
-                    &record,
-                    planned_state.ttl.clone(),
-                    &planned_state.expires_at,
-                ),
-                planned_private_state,
-            )),
+        let Some(done) = lock_audit::acquire(store, &configured.clock, &request, now).await else {
+            lock_audit::refuse_ending(diags);
+            return None;
+        };
+        lock_audit::warn_unaudited(diags, done.audit_failure);
+        match done.outcome {
+            Ok(acquisition) => {
+                let record = acquisition.record().clone();
+                if let Acquisition::Adopted(_) = acquisition {
+                    diags.warning(
+                        "Adopted a lock left by an interrupted apply",
+                        format!(
+                            "{environment} was {}, taken by this configuration but never recorded in its \
+                             state; it is in the state now (generation {}, lock id {}).",
+                            lock_view::describe(&record),
+                            record.generation,
+                            record.lock_id
+                        ),
+                        AttributePath::new("environment"),
+                    );
+                }
+                Some((
+                    state_from_record(
+                        &record,
+                        planned_state.ttl.clone(),
+                        &planned_state.expires_at,
+                    ),
+                    planned_private_state,
+                ))
+            }
             Err(error) => {
-                let detail = match locks.current(&environment, now).await {
-                    Ok(Some(live)) => {
-                        format!("{environment} is already {}.", lock_view::describe(&live))
-                    }
-                    _ => format!("{environment}: {error}"),
+                let holder = match &error {
+                    LockError::Held(live) => Some((**live).clone()),
+                    // Lost a race: name whoever won it.
+                    LockError::Contended { .. } => Locks::new(store)
+                        .current(&environment, now)
+                        .await
+                        .ok()
+                        .flatten(),
+                    _ => None,
                 };
-                diags.error(
-                    "Environment is locked",
-                    detail,
-                    AttributePath::new("environment"),
-                );
+                match holder {
+                    Some(live) => diags.error(
+                        "Environment is locked",
+                        lock_view::held_detail(store, &live, &request.owner),
+                        AttributePath::new("environment"),
+                    ),
+                    None => diags.error(
+                        "Cannot take the environment lock",
+                        format!("{environment}: {error}"),
+                        AttributePath::new("environment"),
+                    ),
+                }
                 None
             }
         }
@@ -431,8 +523,15 @@ impl Resource for EnvironmentLock {
         let configured = self.shared.get(diags).await?;
         let store = configured.store(diags, "guardrail_environment_lock")?;
         let now = configured.clock.now();
-        match Locks::new(store).release(environment, lock_id, now).await {
-            Ok(ReleaseOutcome::Released) | Ok(ReleaseOutcome::AlreadyReleased) => Some(()),
+        let Some(done) =
+            lock_audit::release(store, &configured.clock, environment, lock_id, now).await
+        else {
+            lock_audit::refuse_ending(diags);
+            return None;
+        };
+        lock_audit::warn_unaudited(diags, done.audit_failure);
+        match done.outcome {
+            Ok(ReleaseOutcome::Released(_)) | Ok(ReleaseOutcome::AlreadyReleased) => Some(()),
             Ok(ReleaseOutcome::HeldByOther(record)) => {
                 diags.warning(
                     "Lock not released",

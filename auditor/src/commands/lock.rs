@@ -1,0 +1,455 @@
+//! `tfaudit lock status|release|takeover`: an environment's lock as an operator
+//! sees it, and the two ways to unstick it that keep its fencing generation.
+//!
+//! The lock object (`locks/<environment>.json`) is never deleted: a delete would
+//! start the generation again at 1 and hand the same fencing number out twice.
+//! `release` writes the record back released (generation kept), `takeover` writes
+//! a new record held by the operator with the next generation; both are
+//! conditional on the ETag of the record the command read, and both leave an
+//! audit record (`lock-release`, `lock-takeover`) naming who and why.
+//!
+//! Exit codes: 0 done (or nothing to do); 1 refused (the lock changed meanwhile,
+//! there is no lock, or the store ignores conditional writes); 2 bad input.
+
+use chrono::{DateTime, Utc};
+use clap::{Args, Subcommand, ValueEnum};
+use guardrail_core::actor;
+use guardrail_core::audit_record::{self, AuditRecord, ClockOverride};
+use guardrail_core::environment::EnvironmentName;
+use guardrail_core::lock::{lock_key, LockError, LockRecord, Locks, OperatorRequest};
+use guardrail_core::store::{Store, StoreConfig};
+use serde_json::{json, Value};
+
+use crate::attest::{parse_duration, parse_store_url};
+use crate::commands::plan::AuditClock;
+use crate::error::AuditError;
+
+/// `tfaudit lock ...`
+#[derive(Debug, Args)]
+pub struct LockArgs {
+    #[command(subcommand)]
+    pub action: LockAction,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum LockAction {
+    /// Show the lock: holder, reason, acquired, expiry, generation, and whether it
+    /// is live, expired or released.
+    Status(Target),
+    /// Release the lock whoever holds it: the record is written back released,
+    /// its generation kept, and an audit record names who and why.
+    Release(Change),
+    /// Take the lock over: a new record held by you with the next generation, so
+    /// the previous holder can no longer release or renew it; audited.
+    Takeover(TakeoverArgs),
+}
+
+/// Which lock, in which store, printed how.
+#[derive(Debug, Clone, Args)]
+pub struct Target {
+    /// The environment whose lock this is, such as `production`.
+    #[arg(long, value_name = "ENV")]
+    pub environment: String,
+
+    /// Guardrail store: s3://BUCKET[/PREFIX] (default prefix `guardrail/`), the
+    /// provider's `store` block.
+    #[arg(long, value_name = "URL")]
+    pub store: String,
+
+    /// S3 endpoint (R2: https://ACCOUNT.r2.cloudflarestorage.com); else AWS_ENDPOINT_URL_S3.
+    #[arg(long, value_name = "URL")]
+    pub endpoint: Option<String>,
+
+    /// Format printed on stdout.
+    #[arg(long, value_enum, default_value_t = LockFormat::Text)]
+    pub format: LockFormat,
+
+    /// Clock override (RFC 3339) for labs and tests: expiries are judged, and
+    /// records written, at this instant.
+    #[arg(long, value_name = "TIMESTAMP", env = "GUARDRAIL_NOW")]
+    pub now: Option<String>,
+}
+
+/// A release: the target and why.
+#[derive(Debug, Clone, Args)]
+pub struct Change {
+    #[command(flatten)]
+    pub target: Target,
+
+    /// Why (required): recorded in the lock record and the audit trail.
+    #[arg(long, value_name = "TEXT")]
+    pub reason: Option<String>,
+
+    /// Incident or change ticket, recorded with the reason.
+    #[arg(long, value_name = "TICKET")]
+    pub ticket: Option<String>,
+}
+
+/// A takeover: a release's options and how long the new holder keeps the lock.
+#[derive(Debug, Clone, Args)]
+pub struct TakeoverArgs {
+    #[command(flatten)]
+    pub change: Change,
+
+    /// How long you hold the lock (30m, 2h, 7d). Default: the current holder's
+    /// expiry; required when the lock is expired or released.
+    #[arg(long, value_name = "DURATION")]
+    pub ttl: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LockFormat {
+    Text,
+    Json,
+}
+
+/// A connected store and the settings of one invocation.
+struct Connected {
+    environment: String,
+    store: Store,
+    url: String,
+    format: LockFormat,
+    clock: AuditClock,
+}
+
+impl Connected {
+    async fn open(target: &Target) -> Result<Connected, AuditError> {
+        EnvironmentName::parse(&target.environment).map_err(|error| {
+            AuditError::Usage(format!("--environment `{}`: {error}", target.environment))
+        })?;
+        let clock = AuditClock::from_flag(target.now.as_deref())?;
+        let mut config: StoreConfig = parse_store_url(&target.store)?;
+        config.endpoint = target.endpoint.clone().filter(|e| !e.trim().is_empty());
+        let url = format!("s3://{}/{}", config.bucket, config.prefix);
+        let store = Store::connect(&config)
+            .await
+            .map_err(|error| AuditError::Other {
+                context: format!("store {url}"),
+                message: error.to_string(),
+            })?;
+        Ok(Connected {
+            environment: target.environment.clone(),
+            store,
+            url,
+            format: target.format,
+            clock,
+        })
+    }
+
+    fn now(&self) -> DateTime<Utc> {
+        self.clock.now()
+    }
+
+    fn key(&self) -> String {
+        format!("{}{}", self.url, lock_key(&self.environment))
+    }
+
+    async fn read(&self) -> Result<Option<LockRecord>, AuditError> {
+        Locks::new(&self.store)
+            .read(&self.environment)
+            .await
+            .map(|found| found.map(|(record, _)| record))
+            .map_err(|error| AuditError::Other {
+                context: format!("reading {}", self.key()),
+                message: error.to_string(),
+            })
+    }
+
+    /// The store's own check that it honours conditional writes, before a write.
+    async fn check_conditional_writes(&self) -> Result<(), String> {
+        self.store
+            .verify_conditional_writes()
+            .await
+            .map_err(|error| error.to_string())
+    }
+
+    fn clock_override(&self) -> Option<ClockOverride> {
+        self.clock.overridden_at.map(|at| ClockOverride {
+            source: "--now / GUARDRAIL_NOW".to_string(),
+            simulated_now: at,
+            system_now: Utc::now(),
+        })
+    }
+}
+
+/// Runs `tfaudit lock ...` and returns the exit code.
+pub async fn run(args: LockArgs) -> Result<i32, AuditError> {
+    match args.action {
+        LockAction::Status(target) => status(&target).await,
+        LockAction::Release(change) => release(&change).await,
+        LockAction::Takeover(takeover_args) => takeover(&takeover_args).await,
+    }
+}
+
+async fn status(target: &Target) -> Result<i32, AuditError> {
+    let connected = Connected::open(target).await?;
+    let record = connected.read().await?;
+    match connected.format {
+        LockFormat::Json => print_json(&json!({
+            "environment": connected.environment,
+            "key": connected.key(),
+            "lock": record.as_ref().map(|r| view(r, connected.now())),
+        })),
+        LockFormat::Text => match &record {
+            Some(record) => print!("{}", text(record, connected.now())),
+            None => println!(
+                "lock of {}: none (no lock record at {})",
+                connected.environment,
+                connected.key()
+            ),
+        },
+    }
+    Ok(0)
+}
+
+/// The operator's reason with the ticket, or a usage error naming `--reason`.
+fn operator_reason(change: &Change, command: &str) -> Result<String, AuditError> {
+    let reason = change
+        .reason
+        .as_deref()
+        .map(str::trim)
+        .filter(|reason| !reason.is_empty())
+        .ok_or_else(|| {
+            AuditError::Usage(format!(
+                "--reason is required for `tfaudit lock {command}`: say why, such as \
+                 --reason \"INC-4711: the holder's CI job was cancelled\""
+            ))
+        })?;
+    Ok(match change.ticket.as_deref().map(str::trim) {
+        Some(ticket) if !ticket.is_empty() => format!("{reason} (ticket {ticket})"),
+        _ => reason.to_string(),
+    })
+}
+
+async fn release(change: &Change) -> Result<i32, AuditError> {
+    let reason = operator_reason(change, "release")?;
+    let connected = Connected::open(&change.target).await?;
+    let Some(before) = connected.read().await? else {
+        return refuse(&connected, "release", None, &no_lock(&connected));
+    };
+    if before.released_at.is_some() {
+        eprintln!(
+            "tfaudit: the lock of {} is already released; nothing was written",
+            connected.environment
+        );
+        print_outcome(&connected, "release", &before, &before, None);
+        return Ok(0);
+    }
+    if let Err(refusal) = connected.check_conditional_writes().await {
+        return refuse(&connected, "release", Some(&before), &refusal);
+    }
+    let request = operator_request(&connected, &before, reason);
+    let result = Locks::new(&connected.store)
+        .force_release(&request, connected.now())
+        .await;
+    finish(&connected, "release", &before, &request, result).await
+}
+
+async fn takeover(args: &TakeoverArgs) -> Result<i32, AuditError> {
+    let reason = operator_reason(&args.change, "takeover")?;
+    let ttl = match args.ttl.as_deref() {
+        Some(text) => Some(parse_duration(text).ok_or_else(|| {
+            AuditError::Usage(format!(
+                "--ttl `{text}`: expected a duration such as 30m, 2h or 7d (at most 366d)"
+            ))
+        })?),
+        None => None,
+    };
+    let connected = Connected::open(&args.change.target).await?;
+    let Some(before) = connected.read().await? else {
+        return refuse(&connected, "takeover", None, &no_lock(&connected));
+    };
+    let now = connected.now();
+    let expires_at = match ttl {
+        Some(ttl) => Some(now + chrono::Duration::from_std(ttl).unwrap_or_default()),
+        None if before.is_live(now) => before.expires_at,
+        None => {
+            return Err(AuditError::Usage(format!(
+                "the lock of {} is {}: a takeover keeping its expiry would hold nothing; \
+                 pass --ttl (such as --ttl 2h) to say how long you hold it",
+                connected.environment,
+                before.status(now)
+            )))
+        }
+    };
+    if let Err(refusal) = connected.check_conditional_writes().await {
+        return refuse(&connected, "takeover", Some(&before), &refusal);
+    }
+    let request = operator_request(&connected, &before, reason);
+    let result = Locks::new(&connected.store)
+        .takeover(&request, expires_at, now)
+        .await;
+    finish(&connected, "takeover", &before, &request, result).await
+}
+
+fn operator_request(connected: &Connected, before: &LockRecord, reason: String) -> OperatorRequest {
+    OperatorRequest {
+        environment: connected.environment.clone(),
+        actor: actor::current(),
+        reason,
+        // Only the lock the operator was shown: anything newer is refused.
+        expected_generation: Some(before.generation),
+    }
+}
+
+fn no_lock(connected: &Connected) -> String {
+    format!(
+        "there is no lock record at {}: check --environment and --store",
+        connected.key()
+    )
+}
+
+/// Audits and prints a written record, or explains a refusal.
+async fn finish(
+    connected: &Connected,
+    operation: &str,
+    before: &LockRecord,
+    request: &OperatorRequest,
+    result: Result<LockRecord, LockError>,
+) -> Result<i32, AuditError> {
+    let written = match result {
+        Ok(written) => written,
+        Err(LockError::Store(error)) => {
+            return Err(AuditError::Other {
+                context: format!("{operation} of {}", connected.key()),
+                message: error.to_string(),
+            })
+        }
+        Err(error) => return refuse(connected, operation, Some(before), &error.to_string()),
+    };
+    let entry = AuditRecord {
+        environment: connected.environment.clone(),
+        action: format!("lock-{operation}"),
+        who: request.actor.clone(),
+        at: connected.now(),
+        reasons: vec![request.reason.clone()],
+        lock: Some(written.clone()),
+        lock_generation: Some(written.generation),
+        clock_override: connected.clock_override(),
+        ..Default::default()
+    };
+    match audit_record::write(&connected.store, &entry).await {
+        Ok(key) => {
+            print_outcome(connected, operation, before, &written, Some(&key));
+            Ok(0)
+        }
+        Err(error) => {
+            print_outcome(connected, operation, before, &written, None);
+            eprintln!(
+                "tfaudit: the {operation} of the lock of {} is done, but its audit record could \
+                 not be written: {error}",
+                connected.environment
+            );
+            Ok(1)
+        }
+    }
+}
+
+fn refuse(
+    connected: &Connected,
+    operation: &str,
+    before: Option<&LockRecord>,
+    why: &str,
+) -> Result<i32, AuditError> {
+    eprintln!(
+        "tfaudit: lock {operation} of {} refused: {why}",
+        connected.environment
+    );
+    if connected.format == LockFormat::Json {
+        print_json(&json!({
+            "action": operation,
+            "environment": connected.environment,
+            "refused": why,
+            "lock": before.map(|r| view(r, connected.now())),
+        }));
+    }
+    Ok(1)
+}
+
+fn print_outcome(
+    connected: &Connected,
+    operation: &str,
+    before: &LockRecord,
+    written: &LockRecord,
+    audit_key: Option<&str>,
+) {
+    let now = connected.now();
+    match connected.format {
+        LockFormat::Json => print_json(&json!({
+            "action": operation,
+            "environment": connected.environment,
+            "key": connected.key(),
+            "previous": view(before, now),
+            "lock": view(written, now),
+            "audit_record": audit_key,
+        })),
+        LockFormat::Text => {
+            let done = match operation {
+                "release" => "released",
+                _ => "taken over",
+            };
+            if written != before {
+                println!(
+                    "lock of {} {done} (was held by {}, generation {})",
+                    connected.environment, before.owner, before.generation
+                );
+            }
+            print!("{}", text(written, now));
+            if let Some(key) = audit_key {
+                println!("  audit:      {}{key}", connected.url);
+            }
+        }
+    }
+}
+
+fn print_json(value: &Value) {
+    println!(
+        "{}",
+        serde_json::to_string_pretty(value).expect("JSON serialises")
+    );
+}
+
+fn view(record: &LockRecord, now: DateTime<Utc>) -> Value {
+    json!({
+        "status": record.status(now),
+        "holder": record.owner,
+        "reason": record.reason,
+        "acquired_at": record.acquired_at.to_rfc3339(),
+        "expires_at": record.expires_at.map(|at| at.to_rfc3339()),
+        "generation": record.generation,
+        "lock_id": record.lock_id,
+        "released_at": record.released_at.map(|at| at.to_rfc3339()),
+        "released_by": record.released_by,
+        "release_reason": record.release_reason,
+    })
+}
+
+fn text(record: &LockRecord, now: DateTime<Utc>) -> String {
+    let mut out = format!(
+        "lock of {}: {}\n  holder:     {}\n  reason:     {}\n  acquired:   {}\n  expires:    {}\n  generation: {}\n  lock id:    {}\n",
+        record.environment,
+        record.status(now),
+        record.owner,
+        record.reason,
+        record.acquired_at.to_rfc3339(),
+        record
+            .expires_at
+            .map_or_else(|| "never".to_string(), |at| at.to_rfc3339()),
+        record.generation,
+        record.lock_id,
+    );
+    if let Some(at) = record.released_at {
+        let by = record
+            .released_by
+            .as_ref()
+            .map(|who| format!(" by {who}"))
+            .unwrap_or_default();
+        let why = record
+            .release_reason
+            .as_ref()
+            .map(|why| format!(": {why}"))
+            .unwrap_or_default();
+        out.push_str(&format!("  released:   {}{by}{why}\n", at.to_rfc3339()));
+    }
+    out
+}
