@@ -42,7 +42,7 @@ pub fn load(path: &Path) -> Result<ChangeWindow, AuditError> {
         hcl_window(&unwrap_body(body)).map_err(|(at, expected)| field(&at, expected))?
     };
     let spec: WindowSpec = serde_json::from_value(json)
-        .map_err(|error| field("(window)", format!("{}", crate::error::value_free(&error.to_string()))))?;
+        .map_err(|error| field("(window)", crate::error::value_free(&error.to_string())))?;
     spec.compile()
         .map_err(|error| field(&error.field, error.message))
 }
@@ -70,7 +70,10 @@ fn hcl_window(body: &Body) -> Result<Value, Problem> {
     for attribute in body.attributes() {
         let key = attribute.key();
         if !TOP.contains(&key) {
-            return Err((key.to_string(), "unknown attribute; a window has `timezone` and `allow` / `deny` blocks".into()));
+            return Err((
+                key.to_string(),
+                "unknown attribute; a window has `timezone` and `allow` / `deny` blocks".into(),
+            ));
         }
         window.insert(key.to_string(), expression(key, attribute.expr())?);
     }
@@ -80,7 +83,10 @@ fn hcl_window(body: &Body) -> Result<Value, Problem> {
             "allow" => ALLOW,
             "deny" => DENY,
             other => {
-                return Err((other.to_string(), "unknown block; expected `allow` or `deny`".into()))
+                return Err((
+                    other.to_string(),
+                    "unknown block; expected `allow` or `deny`".into(),
+                ))
             }
         };
         let mut fields = Map::new();
@@ -88,7 +94,10 @@ fn hcl_window(body: &Body) -> Result<Value, Problem> {
             let key = attribute.key();
             let at = format!("{kind}.{key}");
             if !allowed.contains(&key) {
-                return Err((at, format!("unknown attribute; `{kind}` takes {}", allowed.join(", "))));
+                return Err((
+                    at,
+                    format!("unknown attribute; `{kind}` takes {}", allowed.join(", ")),
+                ));
             }
             fields.insert(key.to_string(), expression(&at, attribute.expr())?);
         }
@@ -111,20 +120,31 @@ fn expression(at: &str, value: &Expression) -> Result<Value, Problem> {
             .collect::<Result<Vec<_>, _>>()
             .map(Value::Array),
         Expression::Null => Ok(Value::Null),
-        _ => Err((at.to_string(), "expected a literal string or a list of strings".into())),
+        _ => Err((
+            at.to_string(),
+            "expected a literal string or a list of strings".into(),
+        )),
     }
 }
 
 fn check_json(value: &Value) -> Result<(), Problem> {
     let Value::Object(window) = value else {
-        return Err(("(window)".into(), "expected an object with timezone, allow and deny".into()));
+        return Err((
+            "(window)".into(),
+            "expected an object with timezone, allow and deny".into(),
+        ));
     };
     for (key, item) in window {
         let allowed = match key.as_str() {
             "timezone" => continue,
             "allow" => ALLOW,
             "deny" => DENY,
-            other => return Err((other.to_string(), "unknown field; expected timezone, allow or deny".into())),
+            other => {
+                return Err((
+                    other.to_string(),
+                    "unknown field; expected timezone, allow or deny".into(),
+                ))
+            }
         };
         let Value::Array(blocks) = item else {
             return Err((key.clone(), "expected a list of objects".into()));
@@ -134,7 +154,10 @@ fn check_json(value: &Value) -> Result<(), Problem> {
                 return Err((format!("{key}[{index}]"), "expected an object".into()));
             };
             if let Some(unknown) = fields.keys().find(|k| !allowed.contains(&k.as_str())) {
-                return Err((format!("{key}[{index}].{unknown}"), format!("unknown field; `{key}` takes {}", allowed.join(", "))));
+                return Err((
+                    format!("{key}[{index}].{unknown}"),
+                    format!("unknown field; `{key}` takes {}", allowed.join(", ")),
+                ));
             }
         }
     }
@@ -187,7 +210,10 @@ deny {
     fn bad_windows_name_the_file_and_the_field() {
         for (text, field) in [
             ("allow {\n  day = [\"mon\"]\n}\n", "allow.day"),
-            ("allow {\n  start = \"25:00\"\n  end = \"26:00\"\n}\n", "start"),
+            (
+                "allow {\n  start = \"25:00\"\n  end = \"26:00\"\n}\n",
+                "start",
+            ),
             ("{\"allow\":[{\"cron\":\"* * *\"}]}", "allow"),
             ("{\"deny\":[{\"from\":\"x\",\"too\":\"y\"}]}", "deny[0].too"),
             ("timezone = \"Mars/Olympus\"\n", "timezone"),

@@ -67,7 +67,11 @@ async fn gate_answers_for_freezes_windows_and_break_glass() {
     // Open: nothing frozen, no window.
     let open = gate(&[]);
     assert_eq!(open.status.code(), Some(0), "{}", said(&open));
-    assert!(said(&open).contains("production may change now"), "{}", said(&open));
+    assert!(
+        said(&open).contains("production may change now"),
+        "{}",
+        said(&open)
+    );
 
     // Frozen: exit 1 naming the holder, the reason and the expiry.
     let now = Utc::now();
@@ -78,6 +82,7 @@ async fn gate_answers_for_freezes_windows_and_break_glass() {
                 owner: "alice".into(),
                 reason: "INC-4711 database failover".into(),
                 expires_at: Some(now + Duration::hours(2)),
+                ..Default::default()
             },
             now,
         )
@@ -100,7 +105,12 @@ async fn gate_answers_for_freezes_windows_and_break_glass() {
     assert_eq!(answer["frozen"]["generation"], 1);
 
     // Break glass: exit 0, a warning, and the record the provider's gate writes.
-    let glass = gate(&["--break-glass-reason", "hotfix for INC-4711", "--ticket", "INC-4711"]);
+    let glass = gate(&[
+        "--break-glass-reason",
+        "hotfix for INC-4711",
+        "--ticket",
+        "INC-4711",
+    ]);
     assert_eq!(glass.status.code(), Some(0), "{}", said(&glass));
     assert!(
         String::from_utf8_lossy(&glass.stderr).contains("break glass: passing a closed gate"),
@@ -113,16 +123,30 @@ async fn gate_answers_for_freezes_windows_and_break_glass() {
     assert_eq!(last.action, "gate");
     assert_eq!(last.who, "release-bot");
     assert_eq!(last.lock_generation, Some(1));
-    let glass_record = last.break_glass.as_ref().expect("the break glass is recorded");
-    assert_eq!((glass_record.reason.as_str(), glass_record.ticket.as_str()), ("hotfix for INC-4711", "INC-4711"));
-    assert!(last.reasons.iter().any(|r| r.contains("production is frozen")), "{:?}", last.reasons);
+    let glass_record = last
+        .break_glass
+        .as_ref()
+        .expect("the break glass is recorded");
+    assert_eq!(
+        (glass_record.reason.as_str(), glass_record.ticket.as_str()),
+        ("hotfix for INC-4711", "INC-4711")
+    );
+    assert!(
+        last.reasons
+            .iter()
+            .any(|r| r.contains("production is frozen")),
+        "{:?}",
+        last.reasons
+    );
     let denied = records.iter().filter(|r| r.decision == "denied").count();
     assert_eq!(denied, 2, "both refusals are in the trail: {records:?}");
     assert!(records.iter().any(|r| r.plan_id == "promote podinfo 6.7.1"));
 
     // A closed window names its next opening (a blackout from an hour ago to in an hour).
     let from = (now - Duration::hours(1)).to_rfc3339();
-    let to = (now + Duration::hours(1)).format("%Y-%m-%dT%H:%M:%SZ").to_string();
+    let to = (now + Duration::hours(1))
+        .format("%Y-%m-%dT%H:%M:%SZ")
+        .to_string();
     let window = dir.path().join("window.hcl");
     std::fs::write(
         &window,
@@ -131,13 +155,26 @@ async fn gate_answers_for_freezes_windows_and_break_glass() {
     .unwrap();
     let staging = tfaudit(
         &server,
-        &["gate", "--environment", "staging", "--store", &url, "--window", window.to_str().unwrap()],
+        &[
+            "gate",
+            "--environment",
+            "staging",
+            "--store",
+            &url,
+            "--window",
+            window.to_str().unwrap(),
+        ],
         dir.path(),
     );
     assert_eq!(staging.status.code(), Some(1), "{}", said(&staging));
     let text = said(&staging);
-    assert!(text.contains("the change window is closed") && text.contains("release freeze"), "{text}");
-    let opening = (now + Duration::hours(1)).format("%Y-%m-%dT%H:%M:%S").to_string();
+    assert!(
+        text.contains("the change window is closed") && text.contains("release freeze"),
+        "{text}"
+    );
+    let opening = (now + Duration::hours(1))
+        .format("%Y-%m-%dT%H:%M:%S")
+        .to_string();
     assert!(text.contains(&format!("next opening {opening}")), "{text}");
 }
 
@@ -149,20 +186,52 @@ async fn gate_refuses_bad_input_with_exit_2() {
     let window = dir.path().join("window.json");
     std::fs::write(&window, r#"{"allow":[{"days":["mon"],"start":"9am"}]}"#).unwrap();
     for (args, expected) in [
-        (vec!["gate", "--environment", "Prod!", "--store", url.as_str()], "--environment"),
-        (vec!["gate", "--environment", "production", "--store", "https://x"], "s3://"),
         (
-            vec!["gate", "--environment", "production", "--store", url.as_str(), "--window", window.to_str().unwrap()],
+            vec!["gate", "--environment", "Prod!", "--store", url.as_str()],
+            "--environment",
+        ),
+        (
+            vec![
+                "gate",
+                "--environment",
+                "production",
+                "--store",
+                "https://x",
+            ],
+            "s3://",
+        ),
+        (
+            vec![
+                "gate",
+                "--environment",
+                "production",
+                "--store",
+                url.as_str(),
+                "--window",
+                window.to_str().unwrap(),
+            ],
             "window.json",
         ),
         (
-            vec!["gate", "--environment", "production", "--store", url.as_str(), "--break-glass-reason", " "],
+            vec![
+                "gate",
+                "--environment",
+                "production",
+                "--store",
+                url.as_str(),
+                "--break-glass-reason",
+                " ",
+            ],
             "break-glass-reason",
         ),
     ] {
         let output = tfaudit(&server, &args, dir.path());
         assert_eq!(output.status.code(), Some(2), "{args:?}: {}", said(&output));
-        assert!(said(&output).contains(expected), "{args:?}: {}", said(&output));
+        assert!(
+            said(&output).contains(expected),
+            "{args:?}: {}",
+            said(&output)
+        );
     }
     let keys = server.keys().await;
     assert!(
@@ -181,13 +250,27 @@ async fn gate_fails_closed_when_the_store_cannot_be_reached() {
     let url = format!("s3://{}/guardrail/", server.bucket());
     let output = tfaudit(
         &server,
-        &["gate", "--environment", "production", "--store", &url, "--endpoint", &dead],
+        &[
+            "gate",
+            "--environment",
+            "production",
+            "--store",
+            &url,
+            "--endpoint",
+            &dead,
+        ],
         dir.path(),
     );
     assert_ne!(output.status.code(), Some(0), "{}", said(&output));
     let text = said(&output);
-    assert!(text.contains("cannot reach the S3 endpoint") && text.contains("connection refused"), "{text}");
-    assert!(!text.contains("DispatchFailure"), "no debug structures: {text}");
+    assert!(
+        text.contains("cannot reach the S3 endpoint") && text.contains("connection refused"),
+        "{text}"
+    );
+    assert!(
+        !text.contains("DispatchFailure"),
+        "no debug structures: {text}"
+    );
 }
 
 fn plan_with_gate(plan_id: &str, replicas: u32) -> serde_json::Value {
@@ -240,15 +323,25 @@ async fn verify_accepts_only_the_plan_bytes_that_were_attested() {
         expires_at: now + Duration::hours(1),
     };
     let verify = |file: &str, public: &str| {
-        tfaudit(&server, &["verify", file, "--store", &url, "--public-key", public], dir.path())
+        tfaudit(
+            &server,
+            &["verify", file, "--store", &url, "--public-key", public],
+            dir.path(),
+        )
     };
     // Nothing attested yet.
     let missing = verify("audited.json", &public);
     assert_eq!(missing.status.code(), Some(1), "{}", said(&missing));
-    assert!(said(&missing).contains("no attestation at"), "{}", said(&missing));
+    assert!(
+        said(&missing).contains("no attestation at"),
+        "{}",
+        said(&missing)
+    );
 
     let envelope = attestation::sign(&statement, &key);
-    attestation::publish(&store, &envelope, &statement).await.unwrap();
+    attestation::publish(&store, &envelope, &statement)
+        .await
+        .unwrap();
     let ok = verify("audited.json", &public);
     assert_eq!(ok.status.code(), Some(0), "{}", said(&ok));
     assert!(said(&ok).contains("verified"), "{}", said(&ok));
@@ -256,10 +349,15 @@ async fn verify_accepts_only_the_plan_bytes_that_were_attested() {
     // The same plan_id, other plan bytes: the swapped file is refused.
     let refused = verify("swapped.json", &public);
     assert_eq!(refused.status.code(), Some(1), "{}", said(&refused));
-    assert!(said(&refused).contains("changed or swapped after the audit"), "{}", said(&refused));
+    assert!(
+        said(&refused).contains("changed or swapped after the audit"),
+        "{}",
+        said(&refused)
+    );
 
     // A key the pipeline does not trust.
-    let other = attestation::encode_public_key(&attestation::generate_signing_key().verifying_key());
+    let other =
+        attestation::encode_public_key(&attestation::generate_signing_key().verifying_key());
     let foreign = verify("audited.json", &other);
     assert_eq!(foreign.status.code(), Some(1), "{}", said(&foreign));
 
@@ -280,7 +378,11 @@ async fn verify_accepts_only_the_plan_bytes_that_were_attested() {
     assert!(said(&spent).contains("already used"), "{}", said(&spent));
 
     // No key at all is a usage error.
-    let output = tfaudit(&server, &["verify", "audited.json", "--store", &url], dir.path());
+    let output = tfaudit(
+        &server,
+        &["verify", "audited.json", "--store", &url],
+        dir.path(),
+    );
     assert_eq!(output.status.code(), Some(2), "{}", said(&output));
 }
 
@@ -289,14 +391,23 @@ async fn attest_refuses_a_simulated_clock_whatever_fail_on_says() {
     let server = S3Server::start();
     let dir = tempfile::tempdir().unwrap();
     let url = format!("s3://{}/guardrail/", server.bucket());
-    let plan = serde_json::to_vec(&plan_with_gate("22222222-2222-4333-8444-555555555555", 3)).unwrap();
+    let plan =
+        serde_json::to_vec(&plan_with_gate("22222222-2222-4333-8444-555555555555", 3)).unwrap();
     std::fs::write(dir.path().join("plan.json"), &plan).unwrap();
     let keygen = tfaudit(&server, &["keygen", "--out", "ci.pem"], dir.path());
     assert_eq!(keygen.status.code(), Some(0), "{}", said(&keygen));
     let attest = |extra: &[(&str, &str)], args: &[&str]| {
         let mut command = Command::new(guardrail_testkit::tools::tfaudit_bin());
         command
-            .args(["plan", "plan.json", "--attest", "--signing-key", "ci.pem", "--store", &url])
+            .args([
+                "plan",
+                "plan.json",
+                "--attest",
+                "--signing-key",
+                "ci.pem",
+                "--store",
+                &url,
+            ])
             .args(args)
             .current_dir(dir.path())
             .env_remove("GUARDRAIL_NOW");
@@ -309,19 +420,41 @@ async fn attest_refuses_a_simulated_clock_whatever_fail_on_says() {
         command.output().unwrap()
     };
     // A lab that lowers the rule and a run that fails on nothing still sign nothing.
-    std::fs::write(dir.path().join(".tfaudit.toml"), "[severity]\n\"plan/clock-override\" = \"info\"\n").unwrap();
+    std::fs::write(
+        dir.path().join(".tfaudit.toml"),
+        "[severity]\n\"plan/clock-override\" = \"info\"\n",
+    )
+    .unwrap();
     for (env, args) in [
-        (vec![("GUARDRAIL_NOW", "2099-01-01T00:00:00Z")], vec!["--fail-on", "critical"]),
-        (vec![], vec!["--fail-on", "never", "--now", "2099-01-01T00:00:00Z"]),
+        (
+            vec![("GUARDRAIL_NOW", "2099-01-01T00:00:00Z")],
+            vec!["--fail-on", "critical"],
+        ),
+        (
+            vec![],
+            vec!["--fail-on", "never", "--now", "2099-01-01T00:00:00Z"],
+        ),
     ] {
         let output = attest(&env, &args);
         assert_eq!(output.status.code(), Some(1), "{args:?}: {}", said(&output));
-        assert!(said(&output).contains("attestation refused") && said(&output).contains("simulated clock"), "{}", said(&output));
+        assert!(
+            said(&output).contains("attestation refused")
+                && said(&output).contains("simulated clock"),
+            "{}",
+            said(&output)
+        );
         let keys = server.keys().await;
-        assert!(!keys.iter().any(|k| k.contains("attestations/")), "{keys:?}");
+        assert!(
+            !keys.iter().any(|k| k.contains("attestations/")),
+            "{keys:?}"
+        );
     }
     // On the system clock the same plan is attested.
     let output = attest(&[], &["--fail-on", "high"]);
     assert_eq!(output.status.code(), Some(0), "{}", said(&output));
-    assert!(server.keys().await.iter().any(|k| k.contains("attestations/production/")));
+    assert!(server
+        .keys()
+        .await
+        .iter()
+        .any(|k| k.contains("attestations/production/")));
 }

@@ -14,7 +14,10 @@ pub fn current() -> String {
 }
 
 /// The actor from `lookup` (environment variables) and `os` (user, host).
-pub fn resolve(lookup: &dyn Fn(&str) -> Option<String>, os: &dyn Fn() -> (String, String)) -> String {
+pub fn resolve(
+    lookup: &dyn Fn(&str) -> Option<String>,
+    os: &dyn Fn() -> (String, String),
+) -> String {
     let get = |name: &str| {
         lookup(name)
             .map(|value| value.trim().to_string())
@@ -117,7 +120,10 @@ mod tests {
     #[test]
     fn the_explicit_actor_wins() {
         assert_eq!(
-            with(&[("GUARDRAIL_ACTOR", "release-bot"), ("GITHUB_ACTOR", "octocat")]),
+            with(&[
+                ("GUARDRAIL_ACTOR", "release-bot"),
+                ("GITHUB_ACTOR", "octocat")
+            ]),
             "release-bot"
         );
     }

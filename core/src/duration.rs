@@ -11,7 +11,9 @@ use std::time::Duration;
 /// A duration that could not be read.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum DurationError {
-    #[error("`{text}` is not a duration ({reason}): expected a duration such as 90s, 15m, 1h30m or 2d")]
+    #[error(
+        "`{text}` is not a duration ({reason}): expected a duration such as 90s, 15m, 1h30m or 2d"
+    )]
     Invalid { text: String, reason: String },
     #[error("`{text}` is zero: expected a positive duration such as 90s, 15m, 1h30m or 2d")]
     Zero { text: String },

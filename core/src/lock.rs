@@ -213,7 +213,7 @@ pub enum LockError {
         operation: &'static str,
     },
     #[error(
-        "{store} ignores If-Match: a write on a stale ETag succeeded (probe object {probe}). \
+        "{store} ignores conditional writes (probe object {probe}). \
          Lock takeovers and releases on this endpoint would be blind overwrites; use Cloudflare R2, \
          AWS S3 or another server (and no proxy) that honours If-Match"
     )]
@@ -229,10 +229,7 @@ pub fn lock_key(environment: &str) -> String {
     format!("locks/{environment}.json")
 }
 
-/// The probe object of the `If-Match` check, under the store prefix.
-pub const IF_MATCH_PROBE: &str = "probe/if-match.json";
-
-/// Stores (by [`Store::describe`]) confirmed to refuse `If-Match` on a stale ETag.
+/// Stores (by [`Store::describe`]) whose conditional writes this process verified.
 static IF_MATCH_CONFIRMED: Mutex<BTreeSet<String>> = Mutex::new(BTreeSet::new());
 
 /// Lock operations on one store.
@@ -493,7 +490,7 @@ impl Locks {
     }
 
     /// Checks, once per process and store, that a write with `If-Match` on a stale
-    /// ETag is refused, on the probe object [`IF_MATCH_PROBE`] (created when missing).
+    /// ETag is refused, with [`Store::verify_conditional_writes`] (once per process and store).
     async fn ensure_if_match_honoured(&self) -> Result<(), LockError> {
         let store = self.store.describe();
         if IF_MATCH_CONFIRMED
@@ -503,28 +500,23 @@ impl Locks {
         {
             return Ok(());
         }
-        let body =
-            b"{\"kept_by\":\"guardrail\",\"proves\":\"the store refuses If-Match on a stale ETag\"}"
-                .to_vec();
-        self.store
-            .put_if_absent(IF_MATCH_PROBE, body.clone())
-            .await?;
-        let stale = "\"guardrail-stale-etag-0000000000000000\"";
-        match self.store.put_if_match(IF_MATCH_PROBE, body, stale).await? {
-            PutOutcome::PreconditionFailed => {
+        // The store's own probe of every condition locks depend on.
+        match self.store.verify_conditional_writes().await {
+            Ok(()) => {
                 IF_MATCH_CONFIRMED
                     .lock()
                     .unwrap_or_else(|poisoned| poisoned.into_inner())
                     .insert(store);
                 Ok(())
             }
-            PutOutcome::Written { .. } => {
-                tracing::error!(%store, "the store ignores If-Match");
+            Err(StoreError::ConditionalWritesIgnored { .. }) => {
+                tracing::error!(%store, "the store ignores conditional writes");
                 Err(LockError::IfMatchIgnored {
                     store,
-                    probe: IF_MATCH_PROBE.to_string(),
+                    probe: crate::store::CONDITIONAL_WRITE_PROBE.to_string(),
                 })
             }
+            Err(error) => Err(error.into()),
         }
     }
 }

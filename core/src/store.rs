@@ -287,7 +287,9 @@ impl Store {
             ));
         }
         if let PutOutcome::Written { .. } = create {
-            if let PutOutcome::Written { .. } = self.put_if_absent(CONDITIONAL_WRITE_PROBE, body).await? {
+            if let PutOutcome::Written { .. } =
+                self.put_if_absent(CONDITIONAL_WRITE_PROBE, body).await?
+            {
                 return Err(ignored(
                     Condition::PutIfNoneMatch,
                     "a second create of the same object succeeded",
@@ -374,8 +376,7 @@ impl Store {
                     PutCondition::Matches(_) => matches!(status, Some(412) | Some(409) | Some(404)),
                     PutCondition::None => false,
                 };
-                if refused
-                {
+                if refused {
                     Ok(PutOutcome::PreconditionFailed)
                 } else {
                     Err(self.error("PutObject", key, error))
@@ -410,7 +411,11 @@ impl Store {
     }
 
     /// Deletes an object only if its ETag is still `etag` (`If-Match` on DeleteObject).
-    pub async fn delete_if_match(&self, key: &str, etag: &str) -> Result<DeleteOutcome, StoreError> {
+    pub async fn delete_if_match(
+        &self,
+        key: &str,
+        etag: &str,
+    ) -> Result<DeleteOutcome, StoreError> {
         let result = self
             .client
             .delete_object()

@@ -95,6 +95,7 @@ async fn acquire_recorded(store: &Store, action: &str) -> LockRecord {
                 owner: "alice".into(),
                 reason: "maintenance".into(),
                 expires_at: None,
+                ..Default::default()
             },
             Utc::now(),
         )
@@ -109,7 +110,7 @@ async fn release_recorded(store: &Store, lock: &LockRecord) -> LockRecord {
         .release(ENV, &lock.lock_id, Utc::now())
         .await
         .unwrap();
-    assert_eq!(outcome, ReleaseOutcome::Released);
+    assert!(matches!(outcome, ReleaseOutcome::Released(_)));
     let (released, _) = Locks::new(store).read(ENV).await.unwrap().unwrap();
     chain_lock(store, "lock-release", &released).await;
     released
@@ -479,6 +480,7 @@ async fn a_planted_freeze_is_unrecorded() {
         expires_at: None,
         generation: 1,
         released_at: None,
+        ..Default::default()
     };
     put_lock(&store, &planted).await;
     assert_eq!(
@@ -609,6 +611,7 @@ async fn a_lock_from_before_the_chain_is_legacy_unless_it_is_live() {
         expires_at: None,
         generation: 4,
         released_at: Some(Utc::now() - Duration::days(299)),
+        ..Default::default()
     };
     put_lock(&store, &old).await;
     write_gates(&store, 1).await;
@@ -675,6 +678,7 @@ async fn a_lock_operation_in_flight_is_not_reported() {
                 owner: "alice".into(),
                 reason: "maintenance".into(),
                 expires_at: None,
+                ..Default::default()
             },
             Utc::now(),
         )

@@ -7,7 +7,8 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpListener;
 
 use guardrail_core::store::{Condition, Store, StoreConfig, StoreError};
-use guardrail_testkit::{HeaderProxy, S3Server};
+use guardrail_testkit::header_proxy::HeaderProxy;
+use guardrail_testkit::S3Server;
 
 async fn store_at(server: &S3Server, endpoint: String) -> Store {
     for (key, value) in server.env() {
@@ -35,7 +36,10 @@ fn ignored(error: StoreError) -> Condition {
 async fn every_ignored_condition_is_refused_by_name() {
     let server = S3Server::start();
     let direct = store_at(&server, server.endpoint()).await;
-    direct.verify_conditional_writes().await.expect("moto honours all three");
+    direct
+        .verify_conditional_writes()
+        .await
+        .expect("moto honours all three");
     direct
         .verify_conditional_writes()
         .await
@@ -51,10 +55,16 @@ async fn every_ignored_condition_is_refused_by_name() {
         let error = store.verify_conditional_writes().await.unwrap_err();
         let message = error.to_string();
         assert_eq!(ignored(error), condition, "{header}: {message}");
-        assert!(message.contains(&condition.to_string()) && message.contains("unsafe"), "{message}");
+        assert!(
+            message.contains(&condition.to_string()) && message.contains("unsafe"),
+            "{message}"
+        );
     }
     // The probe survives a refused check: the honouring endpoint still passes.
-    direct.verify_conditional_writes().await.expect("the probe is intact");
+    direct
+        .verify_conditional_writes()
+        .await
+        .expect("the probe is intact");
 }
 
 /// An endpoint that honours conditions on PutObject but deletes whatever If-Match says.
@@ -77,7 +87,8 @@ fn deleting_endpoint() -> String {
                 if let Some(value) = lower.strip_prefix("content-length:") {
                     content_length = value.trim().parse().unwrap_or(0);
                 }
-                conditional |= lower.starts_with("if-match:") || lower.starts_with("if-none-match:");
+                conditional |=
+                    lower.starts_with("if-match:") || lower.starts_with("if-none-match:");
             }
             let mut body = vec![0; content_length];
             let _ = reader.read_exact(&mut body);
@@ -112,7 +123,10 @@ async fn an_unreachable_endpoint_is_named_unreachable() {
     drop(closed);
     let store = store_at(&server, endpoint.clone()).await;
     match store.verify_conditional_writes().await.unwrap_err() {
-        StoreError::Unreachable { endpoint: named, cause } => {
+        StoreError::Unreachable {
+            endpoint: named,
+            cause,
+        } => {
             assert_eq!(named, endpoint);
             assert_eq!(cause, "connection refused");
         }

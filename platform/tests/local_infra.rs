@@ -62,7 +62,13 @@ fn bootstrap_gate(dir: &TerraformDir, vars: &[String]) {
     vars.extend(["-var".to_string(), "bootstrap_gate=true".to_string()]);
     run_with_vars(
         dir,
-        &["apply", "-no-color", "-input=false", "-auto-approve", "-target=module.guardrails"],
+        &[
+            "apply",
+            "-no-color",
+            "-input=false",
+            "-auto-approve",
+            "-target=module.guardrails",
+        ],
         &vars,
     )
     .assert_success();
@@ -214,7 +220,9 @@ fn production_refuses_a_plan_nobody_audited() {
     let first = run_with_vars(&dir, &["plan", "-no-color", "-input=false"], &vars);
     first.assert_failure();
     assert!(
-        first.stderr.contains("Gate created with require_attestation"),
+        first
+            .stderr
+            .contains("Gate created with require_attestation"),
         "the first plan of a gate that requires attestation must be refused:\n{}",
         first.stderr
     );
@@ -319,8 +327,15 @@ fn production_applies_exactly_the_attested_plan() {
     );
     let lowered = "[severity]\n\"plan/clock-override\" = \"info\"\n";
     let (code, said) = audit(Some(lowered), Some(INSIDE_EVERY_WINDOW));
-    assert_eq!(code, Some(1), "a lowered rule must not attest on a simulated clock:\n{said}");
-    assert!(said.contains("simulated clock") && said.contains("nothing was signed"), "{said}");
+    assert_eq!(
+        code,
+        Some(1),
+        "a lowered rule must not attest on a simulated clock:\n{said}"
+    );
+    assert!(
+        said.contains("simulated clock") && said.contains("nothing was signed"),
+        "{said}"
+    );
 
     // On the system clock the plan is attested.
     let (code, said) = audit(None, None);

@@ -496,8 +496,8 @@ fn broken_workflows_are_reported() {
         "a fresh plan before apply must be reported"
     );
 
-    let unverified: Value = serde_yaml::from_str(&apply_text.replace("tfaudit verify", "echo"))
-        .expect("valid YAML");
+    let unverified: Value =
+        serde_yaml::from_str(&apply_text.replace("tfaudit verify", "echo")).expect("valid YAML");
     assert!(
         apply_workflow_problems(&unverified)
             .iter()

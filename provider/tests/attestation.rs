@@ -161,12 +161,14 @@ fn tamper_next_plan_id(dir: &TerraformDir, plan_id: &str) {
             private.extend_from_slice(b"next_plan_id");
             private.extend_from_slice(&[0xd9, plan_id.len() as u8]);
             private.extend_from_slice(plan_id.as_bytes());
-            resource["instances"][0]["private"] =
-                base64::engine::general_purpose::STANDARD.encode(private).into();
+            resource["instances"][0]["private"] = base64::engine::general_purpose::STANDARD
+                .encode(private)
+                .into();
         }
     }
     dir.write("tampered.tfstate", &state.to_string());
-    dir.run(&["state", "push", "tampered.tfstate"]).assert_success();
+    dir.run(&["state", "push", "tampered.tfstate"])
+        .assert_success();
 }
 
 #[test]
@@ -318,7 +320,12 @@ fn an_attestation_lets_one_apply_through() {
     let ci_key = generate_signing_key();
     let dir = gated(&server, "replay", &ci_key);
     let first = plan(&dir, "first.tfplan");
-    publish_for(&server, &first, attestation("replay", &first, Duration::hours(1)), &ci_key);
+    publish_for(
+        &server,
+        &first,
+        attestation("replay", &first, Duration::hours(1)),
+        &ci_key,
+    );
     dir.run(&["apply", "-input=false", "first.tfplan"])
         .assert_success();
     assert!(ingress_applied(&dir));
@@ -327,22 +334,44 @@ fn an_attestation_lets_one_apply_through() {
             .get(&format!("guardrail/attestations/replay/{first}.spent.json"))
             .await
     });
-    assert!(spent.is_some(), "the apply did not record the attestation as used");
+    assert!(
+        spent.is_some(),
+        "the apply did not record the attestation as used"
+    );
     let second = plan(&dir, "second.tfplan");
-    publish_for(&server, &second, attestation("replay", &second, Duration::hours(1)), &ci_key);
+    publish_for(
+        &server,
+        &second,
+        attestation("replay", &second, Duration::hours(1)),
+        &ci_key,
+    );
     dir.run(&["apply", "-input=false", "second.tfplan"])
         .assert_success();
 
     // The first plan's id, reserved and attested, written back into the state.
     tamper_next_plan_id(&dir, &first);
     let public_key = encode_public_key(&ci_key.verifying_key());
-    rewrite(&dir, &server, "replay", &provider_extra(&public_key), &config("replay", 9));
-    dir.run(&["plan", "-input=false", "-refresh=false", "-out=again.tfplan"])
-        .assert_success();
+    rewrite(
+        &dir,
+        &server,
+        "replay",
+        &provider_extra(&public_key),
+        &config("replay", 9),
+    );
+    dir.run(&[
+        "plan",
+        "-input=false",
+        "-refresh=false",
+        "-out=again.tfplan",
+    ])
+    .assert_success();
     assert_eq!(planned_plan_id(&dir, "again.tfplan", GATE), first);
     let replay = dir.run(&["apply", "-input=false", "again.tfplan"]);
     replay.assert_failure();
-    assert_mentions(&replay, &["Attestation check failed", "was already used by an apply"]);
+    assert_mentions(
+        &replay,
+        &["Attestation check failed", "was already used by an apply"],
+    );
     let shown = dir.run(&["state", "show", "-no-color", "terraform_data.ingress"]);
     assert_mentions(&shown, &["replicas = 2"]);
 }
@@ -357,29 +386,54 @@ fn a_plan_id_is_drawn_for_one_plan_only() {
     let ci_key = generate_signing_key();
     let public_key = encode_public_key(&ci_key.verifying_key());
 
-    let fresh = workdir(&server, "fresh", &provider_extra(&public_key), &config("fresh", 2));
+    let fresh = workdir(
+        &server,
+        "fresh",
+        &provider_extra(&public_key),
+        &config("fresh", 2),
+    );
     let first = fresh.run(&["plan", "-input=false"]);
     first.assert_failure();
-    assert_mentions(&first, &["Gate created with require_attestation", "-target"]);
+    assert_mentions(
+        &first,
+        &["Gate created with require_attestation", "-target"],
+    );
 
     let dir = gated(&server, "shared", &ci_key);
     let audited = plan(&dir, "audited.tfplan");
-    publish_for(&server, &audited, attestation("shared", &audited, Duration::hours(1)), &ci_key);
+    publish_for(
+        &server,
+        &audited,
+        attestation("shared", &audited, Duration::hours(1)),
+        &ci_key,
+    );
     dir.run(&["apply", "-input=false", "audited.tfplan"])
         .assert_success();
 
     dir.run(&["apply", "-auto-approve", "-input=false", "-refresh-only"])
         .assert_success();
-    rewrite(&dir, &server, "shared", &provider_extra(&public_key), &config("shared", 99));
+    rewrite(
+        &dir,
+        &server,
+        "shared",
+        &provider_extra(&public_key),
+        &config("shared", 99),
+    );
     for _ in ["first", "second"] {
         let output = dir.run(&["plan", "-input=false", "-refresh=false"]);
         output.assert_failure();
-        assert_mentions(&output, &["plan_id not drawn for this plan", "-refresh-only"]);
+        assert_mentions(
+            &output,
+            &["plan_id not drawn for this plan", "-refresh-only"],
+        );
     }
     tamper_next_plan_id(&dir, "00000000-0000-4000-8000-00000000abcd");
     let output = dir.run(&["plan", "-input=false", "-refresh=false"]);
     output.assert_failure();
-    assert_mentions(&output, &["plan_id not drawn for this plan", "no plan reserved it"]);
+    assert_mentions(
+        &output,
+        &["plan_id not drawn for this plan", "no plan reserved it"],
+    );
 
     // With refresh every plan reserves an id of its own.
     let one = plan(&dir, "one.tfplan");
@@ -394,7 +448,8 @@ fn a_plan_id_is_drawn_for_one_plan_only() {
     }
 
     // Turning attestation off is a change that needs an attestation too.
-    let off = config("shared", 2).replace("require_attestation = true", "require_attestation = false");
+    let off =
+        config("shared", 2).replace("require_attestation = true", "require_attestation = false");
     rewrite(&dir, &server, "shared", &provider_extra(&public_key), &off);
     let unattested = plan(&dir, "off.tfplan");
     let output = dir.run(&["apply", "-input=false", "off.tfplan"]);

@@ -61,6 +61,7 @@ fn without_allow_clock_override_the_system_clock_judges_the_freeze() {
                     owner: "alice".into(),
                     reason: "INC-7 failover".into(),
                     expires_at: Some(now + Duration::hours(1)),
+                    ..Default::default()
                 },
                 now,
             )
@@ -70,20 +71,38 @@ fn without_allow_clock_override_the_system_clock_judges_the_freeze() {
     // Two hours ahead the freeze would be over; the override is ignored.
     let later = (now + Duration::hours(2)).to_rfc3339();
     let dir = strict(&server, "");
-    let plan = dir.run_with_env(&["plan", "-input=false", "-no-color"], &[("GUARDRAIL_NOW", &later)]);
+    let plan = dir.run_with_env(
+        &["plan", "-input=false", "-no-color"],
+        &[("GUARDRAIL_NOW", &later)],
+    );
     plan.assert_failure();
-    assert_mentions(&plan, &["GUARDRAIL_NOW ignored", "production is frozen", "INC-7 failover"]);
+    assert_mentions(
+        &plan,
+        &[
+            "GUARDRAIL_NOW ignored",
+            "production is frozen",
+            "INC-7 failover",
+        ],
+    );
 
     let dir = strict(&server, &format!("  now = \"{later}\""));
     let plan = dir.run(&["plan", "-input=false", "-no-color"]);
     plan.assert_failure();
-    assert_mentions(&plan, &["Clock override not allowed", "allow_clock_override"]);
+    assert_mentions(
+        &plan,
+        &["Clock override not allowed", "allow_clock_override"],
+    );
 }
 
 #[test]
 fn an_allowed_override_is_warned_about_and_recorded() {
     let server = S3Server::start();
-    let dir = workdir(&server, "staging", "", &GATE.replace("production", "staging"));
+    let dir = workdir(
+        &server,
+        "staging",
+        "",
+        &GATE.replace("production", "staging"),
+    );
     let simulated = "2026-11-24T10:00:00Z";
     let apply = dir.run_with_env(
         &["apply", "-auto-approve", "-input=false", "-no-color"],
@@ -91,11 +110,24 @@ fn an_allowed_override_is_warned_about_and_recorded() {
     );
     apply.assert_success();
     assert_mentions(&apply, &["Simulated clock", "2026-11-24T10:00:00"]);
-    let records = block_on(async { audit_record::list(&store(&server).await, "staging").await.unwrap() });
-    let allowed = records.iter().find(|r| r.decision == "allowed").expect("an allowed record");
-    let clock = allowed.clock_override.as_ref().expect("the override is recorded");
+    let records = block_on(async {
+        audit_record::list(&store(&server).await, "staging")
+            .await
+            .unwrap()
+    });
+    let allowed = records
+        .iter()
+        .find(|r| r.decision == "allowed")
+        .expect("an allowed record");
+    let clock = allowed
+        .clock_override
+        .as_ref()
+        .expect("the override is recorded");
     assert_eq!(clock.source, "GUARDRAIL_NOW");
-    assert_eq!(clock.simulated_now.to_rfc3339(), "2026-11-24T10:00:00+00:00");
+    assert_eq!(
+        clock.simulated_now.to_rfc3339(),
+        "2026-11-24T10:00:00+00:00"
+    );
     assert!((clock.system_now - Utc::now()).num_minutes().abs() < 10);
     assert_ne!(allowed.who, "unknown");
 }
@@ -107,7 +139,8 @@ fn a_gate_that_requires_attestation_refuses_a_simulated_clock() {
     let public = guardrail_core::attestation::encode_public_key(&key.verifying_key());
     let extra = format!("  attestation_public_keys = [\"{public}\"]");
     let dir = workdir(&server, "production", &extra, GATE);
-    dir.run(&["apply", "-auto-approve", "-input=false"]).assert_success();
+    dir.run(&["apply", "-auto-approve", "-input=false"])
+        .assert_success();
     common::rewrite(
         &dir,
         &server,

@@ -73,7 +73,11 @@ fn every_example_applies_and_destroys() {
         let name = example.display().to_string();
         let apply = work.run(&["apply", "-auto-approve", "-input=false"]);
         if example.ends_with("guardrail_change_gate") {
-            if apply.success() || !apply.stderr.contains("Gate created with require_attestation") {
+            if apply.success()
+                || !apply
+                    .stderr
+                    .contains("Gate created with require_attestation")
+            {
                 failures.push(format!(
                     "{name}: creating a gate that requires attestation must be refused until it exists:\n{}",
                     apply.combined()

@@ -80,10 +80,12 @@ pub async fn run(args: GateArgs) -> Result<i32, AuditError> {
         }),
         None => None,
     };
-    let store = Store::connect(&config).await.map_err(|error| AuditError::Other {
-        context: format!("store {}", args.store),
-        message: error.to_string(),
-    })?;
+    let store = Store::connect(&config)
+        .await
+        .map_err(|error| AuditError::Other {
+            context: format!("store {}", args.store),
+            message: error.to_string(),
+        })?;
     let request = GateRequest {
         environment: environment.to_string(),
         phase: Phase::Apply,
@@ -115,9 +117,9 @@ pub async fn run(args: GateArgs) -> Result<i32, AuditError> {
                 })
             });
             let window = decision.blockers.iter().find_map(|blocker| match blocker {
-                Blocker::WindowClosed { reason, opens_at, .. } => {
-                    Some(json!({"open": false, "reason": reason, "opens_at": opens_at}))
-                }
+                Blocker::WindowClosed {
+                    reason, opens_at, ..
+                } => Some(json!({"open": false, "reason": reason, "opens_at": opens_at})),
                 _ => None,
             });
             let output = json!({
@@ -131,7 +133,10 @@ pub async fn run(args: GateArgs) -> Result<i32, AuditError> {
                 "checked_at": request.now,
                 "audit_record": concluded.record_key,
             });
-            println!("{}", serde_json::to_string_pretty(&output).unwrap_or_default());
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&output).unwrap_or_default()
+            );
         }
         GateFormat::Text => {
             let verdict = match decision.outcome {

@@ -20,7 +20,7 @@ use guardrail_core::lock::{lock_key, LockError, LockRecord, Locks, OperatorReque
 use guardrail_core::store::{Store, StoreConfig};
 use serde_json::{json, Value};
 
-use crate::attest::{parse_duration, parse_store_url};
+use crate::attest::parse_store_url;
 use crate::commands::plan::AuditClock;
 use crate::error::AuditError;
 
@@ -248,11 +248,10 @@ async fn release(change: &Change) -> Result<i32, AuditError> {
 async fn takeover(args: &TakeoverArgs) -> Result<i32, AuditError> {
     let reason = operator_reason(&args.change, "takeover")?;
     let ttl = match args.ttl.as_deref() {
-        Some(text) => Some(parse_duration(text).ok_or_else(|| {
-            AuditError::Usage(format!(
-                "--ttl `{text}`: expected a duration such as 30m, 2h or 7d (at most 366d)"
-            ))
-        })?),
+        Some(text) => Some(
+            guardrail_core::duration::parse(text, guardrail_core::duration::MAX)
+                .map_err(|error| AuditError::Usage(format!("--ttl: {error}")))?,
+        ),
         None => None,
     };
     let connected = Connected::open(&args.change.target).await?;

@@ -6,6 +6,6 @@ pub mod gate;
 pub mod keygen;
 pub mod lock;
 pub mod plan;
-pub mod verify;
 pub mod rules;
 pub mod state;
+pub mod verify;

@@ -204,5 +204,6 @@ pub async fn run(args: StateArgs) -> Result<i32, AuditError> {
 
 /// `--stale-lock-after`: the grammar of every guardrail duration.
 fn stale_lock_after(text: &str) -> Result<std::time::Duration, String> {
-    guardrail_core::duration::parse(text, guardrail_core::duration::MAX).map_err(|error| error.to_string())
+    guardrail_core::duration::parse(text, guardrail_core::duration::MAX)
+        .map_err(|error| error.to_string())
 }

@@ -35,7 +35,11 @@ pub struct VerifyArgs {
 
     /// A trusted ed25519 public key (base64 of the raw 32 bytes, or a PEM file's
     /// contents); repeatable. The same keys as the provider's attestation_public_keys.
-    #[arg(long = "public-key", value_name = "KEY", env = "TFAUDIT_ATTESTATION_PUBLIC_KEY")]
+    #[arg(
+        long = "public-key",
+        value_name = "KEY",
+        env = "TFAUDIT_ATTESTATION_PUBLIC_KEY"
+    )]
     pub public_keys: Vec<String>,
 
     /// A file of trusted public keys, one base64 key per line.
@@ -57,7 +61,10 @@ fn trusted_keys(args: &VerifyArgs) -> Result<Vec<VerifyingKey>, AuditError> {
         for (index, line) in text.lines().enumerate() {
             let line = line.trim();
             if !line.is_empty() && !line.starts_with('#') {
-                texts.push((format!("{}:{}", file.display(), index + 1), line.to_string()));
+                texts.push((
+                    format!("{}:{}", file.display(), index + 1),
+                    line.to_string(),
+                ));
             }
         }
     }
@@ -89,10 +96,12 @@ pub async fn run(args: VerifyArgs) -> Result<i32, AuditError> {
         );
         return Ok(1);
     }
-    let store = Store::connect(&config).await.map_err(|error| AuditError::Other {
-        context: format!("store {}", args.store),
-        message: error.to_string(),
-    })?;
+    let store = Store::connect(&config)
+        .await
+        .map_err(|error| AuditError::Other {
+            context: format!("store {}", args.store),
+            message: error.to_string(),
+        })?;
     let mut refused = 0;
     for (environment, plan_id) in &targets {
         match check(&store, &keys, environment, plan_id, &digest).await {
@@ -141,10 +150,15 @@ async fn check(
             attested.plan_digest
         ));
     }
-    match store.get(&attestation::spent_key(environment, plan_id)).await {
+    match store
+        .get(&attestation::spent_key(environment, plan_id))
+        .await
+    {
         Ok(None) => {}
         Ok(Some(_)) => {
-            return Err("the attestation was already used by an apply: plan, audit and attest again".into())
+            return Err(
+                "the attestation was already used by an apply: plan, audit and attest again".into(),
+            )
         }
         Err(error) => return Err(format!("cannot read the spent marker: {error}")),
     }

@@ -77,7 +77,9 @@ fn allowed_overrides(context: &PlanContext) -> Vec<Finding> {
         .filter(|(_, provider)| {
             // A constant, or a variable followed up to its value; unknown counts as set.
             let value = match provider.module_address.as_deref() {
-                Some(module) => context.resolve_in(module, &provider.expressions, "allow_clock_override", true),
+                Some(module) => {
+                    context.resolve_in(module, &provider.expressions, "allow_clock_override", true)
+                }
                 None => context.resolve(&provider.expressions, "allow_clock_override", true),
             };
             value != Some(serde_json::Value::Bool(false))
@@ -87,7 +89,9 @@ fn allowed_overrides(context: &PlanContext) -> Vec<Finding> {
                 INFO.id,
                 INFO.default_severity,
                 format!("provider.{key}"),
-                format!("provider {key} sets allow_clock_override: GUARDRAIL_NOW would move its clock"),
+                format!(
+                    "provider {key} sets allow_clock_override: GUARDRAIL_NOW would move its clock"
+                ),
             )
         })
         .collect()

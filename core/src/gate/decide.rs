@@ -39,7 +39,9 @@ pub enum AttestationProblem {
     NoTrustedKeys,
     /// Attestation is required but the change has no plan_id.
     NoPlanId,
-    Missing { key: String },
+    Missing {
+        key: String,
+    },
     Unreadable(String),
     Invalid(AttestationError),
     /// An earlier apply used it (its spent marker, when readable).
@@ -60,7 +62,9 @@ pub enum Blocker {
     /// The lock could not be read: the gate cannot know whether it is frozen.
     LockUnreadable(String),
     /// A simulated clock and an attested change do not go together.
-    ClockOverrideWithAttestation { source: String },
+    ClockOverrideWithAttestation {
+        source: String,
+    },
     Attestation(AttestationProblem),
 }
 

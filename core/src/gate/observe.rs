@@ -37,7 +37,8 @@ pub async fn observe(store: &Store, request: &GateRequest) -> Observations {
         && request.phase == Phase::Apply
         && !request.plan_id.is_empty();
     let (envelope, spent) = if attested_apply {
-        let envelope = match attestation::fetch(store, &request.environment, &request.plan_id).await {
+        let envelope = match attestation::fetch(store, &request.environment, &request.plan_id).await
+        {
             Ok(Some(envelope)) => Observed::Found(envelope),
             Ok(None) => Observed::Absent,
             Err(error) => Observed::Unreadable(error.to_string()),
@@ -45,14 +46,16 @@ pub async fn observe(store: &Store, request: &GateRequest) -> Observations {
         let key = attestation::spent_key(&request.environment, &request.plan_id);
         let spent = match store.get(&key).await {
             Ok(None) => Observed::Absent,
-            Ok(Some(object)) => Observed::Found(
-                serde_json::from_slice(&object.body).unwrap_or_else(|_| SpentRecord {
-                    environment: request.environment.clone(),
-                    plan_id: request.plan_id.clone(),
-                    who: "an unreadable spent marker".to_string(),
-                    at: Utc::now(),
-                }),
-            ),
+            Ok(Some(object)) => {
+                Observed::Found(serde_json::from_slice(&object.body).unwrap_or_else(|_| {
+                    SpentRecord {
+                        environment: request.environment.clone(),
+                        plan_id: request.plan_id.clone(),
+                        who: "an unreadable spent marker".to_string(),
+                        at: Utc::now(),
+                    }
+                }))
+            }
             Err(error) => Observed::Unreadable(error.to_string()),
         };
         (envelope, spent)
@@ -85,7 +88,8 @@ pub async fn conclude(
     mut decision: Decision,
 ) -> Result<Concluded, GateError> {
     let mut spent = false;
-    if request.phase == Phase::Apply && decision.outcome.passes() && decision.attestation.is_some() {
+    if request.phase == Phase::Apply && decision.outcome.passes() && decision.attestation.is_some()
+    {
         let record = SpentRecord {
             environment: request.environment.clone(),
             plan_id: request.plan_id.clone(),

@@ -42,7 +42,9 @@ pub async fn reserve(store: &Store, reservation: &Reservation) -> Result<Reserve
     let body = serde_json::to_vec_pretty(reservation).expect("a reservation serialises");
     match store.put_if_absent(&key, body).await? {
         PutOutcome::Written { .. } => Ok(Reserve::First),
-        PutOutcome::PreconditionFailed => Ok(Reserve::Taken(find(store, &reservation.environment, &reservation.plan_id).await?)),
+        PutOutcome::PreconditionFailed => Ok(Reserve::Taken(
+            find(store, &reservation.environment, &reservation.plan_id).await?,
+        )),
     }
 }
 

@@ -29,6 +29,7 @@ fn lock(expires_in_hours: i64, released: bool) -> LockRecord {
         expires_at: Some(noon() + Duration::hours(expires_in_hours)),
         generation: 4,
         released_at: released.then(noon),
+        ..Default::default()
     }
 }
 
@@ -126,11 +127,13 @@ fn run(case: &Case) -> Decision {
         phase: case.phase,
         plan_id: PLAN.into(),
         now,
-        clock_override: case.clock_override.then(|| crate::audit_record::ClockOverride {
-            source: "GUARDRAIL_NOW".into(),
-            simulated_now: now,
-            system_now: now,
-        }),
+        clock_override: case
+            .clock_override
+            .then(|| crate::audit_record::ClockOverride {
+                source: "GUARDRAIL_NOW".into(),
+                simulated_now: now,
+                system_now: now,
+            }),
         window: match case.window {
             Window::None => None,
             _ => Some(office_hours()),
@@ -213,7 +216,9 @@ fn kinds(decision: &Decision) -> Vec<&'static str> {
                 crate::attestation::AttestationError::BadSignature => "bad-signature",
                 crate::attestation::AttestationError::UnknownKey { .. } => "unknown-key",
                 crate::attestation::AttestationError::Expired { .. } => "expired",
-                crate::attestation::AttestationError::WrongEnvironment { .. } => "wrong-environment",
+                crate::attestation::AttestationError::WrongEnvironment { .. } => {
+                    "wrong-environment"
+                }
                 crate::attestation::AttestationError::WrongPlan { .. } => "wrong-plan",
                 _ => "invalid",
             },
@@ -227,16 +232,58 @@ fn every_combination_of_freeze_window_and_break_glass() {
     let table = [
         (Lock::None, Window::None, false, Allowed, vec![]),
         (Lock::None, Window::Open, false, Allowed, vec![]),
-        (Lock::None, Window::Closed, false, Denied, vec!["window-closed"]),
-        (Lock::None, Window::Closed, true, AllowedBreakGlass, vec!["window-closed"]),
+        (
+            Lock::None,
+            Window::Closed,
+            false,
+            Denied,
+            vec!["window-closed"],
+        ),
+        (
+            Lock::None,
+            Window::Closed,
+            true,
+            AllowedBreakGlass,
+            vec!["window-closed"],
+        ),
         (Lock::Live, Window::Open, false, Denied, vec!["frozen"]),
-        (Lock::Live, Window::Open, true, AllowedBreakGlass, vec!["frozen"]),
-        (Lock::Live, Window::Closed, false, Denied, vec!["frozen", "window-closed"]),
-        (Lock::Live, Window::Closed, true, AllowedBreakGlass, vec!["frozen", "window-closed"]),
+        (
+            Lock::Live,
+            Window::Open,
+            true,
+            AllowedBreakGlass,
+            vec!["frozen"],
+        ),
+        (
+            Lock::Live,
+            Window::Closed,
+            false,
+            Denied,
+            vec!["frozen", "window-closed"],
+        ),
+        (
+            Lock::Live,
+            Window::Closed,
+            true,
+            AllowedBreakGlass,
+            vec!["frozen", "window-closed"],
+        ),
         (Lock::Expired, Window::Open, false, Allowed, vec![]),
         (Lock::Released, Window::Open, false, Allowed, vec![]),
-        (Lock::Unreadable, Window::Open, false, Denied, vec!["lock-unreadable"]),
-        (Lock::Unreadable, Window::Open, true, Denied, vec!["lock-unreadable"]),
+        (
+            Lock::Unreadable,
+            Window::Open,
+            false,
+            Denied,
+            vec!["lock-unreadable"],
+        ),
+        (
+            Lock::Unreadable,
+            Window::Open,
+            true,
+            Denied,
+            vec!["lock-unreadable"],
+        ),
     ];
     for (lock, window, glass, outcome, blockers) in table {
         let decision = run(&case(lock, window, Att::NotRequired, glass));
@@ -315,8 +362,14 @@ fn plans_check_the_freeze_and_the_window_but_no_attestation_yet() {
 fn reasons_name_the_holder_and_the_next_opening() {
     let decision = run(&case(Lock::Live, Window::Closed, Att::NotRequired, false));
     let reasons = decision.reasons(ENV, PLAN).join("\n");
-    assert!(reasons.contains("production is frozen: held by alice (INC-1: failover)"), "{reasons}");
+    assert!(
+        reasons.contains("production is frozen: held by alice (INC-1: failover)"),
+        "{reasons}"
+    );
     assert!(reasons.contains("the change window is closed"), "{reasons}");
-    assert!(reasons.contains("next opening 2026-11-30T09:00:00+00:00"), "{reasons}");
+    assert!(
+        reasons.contains("next opening 2026-11-30T09:00:00+00:00"),
+        "{reasons}"
+    );
     assert_eq!(decision.frozen_by().map(|l| l.generation), Some(4));
 }

@@ -113,9 +113,12 @@ pub(crate) const MAX_DURATION_SECONDS: i64 = 366 * 86_400;
 /// Parses a cron `duration` into seconds, with the grammar of every guardrail
 /// duration ([`crate::duration`]), at most 366 days.
 pub(crate) fn parse_duration(text: &str) -> Result<i64, String> {
-    crate::duration::parse(text, std::time::Duration::from_secs(MAX_DURATION_SECONDS as u64))
-        .map(|duration| duration.as_secs() as i64)
-        .map_err(|error| error.to_string())
+    crate::duration::parse(
+        text,
+        std::time::Duration::from_secs(MAX_DURATION_SECONDS as u64),
+    )
+    .map(|duration| duration.as_secs() as i64)
+    .map_err(|error| error.to_string())
 }
 
 pub(crate) fn describe_duration(seconds: i64) -> String {

@@ -45,17 +45,22 @@ pub fn report(diags: &mut Diagnostics, request: &GateRequest, decision: &Decisio
     }
     let reasons = describe(bypassable.clone());
     match (&request.break_glass, decision.outcome) {
-        (Some(glass), Outcome::AllowedBreakGlass) | (Some(glass), Outcome::Denied) => diags.warning(
-            "Break glass: passing a closed gate",
-            format!(
-                "{reasons}\nThe gate lets this {} through because break_glass is set \
+        (Some(glass), Outcome::AllowedBreakGlass) | (Some(glass), Outcome::Denied) => diags
+            .warning(
+                "Break glass: passing a closed gate",
+                format!(
+                    "{reasons}\nThe gate lets this {} through because break_glass is set \
                  (reason: {}, ticket: {}). The audit trail records it.",
-                when.trim_start_matches("be "),
-                glass.reason,
-                if glass.ticket.is_empty() { "none" } else { &glass.ticket }
+                    when.trim_start_matches("be "),
+                    glass.reason,
+                    if glass.ticket.is_empty() {
+                        "none"
+                    } else {
+                        &glass.ticket
+                    }
+                ),
+                AttributePath::new("break_glass"),
             ),
-            AttributePath::new("break_glass"),
-        ),
         _ => {
             let path = if decision.frozen_by().is_some() {
                 AttributePath::new("environment")

@@ -233,7 +233,8 @@ async fn apply_checks(
         diags.root_error("Missing plan_id", "the gate has no plan_id at apply");
         return None;
     }
-    let attested = planned.requires_attestation() || prior.is_some_and(GateState::requires_attestation);
+    let attested =
+        planned.requires_attestation() || prior.is_some_and(GateState::requires_attestation);
     let request = request(diags, configured, planned, Phase::Apply, attested)?;
     let decision = gate::decide(&request, &gate::observe(store, &request).await);
     let concluded = match gate::conclude(store, &request, decision).await {

@@ -125,7 +125,11 @@ impl Drawn {
                     AttributePath::new("plan_id"),
                 );
             } else {
-                diags.warning("Plan without refresh", message, AttributePath::new("plan_id"));
+                diags.warning(
+                    "Plan without refresh",
+                    message,
+                    AttributePath::new("plan_id"),
+                );
             }
             return without_refresh();
         };
@@ -174,7 +178,9 @@ impl Drawn {
                      it comes from the state (kept there by `terraform apply -refresh-only`, or \
                      written by hand) and may be shared by several plans"
                 )),
-                Err(error) => Err(format!("cannot read the reservation of plan_id {id}: {error}")),
+                Err(error) => Err(format!(
+                    "cannot read the reservation of plan_id {id}: {error}"
+                )),
             }
         };
         if let Err(reason) = outcome {
