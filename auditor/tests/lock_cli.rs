@@ -237,7 +237,7 @@ async fn bad_input_exits_2_naming_the_flag() {
     let bad_ttl = tfaudit(&server, &["takeover", "--reason", "r", "--ttl", "soon"]);
     assert_eq!(bad_ttl.status.code(), Some(2), "{}", text(&bad_ttl));
     assert!(
-        text(&bad_ttl).contains("--ttl `soon`"),
+        text(&bad_ttl).contains("--ttl: `soon` is not a duration"),
         "{}",
         text(&bad_ttl)
     );
@@ -291,7 +291,7 @@ async fn a_lock_changed_meanwhile_or_an_endpoint_without_if_match_is_refused_wit
         .unwrap();
     assert_eq!(refused.status.code(), Some(1), "{}", text(&refused));
     assert!(
-        text(&refused).contains("ignores If-Match"),
+        text(&refused).contains("ignores conditional writes (If-Match on PutObject)"),
         "{}",
         text(&refused)
     );

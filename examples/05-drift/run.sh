@@ -86,6 +86,8 @@ s3_delete guardrails guardrail/locks/production.json
 run terraform plan -refresh-only -no-color -input=false -out=refresh.tfplan | grep -E 'Objects have changed|has been deleted|No changes'
 terraform show -json refresh.tfplan > refresh.json
 expect_failure "drift/missing" env -u HCLOUD_TOKEN tfaudit drift --refresh-plan refresh.json
+# The audit trail remembers the freeze the bucket no longer holds.
+expect_failure "trail/lock-rolled-back" tfaudit state --guardrail-store s3://guardrails/guardrail/ --environment production
 cd "$work"
 
 step "safe path: the runbook: confirm no apply runs, clear the lock, reconcile the cloud, restore the freeze"

@@ -47,7 +47,7 @@ fn terraform_test_suite_of_the_guardrails_module_passes() {
 
     let stdout = &output.stdout;
     assert!(
-        stdout.contains("6 passed, 0 failed"),
+        stdout.contains("7 passed, 0 failed"),
         "every run block of the suite must pass:\n{stdout}"
     );
 }

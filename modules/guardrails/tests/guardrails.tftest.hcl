@@ -126,7 +126,7 @@ run "a_declared_break_glass_reaches_the_gate" {
 
   variables {
     require_attestation = false
-    break_glass = { reason = "restore ingress", ticket = "INC-1234" }
+    break_glass         = { reason = "restore ingress", ticket = "INC-1234" }
   }
 
   assert {
@@ -140,7 +140,7 @@ run "break_glass_needs_a_ticket" {
 
   variables {
     require_attestation = false
-    break_glass = { reason = "restore ingress", ticket = " " }
+    break_glass         = { reason = "restore ingress", ticket = " " }
   }
 
   expect_failures = [var.break_glass]
@@ -151,7 +151,7 @@ run "budgets_cannot_be_negative" {
 
   variables {
     require_attestation = false
-    max_destroy = -1
+    max_destroy         = -1
   }
 
   expect_failures = [var.max_destroy]
@@ -162,7 +162,7 @@ run "environment_names_are_validated" {
 
   variables {
     require_attestation = false
-    environment = "Prod Env"
+    environment         = "Prod Env"
   }
 
   expect_failures = [var.environment]
