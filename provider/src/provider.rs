@@ -6,7 +6,6 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use guardrail_core::environment::EnvironmentName;
 use guardrail_core::store::{Store, StoreConfig, StoreError};
 use serde::{Deserialize, Serialize};
 use tf_provider::schema::{AttributeType, NestedBlock, Schema};
@@ -182,15 +181,7 @@ fn store_block_schema() -> NestedBlock {
 
 /// Validates what can be validated without values from other resources.
 fn validate_config(diags: &mut Diagnostics, config: &ProviderConfig) {
-    if let Some(environment) = known(&config.environment) {
-        if let Err(error) = EnvironmentName::parse(environment) {
-            diags.error(
-                "Invalid environment",
-                error.to_string(),
-                AttributePath::new("environment"),
-            );
-        }
-    }
+    crate::schema_util::check_environment(diags, &config.environment, "environment");
     if let Some(now) = known(&config.now) {
         let allowed = matches!(config.allow_clock_override, Value::Value(true));
         if !allowed {

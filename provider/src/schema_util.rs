@@ -79,3 +79,26 @@ pub fn known(value: &Str) -> Option<&str> {
         _ => None,
     }
 }
+
+/// Checks an environment name attribute (when known): an error at `attribute`
+/// naming what is wrong. Returns false when the name is invalid.
+pub fn check_environment(
+    diags: &mut tf_provider::Diagnostics,
+    value: &Str,
+    attribute: &'static str,
+) -> bool {
+    let Some(name) = known(value) else {
+        return true;
+    };
+    match guardrail_core::environment::EnvironmentName::parse(name) {
+        Ok(_) => true,
+        Err(error) => {
+            diags.error(
+                "Invalid environment",
+                error.to_string(),
+                tf_provider::AttributePath::new(attribute),
+            );
+            false
+        }
+    }
+}

@@ -3,12 +3,11 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use guardrail_core::environment::EnvironmentName;
 use guardrail_core::lock::Locks;
 use serde::{Deserialize, Serialize};
 use tf_provider::schema::{AttributeType, Schema};
 use tf_provider::value::{Value, ValueEmpty};
-use tf_provider::{AttributePath, DataSource, Diagnostics};
+use tf_provider::{DataSource, Diagnostics};
 
 use crate::lock_view;
 use crate::provider::Shared;
@@ -43,17 +42,7 @@ impl Environment {
 }
 
 fn check_name(diags: &mut Diagnostics, name: &Str) -> Option<()> {
-    if let Some(name) = known(name) {
-        if let Err(error) = EnvironmentName::parse(name) {
-            diags.error(
-                "Invalid environment",
-                error.to_string(),
-                AttributePath::new("name"),
-            );
-            return None;
-        }
-    }
-    Some(())
+    crate::schema_util::check_environment(diags, name, "name").then_some(())
 }
 
 #[async_trait]

@@ -74,15 +74,7 @@ fn field<'s>(state: &'s LockState, name: &str) -> &'s Str {
 
 /// Validation of what the configuration says; `config` may hold unknown values.
 fn validate(diags: &mut Diagnostics, config: &LockState) {
-    if let Some(environment) = known(&config.environment) {
-        if let Err(error) = EnvironmentName::parse(environment) {
-            diags.error(
-                "Invalid environment",
-                error.to_string(),
-                AttributePath::new("environment"),
-            );
-        }
-    }
+    crate::schema_util::check_environment(diags, &config.environment, "environment");
     if let Some(reason) = known(&config.reason) {
         if reason.trim().is_empty() {
             diags.error(

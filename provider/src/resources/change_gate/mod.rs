@@ -19,7 +19,6 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use guardrail_core::attestation;
 use guardrail_core::audit_record::BreakGlass;
-use guardrail_core::environment::EnvironmentName;
 use guardrail_core::gate::{self, AttestationPolicy, GateRequest, Phase};
 use serde::{Deserialize, Serialize};
 use tf_provider::schema::{AttributeType, NestedBlock, Schema};
@@ -107,15 +106,7 @@ impl GateState {
 }
 
 fn validate(diags: &mut Diagnostics, config: &GateState) {
-    if let Some(environment) = known(&config.environment) {
-        if let Err(error) = EnvironmentName::parse(environment) {
-            diags.error(
-                "Invalid environment",
-                error.to_string(),
-                AttributePath::new("environment"),
-            );
-        }
-    }
+    crate::schema_util::check_environment(diags, &config.environment, "environment");
     if let Some(window) = config.window() {
         window.compile(diags, AttributePath::new("change_window").index(0));
     }
