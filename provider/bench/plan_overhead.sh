@@ -53,7 +53,8 @@ terraform {
 
 provider "guardrail" {
   environment = "production"
-  now         = "2026-11-24T10:00:00+01:00"
+  allow_clock_override = true
+  now                  = "2026-11-24T10:00:00+01:00"
   store {
     bucket = "guardrails"
   }
