@@ -127,46 +127,37 @@ fn read_signing_key(key_file: &Path) -> Result<attestation::SigningKey, AuditErr
     })
 }
 
-/// `s3://bucket/prefix` as a store configuration (path style, region `auto`).
+/// `--store s3://bucket/prefix` as a store configuration (path style, region `auto`).
 pub fn parse_store_url(url: &str) -> Result<StoreConfig, AuditError> {
-    let invalid = |problem: &str| {
-        AuditError::Usage(format!(
-            "--store `{url}`: {problem}; expected s3://BUCKET[/PREFIX]"
-        ))
-    };
-    let rest = url
-        .strip_prefix("s3://")
-        .ok_or_else(|| invalid("not an s3:// URL"))?;
-    let (bucket, prefix) = match rest.split_once('/') {
-        Some((bucket, prefix)) => (bucket, prefix),
-        None => (rest, ""),
-    };
-    if bucket.is_empty() {
-        return Err(invalid("the bucket is empty"));
-    }
-    let mut config = StoreConfig {
-        bucket: bucket.to_string(),
-        ..StoreConfig::default()
-    };
-    if !prefix.trim_matches('/').is_empty() {
-        config.prefix = format!("{}/", prefix.trim_matches('/'));
-    }
-    Ok(config)
+    StoreConfig::from_url(url)
+        .map_err(|problem| AuditError::Usage(format!("--store `{url}`: {problem}")))
 }
 
 /// The longest `--attestation-ttl` accepted.
 pub const MAX_TTL: Duration = Duration::from_secs(366 * 86_400);
 
 async fn connect(settings: &StoreSettings) -> Result<Store, AuditError> {
-    Store::connect(&settings.store)
+    connect_config(&settings.store).await
+}
+
+async fn connect_config(config: &StoreConfig) -> Result<Store, AuditError> {
+    Store::connect(config)
         .await
         .map_err(|error| AuditError::Other {
-            context: format!(
-                "store s3://{}/{}",
-                settings.store.bucket, settings.store.prefix
-            ),
+            context: format!("store s3://{}/{}", config.bucket, config.prefix),
             message: error.to_string(),
         })
+}
+
+/// The store of a `--store s3://BUCKET[/PREFIX]` and `--endpoint URL` pair (an
+/// empty endpoint: `AWS_ENDPOINT_URL_S3`, else AWS), as every subcommand takes them.
+pub async fn connect_store(url: &str, endpoint: Option<&str>) -> Result<Store, AuditError> {
+    let mut config = parse_store_url(url)?;
+    config.endpoint = endpoint
+        .map(str::trim)
+        .filter(|endpoint| !endpoint.is_empty())
+        .map(str::to_string);
+    connect_config(&config).await
 }
 
 /// The live freezes of `environments`, read from the store. Each freeze names

@@ -74,6 +74,31 @@ pub const LOCK_TAKEOVER: &str = "lock-takeover";
 pub const LOCK_ADOPT: &str = "lock-adopt";
 pub const LOCK_RELEASE: &str = "lock-release";
 
+impl AuditRecord {
+    /// The record of a lock operation (`action`: one of the `LOCK_*` actions) on
+    /// `lock` as written, by the current actor: the one shape every writer uses
+    /// and the chain's lock history reads.
+    pub fn lock_operation(
+        action: &str,
+        lock: &crate::lock::LockRecord,
+        at: DateTime<Utc>,
+        reasons: Vec<String>,
+        clock_override: Option<ClockOverride>,
+    ) -> AuditRecord {
+        AuditRecord {
+            environment: lock.environment.clone(),
+            action: action.to_string(),
+            who: crate::actor::current(),
+            at,
+            reasons,
+            lock: Some(lock.clone()),
+            lock_generation: Some(lock.generation),
+            clock_override,
+            ..Default::default()
+        }
+    }
+}
+
 /// A decision taken on a clock other than the system clock.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ClockOverride {
@@ -127,7 +152,8 @@ pub fn sequence_of_key(environment: &str, key: &str) -> Option<u64> {
     name.parse().ok().filter(|sequence| *sequence > 0)
 }
 
-/// `sha256:<hex>` of stored bytes: what `previous_digest` holds.
+/// `sha256:<hex>` of stored bytes (what `previous_digest` holds), and the one
+/// digest form of records, lock configurations and plans.
 pub fn digest(bytes: &[u8]) -> String {
     format!("sha256:{}", hex::encode(Sha256::digest(bytes)))
 }

@@ -20,12 +20,8 @@
 //! front of it) that drops the header would turn every takeover into a blind
 //! overwrite and let several writers believe they hold the lock.
 
-use std::collections::BTreeSet;
-use std::sync::Mutex;
-
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 
 use crate::store::{PutOutcome, Store, StoreError};
 
@@ -119,7 +115,7 @@ pub fn config_digest(fields: &[(&str, &str)]) -> String {
     let mut sorted: Vec<(&str, &str)> = fields.to_vec();
     sorted.sort();
     let canonical = serde_json::to_vec(&sorted).expect("strings serialise");
-    format!("sha256:{}", hex::encode(Sha256::digest(canonical)))
+    crate::audit_record::digest(&canonical)
 }
 
 /// What a caller asks for when it freezes an environment.
@@ -228,9 +224,6 @@ pub enum LockError {
 pub fn lock_key(environment: &str) -> String {
     format!("locks/{environment}.json")
 }
-
-/// Stores (by [`Store::describe`]) whose conditional writes this process verified.
-static IF_MATCH_CONFIRMED: Mutex<BTreeSet<String>> = Mutex::new(BTreeSet::new());
 
 /// Lock operations on one store.
 #[derive(Debug, Clone)]
@@ -489,27 +482,13 @@ impl Locks {
         })
     }
 
-    /// Checks, once per process and store, that a write with `If-Match` on a stale
-    /// ETag is refused, with [`Store::verify_conditional_writes`] (once per process and store).
+    /// Before the first `If-Match` write: the store's own probe of every
+    /// condition locks depend on (verified once per process and store).
     async fn ensure_if_match_honoured(&self) -> Result<(), LockError> {
-        let store = self.store.describe();
-        if IF_MATCH_CONFIRMED
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .contains(&store)
-        {
-            return Ok(());
-        }
-        // The store's own probe of every condition locks depend on.
         match self.store.verify_conditional_writes().await {
-            Ok(()) => {
-                IF_MATCH_CONFIRMED
-                    .lock()
-                    .unwrap_or_else(|poisoned| poisoned.into_inner())
-                    .insert(store);
-                Ok(())
-            }
+            Ok(()) => Ok(()),
             Err(StoreError::ConditionalWritesIgnored { .. }) => {
+                let store = self.store.describe();
                 tracing::error!(%store, "the store ignores conditional writes");
                 Err(LockError::IfMatchIgnored {
                     store,

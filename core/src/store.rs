@@ -41,6 +41,34 @@ impl Default for StoreConfig {
 /// The probe object of [`Store::verify_conditional_writes`], under the prefix.
 pub const CONDITIONAL_WRITE_PROBE: &str = "probe/conditional-writes.json";
 
+impl StoreConfig {
+    /// `s3://BUCKET[/PREFIX]` (without a prefix, the default `guardrail/`), path
+    /// style, region `auto`. The error says what is wrong with the URL.
+    pub fn from_url(url: &str) -> Result<StoreConfig, String> {
+        let expected = "expected s3://BUCKET[/PREFIX]";
+        let rest = url
+            .strip_prefix("s3://")
+            .ok_or_else(|| format!("not an s3:// URL; {expected}"))?;
+        let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
+        if bucket.is_empty() {
+            return Err(format!("the bucket is empty; {expected}"));
+        }
+        let mut config = StoreConfig {
+            bucket: bucket.to_string(),
+            ..StoreConfig::default()
+        };
+        if !prefix.trim_matches('/').is_empty() {
+            config.prefix = format!("{}/", prefix.trim_matches('/'));
+        }
+        Ok(config)
+    }
+}
+
+/// Stores (by [`Store::describe`]) this process found honouring every condition:
+/// the provider's configure and the first lock write share one probe.
+static VERIFIED: std::sync::Mutex<std::collections::BTreeSet<String>> =
+    std::sync::Mutex::new(std::collections::BTreeSet::new());
+
 /// The entity tag no object ever has: a condition on it must fail.
 const NO_SUCH_ETAG: &str = "\"00000000000000000000000000000000\"";
 
@@ -254,8 +282,25 @@ impl Store {
     /// never had, and a delete with such an `If-Match` must all be refused. The
     /// three requests are sent at once, so the check costs one round trip once the
     /// probe exists. An endpoint that ignores any of them is refused, naming which;
-    /// an endpoint that cannot be reached is reported as unreachable.
+    /// an endpoint that cannot be reached is reported as unreachable. A store this
+    /// process already verified is not probed again.
     pub async fn verify_conditional_writes(&self) -> Result<(), StoreError> {
+        let verified = || {
+            VERIFIED
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner())
+        };
+        if verified().contains(&self.describe()) {
+            return Ok(());
+        }
+        self.probe_conditional_writes().await?;
+        verified().insert(self.describe());
+        Ok(())
+    }
+
+    /// [`Store::verify_conditional_writes`] without the process's memory: always
+    /// sends the probe requests.
+    pub async fn probe_conditional_writes(&self) -> Result<(), StoreError> {
         let body = b"{\"kept_by\":\"guardrail\",\"proves\":\"the store honours If-None-Match and If-Match\"}".to_vec();
         let (create, replace, delete) = tokio::join!(
             self.put_if_absent(CONDITIONAL_WRITE_PROBE, body.clone()),
@@ -297,7 +342,7 @@ impl Store {
             }
             // The probe was new: the If-Match checks ran before it existed, so
             // run them again on the object that now exists.
-            return Box::pin(self.verify_conditional_writes()).await;
+            return Box::pin(self.probe_conditional_writes()).await;
         }
         Ok(())
     }

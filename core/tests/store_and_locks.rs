@@ -79,7 +79,7 @@ async fn conditional_writes_list_and_prefix() {
         "keys live under the prefix"
     );
     store
-        .verify_conditional_writes()
+        .probe_conditional_writes()
         .await
         .expect("moto honours If-None-Match");
     // The probe stays, and the next check (one request) passes on it.
@@ -88,7 +88,7 @@ async fn conditional_writes_list_and_prefix() {
         .await
         .contains(&format!("guardrail/{CONDITIONAL_WRITE_PROBE}")));
     store
-        .verify_conditional_writes()
+        .probe_conditional_writes()
         .await
         .expect("moto honours If-None-Match on the existing probe");
 
@@ -185,7 +185,7 @@ async fn an_endpoint_that_overwrites_silently_is_refused() {
     })
     .await
     .unwrap();
-    let error = store.verify_conditional_writes().await.unwrap_err();
+    let error = store.probe_conditional_writes().await.unwrap_err();
     assert!(
         matches!(error, StoreError::ConditionalWritesIgnored { .. }),
         "{error:?}"

@@ -6,6 +6,7 @@
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpListener;
 
+use guardrail_core::lock::Locks;
 use guardrail_core::store::{Condition, Store, StoreConfig, StoreError};
 use guardrail_testkit::header_proxy::HeaderProxy;
 use guardrail_testkit::S3Server;
@@ -37,11 +38,11 @@ async fn every_ignored_condition_is_refused_by_name() {
     let server = S3Server::start();
     let direct = store_at(&server, server.endpoint()).await;
     direct
-        .verify_conditional_writes()
+        .probe_conditional_writes()
         .await
         .expect("moto honours all three");
     direct
-        .verify_conditional_writes()
+        .probe_conditional_writes()
         .await
         .expect("and again, on the probe that now exists");
 
@@ -52,7 +53,7 @@ async fn every_ignored_condition_is_refused_by_name() {
         let proxy = HeaderProxy::start(&server);
         proxy.strip_header(header);
         let store = store_at(&server, proxy.endpoint()).await;
-        let error = store.verify_conditional_writes().await.unwrap_err();
+        let error = store.probe_conditional_writes().await.unwrap_err();
         let message = error.to_string();
         assert_eq!(ignored(error), condition, "{header}: {message}");
         assert!(
@@ -62,7 +63,7 @@ async fn every_ignored_condition_is_refused_by_name() {
     }
     // The probe survives a refused check: the honouring endpoint still passes.
     direct
-        .verify_conditional_writes()
+        .probe_conditional_writes()
         .await
         .expect("the probe is intact");
 }
@@ -111,7 +112,7 @@ fn deleting_endpoint() -> String {
 async fn an_endpoint_that_ignores_if_match_on_delete_is_refused() {
     let server = S3Server::start();
     let store = store_at(&server, deleting_endpoint()).await;
-    let error = store.verify_conditional_writes().await.unwrap_err();
+    let error = store.probe_conditional_writes().await.unwrap_err();
     assert_eq!(ignored(error), Condition::DeleteIfMatch);
 }
 
@@ -122,7 +123,7 @@ async fn an_unreachable_endpoint_is_named_unreachable() {
     let endpoint = format!("http://{}", closed.local_addr().unwrap());
     drop(closed);
     let store = store_at(&server, endpoint.clone()).await;
-    match store.verify_conditional_writes().await.unwrap_err() {
+    match store.probe_conditional_writes().await.unwrap_err() {
         StoreError::Unreachable {
             endpoint: named,
             cause,
@@ -132,4 +133,33 @@ async fn an_unreachable_endpoint_is_named_unreachable() {
         }
         other => panic!("expected Unreachable, got {other:?}"),
     }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_process_probes_a_store_once() {
+    let server = S3Server::start();
+    let proxy = HeaderProxy::start(&server);
+    let store = store_at(&server, proxy.endpoint()).await;
+    store
+        .verify_conditional_writes()
+        .await
+        .expect("moto honours all three");
+    let probed = proxy.requests().len();
+    assert!(
+        probed >= 3,
+        "the first check sends the probe requests: {probed}"
+    );
+    store
+        .verify_conditional_writes()
+        .await
+        .expect("still verified");
+    Locks::new(&store)
+        .read("production")
+        .await
+        .expect("read a lock");
+    assert_eq!(
+        proxy.requests().len(),
+        probed + 1,
+        "the second check sends nothing; only the lock read reaches the store"
+    );
 }

@@ -8,15 +8,14 @@
 //! provider does not end before both are done.
 
 use chrono::{DateTime, Utc};
-use guardrail_core::actor;
-use guardrail_core::audit_record::{self, AuditRecord, ClockOverride};
+use guardrail_core::audit_record::{self, AuditRecord};
 use guardrail_core::lock::{
     Acquisition, LockError, LockRecord, LockRequest, Locks, ReleaseOutcome,
 };
 use guardrail_core::store::Store;
 use tf_provider::Diagnostics;
 
-use crate::clock::{Clock, ClockSource};
+use crate::clock::Clock;
 use crate::transport;
 
 /// What a lock operation did, and why its audit record is missing when it is.
@@ -43,11 +42,11 @@ pub async fn acquire(
         let audit_failure = match &outcome {
             Ok(Acquisition::Acquired(record)) => {
                 let reasons = vec![record.reason.clone()];
-                write(&store, &clock, "lock-acquire", record, reasons).await
+                write(&store, &clock, audit_record::LOCK_ACQUIRE, record, reasons).await
             }
             Ok(Acquisition::Adopted(record)) => {
                 let reasons = vec![record.reason.clone(), ADOPTED.to_string()];
-                write(&store, &clock, "lock-adopt", record, reasons).await
+                write(&store, &clock, audit_record::LOCK_ADOPT, record, reasons).await
             }
             Err(_) => None,
         };
@@ -76,7 +75,7 @@ pub async fn release(
         let audit_failure = match &outcome {
             Ok(ReleaseOutcome::Released(record)) => {
                 let reasons = vec![record.reason.clone()];
-                write(&store, &clock, "lock-release", record, reasons).await
+                write(&store, &clock, audit_record::LOCK_RELEASE, record, reasons).await
             }
             _ => None,
         };
@@ -103,20 +102,6 @@ pub fn warn_unaudited(diags: &mut Diagnostics, failure: Option<String>) {
     }
 }
 
-/// The clock override an audit record names, when the clock is overridden.
-fn clock_override(clock: &Clock) -> Option<ClockOverride> {
-    let source = match clock.source() {
-        ClockSource::System => return None,
-        ClockSource::ProviderConfig => "provider attribute now",
-        ClockSource::Environment => "GUARDRAIL_NOW",
-    };
-    Some(ClockOverride {
-        source: source.to_string(),
-        simulated_now: clock.now(),
-        system_now: Utc::now(),
-    })
-}
-
 /// Writes the audit record of a lock operation; on failure, what to tell.
 async fn write(
     store: &Store,
@@ -125,17 +110,13 @@ async fn write(
     record: &LockRecord,
     reasons: Vec<String>,
 ) -> Option<String> {
-    let entry = AuditRecord {
-        environment: record.environment.clone(),
-        action: action.to_string(),
-        who: actor::current(),
-        at: clock.now(),
+    let entry = AuditRecord::lock_operation(
+        action,
+        record,
+        clock.now(),
         reasons,
-        lock: Some(record.clone()),
-        lock_generation: Some(record.generation),
-        clock_override: clock_override(clock),
-        ..Default::default()
-    };
+        clock.override_record(),
+    );
     audit_record::write(store, &entry).await.err().map(|error| {
         format!(
             "{action} of {} (generation {}) is done, but its audit record could not be written: {error}",

@@ -56,9 +56,8 @@ impl AlwaysOkServer {
     }
 }
 
-#[test]
-fn an_endpoint_that_ignores_if_none_match_is_refused() {
-    let fake = AlwaysOkServer::start();
+/// A gate whose store is the endpoint on `port`, with credentials that work nowhere.
+fn gate_against(port: u16) -> TerraformDir {
     let dir = TerraformDir::new()
         .with_env("AWS_ACCESS_KEY_ID", "AKIAFAKEFAKEFAKEFAKE")
         .with_env("AWS_SECRET_ACCESS_KEY", "not-a-real-secret")
@@ -80,9 +79,15 @@ resource "guardrail_change_gate" "production" {{
   environment = "production"
 }}
 "#,
-            port = fake.port
         ),
     );
+    dir
+}
+
+#[test]
+fn an_endpoint_that_ignores_if_none_match_is_refused() {
+    let fake = AlwaysOkServer::start();
+    let dir = gate_against(fake.port);
     let output = dir.run(&["plan", "-input=false"]);
     output.assert_failure();
     assert_mentions(
@@ -103,29 +108,7 @@ fn an_unreachable_endpoint_is_reported_as_unreachable() {
     let closed = TcpListener::bind("127.0.0.1:0").expect("bind a loopback port");
     let port = closed.local_addr().unwrap().port();
     drop(closed);
-    let dir = TerraformDir::new()
-        .with_env("AWS_ACCESS_KEY_ID", "AKIAFAKEFAKEFAKEFAKE")
-        .with_env("AWS_SECRET_ACCESS_KEY", "not-a-real-secret")
-        .with_env("AWS_REGION", "auto")
-        .with_env("AWS_EC2_METADATA_DISABLED", "true");
-    dir.write(
-        "main.tf",
-        &format!(
-            r#"{REQUIRED_PROVIDERS}
-provider "guardrail" {{
-  environment = "production"
-  store {{
-    bucket   = "guardrails"
-    endpoint = "http://127.0.0.1:{port}"
-  }}
-}}
-
-resource "guardrail_change_gate" "production" {{
-  environment = "production"
-}}
-"#
-        ),
-    );
+    let dir = gate_against(port);
     let output = dir.run(&["plan", "-input=false"]);
     output.assert_failure();
     assert_mentions(

@@ -14,10 +14,9 @@ use clap::{Args, ValueEnum};
 use guardrail_core::audit_record::BreakGlass;
 use guardrail_core::environment::EnvironmentName;
 use guardrail_core::gate::{self, Blocker, GateRequest, Outcome, Phase};
-use guardrail_core::store::Store;
 use serde_json::json;
 
-use crate::attest::parse_store_url;
+use crate::attest::{connect_store, parse_store_url};
 use crate::error::AuditError;
 use crate::window_file;
 
@@ -65,8 +64,7 @@ pub struct GateArgs {
 pub async fn run(args: GateArgs) -> Result<i32, AuditError> {
     let environment = EnvironmentName::parse(&args.environment)
         .map_err(|error| AuditError::Usage(format!("--environment: {error}")))?;
-    let mut config = parse_store_url(&args.store)?;
-    config.endpoint = args.endpoint.clone().filter(|e| !e.is_empty());
+    parse_store_url(&args.store)?;
     let window = args.window.as_deref().map(window_file::load).transpose()?;
     let break_glass = match &args.break_glass_reason {
         Some(reason) if reason.trim().is_empty() => {
@@ -80,12 +78,7 @@ pub async fn run(args: GateArgs) -> Result<i32, AuditError> {
         }),
         None => None,
     };
-    let store = Store::connect(&config)
-        .await
-        .map_err(|error| AuditError::Other {
-            context: format!("store {}", args.store),
-            message: error.to_string(),
-        })?;
+    let store = connect_store(&args.store, args.endpoint.as_deref()).await?;
     let request = GateRequest {
         environment: environment.to_string(),
         phase: Phase::Apply,

@@ -14,14 +14,13 @@
 use chrono::{DateTime, Utc};
 use clap::{Args, Subcommand, ValueEnum};
 use guardrail_core::actor;
-use guardrail_core::audit_record::{self, AuditRecord, ClockOverride};
+use guardrail_core::audit_record::{self, AuditRecord};
 use guardrail_core::environment::EnvironmentName;
 use guardrail_core::lock::{lock_key, LockError, LockRecord, Locks, OperatorRequest};
-use guardrail_core::store::{Store, StoreConfig};
+use guardrail_core::store::Store;
 use serde_json::{json, Value};
 
-use crate::attest::parse_store_url;
-use crate::commands::plan::AuditClock;
+use crate::attest::{connect_store, parse_store_url};
 use crate::error::AuditError;
 
 /// `tfaudit lock ...`
@@ -63,11 +62,6 @@ pub struct Target {
     /// Format printed on stdout.
     #[arg(long, value_enum, default_value_t = LockFormat::Text)]
     pub format: LockFormat,
-
-    /// Clock override (RFC 3339) for labs and tests: expiries are judged, and
-    /// records written, at this instant.
-    #[arg(long, value_name = "TIMESTAMP", env = "GUARDRAIL_NOW")]
-    pub now: Option<String>,
 }
 
 /// A release: the target and why.
@@ -109,7 +103,6 @@ struct Connected {
     store: Store,
     url: String,
     format: LockFormat,
-    clock: AuditClock,
 }
 
 impl Connected {
@@ -117,27 +110,20 @@ impl Connected {
         EnvironmentName::parse(&target.environment).map_err(|error| {
             AuditError::Usage(format!("--environment `{}`: {error}", target.environment))
         })?;
-        let clock = AuditClock::from_flag(target.now.as_deref())?;
-        let mut config: StoreConfig = parse_store_url(&target.store)?;
-        config.endpoint = target.endpoint.clone().filter(|e| !e.trim().is_empty());
+        let config = parse_store_url(&target.store)?;
         let url = format!("s3://{}/{}", config.bucket, config.prefix);
-        let store = Store::connect(&config)
-            .await
-            .map_err(|error| AuditError::Other {
-                context: format!("store {url}"),
-                message: error.to_string(),
-            })?;
+        let store = connect_store(&target.store, target.endpoint.as_deref()).await?;
         Ok(Connected {
             environment: target.environment.clone(),
             store,
             url,
             format: target.format,
-            clock,
         })
     }
 
+    /// Operator actions judge expiry on the system clock, never a simulated one.
     fn now(&self) -> DateTime<Utc> {
-        self.clock.now()
+        Utc::now()
     }
 
     fn key(&self) -> String {
@@ -161,14 +147,6 @@ impl Connected {
             .verify_conditional_writes()
             .await
             .map_err(|error| error.to_string())
-    }
-
-    fn clock_override(&self) -> Option<ClockOverride> {
-        self.clock.overridden_at.map(|at| ClockOverride {
-            source: "--now / GUARDRAIL_NOW".to_string(),
-            simulated_now: at,
-            system_now: Utc::now(),
-        })
     }
 }
 
@@ -316,17 +294,14 @@ async fn finish(
         }
         Err(error) => return refuse(connected, operation, Some(before), &error.to_string()),
     };
-    let entry = AuditRecord {
-        environment: connected.environment.clone(),
-        action: format!("lock-{operation}"),
-        who: request.actor.clone(),
-        at: connected.now(),
-        reasons: vec![request.reason.clone()],
-        lock: Some(written.clone()),
-        lock_generation: Some(written.generation),
-        clock_override: connected.clock_override(),
-        ..Default::default()
-    };
+    let action = format!("lock-{operation}");
+    let entry = AuditRecord::lock_operation(
+        &action,
+        &written,
+        connected.now(),
+        vec![request.reason.clone()],
+        None,
+    );
     match audit_record::write(&connected.store, &entry).await {
         Ok(key) => {
             print_outcome(connected, operation, before, &written, Some(&key));

@@ -16,7 +16,7 @@ use clap::Args;
 use guardrail_core::attestation::{self, VerifyingKey};
 use guardrail_core::store::Store;
 
-use crate::attest::{gate_targets, parse_store_url};
+use crate::attest::{connect_store, gate_targets, parse_store_url};
 use crate::error::AuditError;
 
 #[derive(Debug, Args)]
@@ -84,8 +84,7 @@ fn trusted_keys(args: &VerifyArgs) -> Result<Vec<VerifyingKey>, AuditError> {
 
 pub async fn run(args: VerifyArgs) -> Result<i32, AuditError> {
     let keys = trusted_keys(&args)?;
-    let mut config = parse_store_url(&args.store)?;
-    config.endpoint = args.endpoint.clone().filter(|e| !e.is_empty());
+    parse_store_url(&args.store)?;
     let loaded = crate::plan::load(&args.plan)?;
     let digest = format!("sha256:{}", loaded.sha256);
     let targets = gate_targets(&loaded);
@@ -96,12 +95,7 @@ pub async fn run(args: VerifyArgs) -> Result<i32, AuditError> {
         );
         return Ok(1);
     }
-    let store = Store::connect(&config)
-        .await
-        .map_err(|error| AuditError::Other {
-            context: format!("store {}", args.store),
-            message: error.to_string(),
-        })?;
+    let store = connect_store(&args.store, args.endpoint.as_deref()).await?;
     let mut refused = 0;
     for (environment, plan_id) in &targets {
         match check(&store, &keys, environment, plan_id, &digest).await {

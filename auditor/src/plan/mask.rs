@@ -13,7 +13,6 @@
 //! string, number and member name in it instead: too deep never means less
 //! redacted.
 
-use serde::Deserialize;
 use serde_json::value::RawValue;
 use serde_json::Value;
 
@@ -117,18 +116,6 @@ impl Mask {
             _ => Part::Nothing,
         }
     }
-}
-
-impl<'de> Deserialize<'de> for Mask {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let value = Value::deserialize(deserializer)?;
-        Ok(Mask::parse(&value.to_string()))
-    }
-}
-
-/// A mask from JSON text the parser already accepted (see [`Mask::parse`]).
-pub fn parsed_mask(mask: &str) -> Mask {
-    Mask::parse(mask)
 }
 
 /// A container of a mask being read.

@@ -147,11 +147,8 @@ fn parsed_values_give_up_member_names_inside_sensitive_parts() {
 }
 
 #[test]
-fn masks_read_through_serde_equal_masks_read_from_text() {
+fn a_mask_out_of_member_order_still_finds_its_values() {
     let text = r#"{"b": [false, {"c": true}], "a": true}"#;
-    let from_value: Mask = serde_json::from_str(text).unwrap();
-    let value: serde_json::Value = serde_json::from_str(text).unwrap();
-    assert_eq!(from_value, Mask::parse(&value.to_string()));
     assert_eq!(
         collected(r#"{"a": "x", "b": [1, {"c": "y"}]}"#, text),
         ["x", "y"]

@@ -22,7 +22,7 @@ pub use super::configuration::{
 use super::fields::{parsed_kept, ActionList, Key, UnknownNames};
 pub use super::mask::{
     collect_all, collect_all_raw, collect_masked, collect_masked_raw, collect_masked_text,
-    mask_has_true, parsed_mask, Mask,
+    mask_has_true, Mask,
 };
 use super::names::{self, Name};
 
@@ -328,7 +328,7 @@ impl<'a> RawChange<'a> {
     fn sensitive_parts(&self) -> Option<Box<SensitiveParts>> {
         let parts: Vec<_> = self
             .masked_values()
-            .map(|(value, mask)| (value.to_owned(), parsed_mask(mask.get())))
+            .map(|(value, mask)| (value.to_owned(), Mask::parse(mask.get())))
             .filter(|(_, mask)| mask.marks_anything())
             .collect();
         (!parts.is_empty()).then(|| Box::new(SensitiveParts { parts }))

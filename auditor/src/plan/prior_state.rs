@@ -17,7 +17,8 @@ use serde::de::{IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
-use super::model::{collect_all_raw, collect_masked_raw, parsed_mask};
+use super::mask::Mask;
+use super::model::{collect_all_raw, collect_masked_raw};
 use super::secrets::SecretCollector;
 use super::stream::{self, Scanner};
 
@@ -89,7 +90,7 @@ impl<'de> Deserialize<'de> for OutputSecrets {
 
 /// A `prior_state` resource, reduced to its values (unparsed) and their mask.
 /// Any JSON value reads as one (a value of another shape marks nothing).
-/// The mask stays text until it is walked (see [`parsed_mask`]), so that
+/// The mask stays text until it is walked (see [`Mask::parse`](super::mask::Mask::parse)), so that
 /// a mask of any depth is followed.
 #[derive(Default)]
 struct Resource<'a> {
@@ -105,7 +106,7 @@ impl Resource<'_> {
         if memchr::memmem::find(mask.get().as_bytes(), b"true").is_none() {
             return;
         }
-        let mask = parsed_mask(mask.get());
+        let mask = Mask::parse(mask.get());
         if mask.marks_anything() {
             collect_masked_raw(values, &mask, found);
         }

@@ -15,7 +15,8 @@ use std::thread::JoinHandle;
 
 use serde_json::value::RawValue;
 
-use super::model::{collect_masked_text, parsed_mask, SensitiveSink};
+use super::mask::Mask;
+use super::model::{collect_masked_text, SensitiveSink};
 use super::prior_state::ResourceSecrets;
 use super::stream::{place, Result, StreamError};
 
@@ -84,7 +85,7 @@ impl Batch {
                     let value = text(&texts.bytes[from..entry.value_end]);
                     let mask = text(&texts.bytes[entry.value_end..entry.mask_end]);
                     from = entry.mask_end;
-                    let mask = parsed_mask(mask);
+                    let mask = Mask::parse(mask);
                     if mask.marks_anything() {
                         collect_masked_text(value, &mask, &mut strings);
                     }

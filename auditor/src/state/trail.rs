@@ -103,27 +103,11 @@ impl TrailRequest {
         endpoint: Option<&str>,
         region: String,
     ) -> Result<TrailRequest, StateError> {
-        let invalid = |problem: &str| {
-            StateError::Usage(format!(
-                "--guardrail-store `{url}`: {problem}; expected s3://BUCKET[/PREFIX]"
-            ))
-        };
-        let rest = url
-            .strip_prefix("s3://")
-            .ok_or_else(|| invalid("not an s3:// URL"))?;
-        let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
-        if bucket.is_empty() {
-            return Err(invalid("the bucket is empty"));
-        }
-        let mut store = StoreConfig {
-            bucket: bucket.to_string(),
-            endpoint: endpoint.map(str::to_owned),
-            region,
-            ..StoreConfig::default()
-        };
-        if !prefix.trim_matches('/').is_empty() {
-            store.prefix = format!("{}/", prefix.trim_matches('/'));
-        }
+        let mut store = StoreConfig::from_url(url).map_err(|problem| {
+            StateError::Usage(format!("--guardrail-store `{url}`: {problem}"))
+        })?;
+        store.endpoint = endpoint.map(str::to_owned);
+        store.region = region;
         let mut names = Vec::new();
         for text in environments {
             let name = EnvironmentName::parse(text)
