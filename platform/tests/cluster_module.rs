@@ -460,7 +460,10 @@ fn the_root_makes_one_cluster_behind_the_production_gate() {
     );
 
     let cluster = labelled(&root, "module", &["cluster"]).expect("module \"cluster\"");
-    assert_eq!(text_of(attr(cluster.body(), "cluster_name")), "var.cluster_name");
+    assert_eq!(
+        text_of(attr(cluster.body(), "cluster_name")),
+        "var.cluster_name"
+    );
     assert_eq!(
         text_of(attr(cluster.body(), "gate_id")),
         "module.guardrails.gate_id"
@@ -511,8 +514,7 @@ fn flux_is_bootstrapped_behind_the_gate_with_pinned_charts() {
     assert_eq!(kube, "module.cluster.kubeconfig_data");
     let helm = labelled(&root, "provider", &["helm"]).expect("provider \"helm\"");
     let helm_kube = text_of(attr(helm.body(), "kubernetes"));
-    let kubernetes =
-        labelled(&root, "provider", &["kubernetes"]).expect("provider \"kubernetes\"");
+    let kubernetes = labelled(&root, "provider", &["kubernetes"]).expect("provider \"kubernetes\"");
     for (what, text) in [
         ("helm.kubernetes", helm_kube),
         ("kubernetes.host", text_of(attr(kubernetes.body(), "host"))),
@@ -525,7 +527,11 @@ fn flux_is_bootstrapped_behind_the_gate_with_pinned_charts() {
     }
     for provider in ["helm", "kubernetes"] {
         let pinned = blocks_of(&root, "terraform")
-            .flat_map(|t| t.body().blocks().filter(|b| b.identifier() == "required_providers"))
+            .flat_map(|t| {
+                t.body()
+                    .blocks()
+                    .filter(|b| b.identifier() == "required_providers")
+            })
             .find_map(|providers| attr(providers.body(), provider))
             .map(|e| e.to_string())
             .unwrap_or_default();
@@ -553,17 +559,31 @@ fn flux_is_bootstrapped_behind_the_gate_with_pinned_charts() {
     };
     let exact = Regex::new(r"^\d+\.\d+\.\d+$").expect("valid regex");
     for (resource, chart, version) in [
-        ("flux_operator", "flux-operator", "flux_operator_chart_version"),
-        ("flux_instance", "flux-instance", "flux_instance_chart_version"),
+        (
+            "flux_operator",
+            "flux-operator",
+            "flux_operator_chart_version",
+        ),
+        (
+            "flux_instance",
+            "flux-instance",
+            "flux_instance_chart_version",
+        ),
     ] {
         let release = labelled(&root, "resource", &["helm_release", resource])
             .unwrap_or_else(|| panic!("resource helm_release.{resource}"));
-        assert_eq!(text_of(attr(release.body(), "chart")), format!("\"{chart}\""));
+        assert_eq!(
+            text_of(attr(release.body(), "chart")),
+            format!("\"{chart}\"")
+        );
         assert_eq!(
             text_of(attr(release.body(), "repository")),
             "local.flux_charts_repository"
         );
-        assert_eq!(text_of(attr(release.body(), "version")), format!("local.{version}"));
+        assert_eq!(
+            text_of(attr(release.body(), "version")),
+            format!("local.{version}")
+        );
         assert!(
             exact.is_match(&local(version)),
             "{chart} must be pinned to an exact version, got `{}`",
@@ -582,8 +602,16 @@ fn flux_is_bootstrapped_behind_the_gate_with_pinned_charts() {
     let instance = labelled(&root, "resource", &["helm_release", "flux_instance"])
         .expect("helm_release.flux_instance");
     let values = text_of(attr(instance.body(), "values"));
-    for needle in ["GitRepository", "var.flux_git_url", "var.flux_sync_path", "pullSecret"] {
-        assert!(values.contains(needle), "flux-instance values: expected {needle}");
+    for needle in [
+        "GitRepository",
+        "var.flux_git_url",
+        "var.flux_sync_path",
+        "pullSecret",
+    ] {
+        assert!(
+            values.contains(needle),
+            "flux-instance values: expected {needle}"
+        );
     }
 
     let sops = labelled(&root, "resource", &["kubernetes_secret_v1", "sops_age"])
@@ -604,8 +632,8 @@ fn flux_is_bootstrapped_behind_the_gate_with_pinned_charts() {
         "sops-age holds age.agekey from var.sops_age_key, got `{data}`"
     );
     for secret in ["sops_age_key", "flux_git_ssh_private_key"] {
-        let variable = labelled(&root, "variable", &[secret])
-            .unwrap_or_else(|| panic!("variable {secret}"));
+        let variable =
+            labelled(&root, "variable", &[secret]).unwrap_or_else(|| panic!("variable {secret}"));
         assert_eq!(
             attr(variable.body(), "sensitive"),
             Some(&hcl::Expression::Bool(true)),
