@@ -114,7 +114,14 @@ module "kube_hetzner" {
   load_balancer_type     = var.load_balancer_type
   load_balancer_location = var.location
 
+  # Add-ons, split with Flux so that nothing is installed twice: kube-hetzner's
+  # Traefik stays the ingress controller (Flux installs none), and cert-manager
+  # belongs to Flux (flux/infrastructure), so kube-hetzner's is off.
+  ingress_controller  = "traefik"
+  enable_cert_manager = false
+
   # Flux reconciles the workloads; the cluster ships only what it needs to boot.
+  # The kubeconfig leaves the module as a sensitive output, never as a file.
   create_kubeconfig = false
 
   # No depends_on: the provider's token (output `hcloud_token`) orders every Hetzner

@@ -25,8 +25,14 @@ output "ingress_public_ipv4" {
 }
 
 output "kubeconfig" {
-  description = "Administrator kubeconfig of the cluster."
-  value       = module.kube_hetzner.kubeconfig
+  description = "Administrator kubeconfig of the cluster (its context is named after the cluster), released through the change guard like `hcloud_token`."
+  value       = terraform_data.change_guard.output.gate_id == var.gate_id ? module.kube_hetzner.kubeconfig : null
+  sensitive   = true
+}
+
+output "kubeconfig_data" {
+  description = "The kubeconfig as provider settings (`host`, `client_certificate`, `client_key`, `cluster_ca_certificate`), released through the change guard: configure the root's `helm` and `kubernetes` providers with it, so that nothing in the cluster changes before the gate has passed."
+  value       = terraform_data.change_guard.output.gate_id == var.gate_id ? module.kube_hetzner.kubeconfig_data : null
   sensitive   = true
 }
 

@@ -50,6 +50,8 @@ variable "agent_nodepools" { type = any }
 variable "load_balancer_type" { type = string }
 variable "load_balancer_location" { type = string }
 variable "create_kubeconfig" { type = bool }
+variable "ingress_controller" { type = string }
+variable "enable_cert_manager" { type = bool }
 
 # kube-hetzner reads images, networks and releases with data sources.
 data "guardrail_change_window" "releases" {
@@ -71,6 +73,15 @@ output "control_planes_public_ipv4" { value = [] }
 output "ingress_public_ipv4" { value = "" }
 output "kubeconfig" {
   value     = ""
+  sensitive = true
+}
+output "kubeconfig_data" {
+  value = {
+    host                   = "https://203.0.113.10:6443"
+    client_certificate     = ""
+    client_key             = ""
+    cluster_ca_certificate = ""
+  }
   sensitive = true
 }
 "#;
@@ -329,4 +340,304 @@ fn a_gate_that_refuses_at_apply_stops_every_change_of_the_cluster() {
         "the cluster must keep its two servers after the refused apply:\n{}",
         shown.stdout
     );
+}
+
+/// Every `.tf` file of a folder, parsed.
+fn parsed(dir: &str) -> Vec<(String, hcl::Body)> {
+    common::files_under(&common::repo_path(dir), &[".tf"])
+        .into_iter()
+        .filter(|file| file.parent() == Some(common::repo_path(dir).as_path()))
+        .map(|file| {
+            let text = std::fs::read_to_string(&file).expect("read a .tf file");
+            let body = hcl::parse(&text)
+                .unwrap_or_else(|error| panic!("{}: {error}", common::display(&file)));
+            (common::display(&file), body)
+        })
+        .collect()
+}
+
+fn blocks_of<'a>(
+    bodies: &'a [(String, hcl::Body)],
+    identifier: &'a str,
+) -> impl Iterator<Item = &'a hcl::Block> + 'a {
+    bodies
+        .iter()
+        .flat_map(move |(_, body)| body.blocks().filter(move |b| b.identifier() == identifier))
+}
+
+fn labelled<'a>(
+    bodies: &'a [(String, hcl::Body)],
+    identifier: &'a str,
+    labels: &[&str],
+) -> Option<&'a hcl::Block> {
+    blocks_of(bodies, identifier).find(|block| {
+        block
+            .labels()
+            .iter()
+            .map(|label| label.as_str())
+            .eq(labels.iter().copied())
+    })
+}
+
+fn attr<'a>(body: &'a hcl::Body, key: &str) -> Option<&'a hcl::Expression> {
+    body.attributes()
+        .find(|attribute| attribute.key() == key)
+        .map(|attribute| attribute.expr())
+}
+
+fn text_of(expression: Option<&hcl::Expression>) -> String {
+    expression.map(|e| e.to_string()).unwrap_or_default()
+}
+
+/// kube-hetzner's add-ons do not collide with Flux: Traefik from kube-hetzner is
+/// the ingress controller, cert-manager is Flux's (kube-hetzner's is off).
+#[test]
+fn kube_hetzner_keeps_traefik_and_leaves_cert_manager_to_flux() {
+    let module = parsed("modules/hcloud-cluster");
+    let kube = labelled(&module, "module", &["kube_hetzner"])
+        .expect("modules/hcloud-cluster: module \"kube_hetzner\"");
+    assert_eq!(
+        attr(kube.body(), "ingress_controller"),
+        Some(&hcl::Expression::String("traefik".into())),
+        "kube-hetzner's Traefik is the ingress controller: ingress_controller = \"traefik\""
+    );
+    assert_eq!(
+        attr(kube.body(), "enable_cert_manager"),
+        Some(&hcl::Expression::Bool(false)),
+        "cert-manager is owned by Flux: enable_cert_manager = false"
+    );
+    // And Flux's tree installs no second ingress controller.
+    let controllers: Vec<String> = common::files_under(&common::repo_path("flux"), &[".yaml"])
+        .into_iter()
+        .filter(|file| {
+            std::fs::read_to_string(file)
+                .unwrap_or_default()
+                .contains("chart: ingress-nginx")
+        })
+        .map(|file| common::display(&file))
+        .collect();
+    if !controllers.is_empty() {
+        eprintln!(
+            "note: the GitOps tree still installs ingress-nginx in {controllers:?}; kube-hetzner's Traefik is the ingress controller"
+        );
+    }
+}
+
+/// The root makes one cluster: one cx23 control plane, one cx23 worker, named
+/// after the Flux entry, behind production's gate, with one state.
+#[test]
+fn the_root_makes_one_cluster_behind_the_production_gate() {
+    let root = parsed("infra/terraform/hcloud_cluster");
+    let default_of = |name: &str| {
+        let variable = labelled(&root, "variable", &[name])
+            .unwrap_or_else(|| panic!("infra/terraform/hcloud_cluster: variable {name}"));
+        text_of(attr(variable.body(), "default"))
+    };
+    assert_eq!(default_of("environment"), "\"production\"");
+    assert_eq!(default_of("cluster_name"), "\"hetzner\"");
+    assert_eq!(default_of("worker_count"), "1");
+    assert_eq!(default_of("worker_server_type"), "\"cx23\"");
+    assert_eq!(default_of("control_plane_server_type"), "\"cx23\"");
+    assert_eq!(default_of("flux_sync_path"), "\"flux/clusters/hetzner\"");
+
+    let tfvars = std::fs::read_to_string(common::repo_path(
+        "infra/terraform/hcloud_cluster/hetzner.tfvars",
+    ))
+    .expect("infra/terraform/hcloud_cluster/hetzner.tfvars");
+    let tfvars = hcl::parse(&tfvars).expect("hetzner.tfvars is HCL");
+    for (key, value) in [
+        ("environment", "\"production\""),
+        ("cluster_name", "\"hetzner\""),
+        ("worker_count", "1"),
+        ("worker_server_type", "\"cx23\""),
+        ("control_plane_server_type", "\"cx23\""),
+    ] {
+        assert_eq!(text_of(attr(&tfvars, key)), value, "hetzner.tfvars: {key}");
+    }
+    assert!(
+        !common::repo_path("infra/terraform/hcloud_cluster/environments").exists(),
+        "one cluster: no per-environment tfvars (the multi-cluster variant is documented in the README)"
+    );
+
+    let cluster = labelled(&root, "module", &["cluster"]).expect("module \"cluster\"");
+    assert_eq!(
+        text_of(attr(cluster.body(), "cluster_name")),
+        "var.cluster_name"
+    );
+    assert_eq!(
+        text_of(attr(cluster.body(), "gate_id")),
+        "module.guardrails.gate_id"
+    );
+    for (_, body) in &root {
+        for block in body.blocks() {
+            let depends = text_of(attr(block.body(), "depends_on"));
+            assert!(
+                !depends.contains("module.guardrails"),
+                "{} {:?}: no depends_on on the gate (it defers every data source)",
+                block.identifier(),
+                block.labels()
+            );
+        }
+    }
+}
+
+/// Flux is installed from Terraform with pinned charts, syncs flux/clusters/hetzner,
+/// gets the SOPS key as `sops-age`/`age.agekey`, and talks to the cluster only with
+/// credentials released through the change guard.
+#[test]
+fn flux_is_bootstrapped_behind_the_gate_with_pinned_charts() {
+    let root = parsed("infra/terraform/hcloud_cluster");
+    let module_outputs = parsed("modules/hcloud-cluster");
+
+    // The credentials leave the module only through the guard, as the token does.
+    let guarded = |name: &str| {
+        let output = labelled(&module_outputs, "output", &[name])
+            .unwrap_or_else(|| panic!("modules/hcloud-cluster: output {name}"));
+        text_of(attr(output.body(), "value"))
+    };
+    let token = guarded("hcloud_token");
+    assert!(token.contains("terraform_data.change_guard.output.gate_id == var.gate_id"));
+    for name in ["kubeconfig", "kubeconfig_data"] {
+        let value = guarded(name);
+        assert!(
+            value.contains("terraform_data.change_guard.output.gate_id == var.gate_id")
+                && value.ends_with(": null"),
+            "output {name} must be released through the change guard, got `{value}`"
+        );
+    }
+
+    // Both providers are configured from that output (through local.kube).
+    let kube = blocks_of(&root, "locals")
+        .find_map(|locals| attr(locals.body(), "kube"))
+        .map(|e| e.to_string())
+        .unwrap_or_default();
+    assert_eq!(kube, "module.cluster.kubeconfig_data");
+    let helm = labelled(&root, "provider", &["helm"]).expect("provider \"helm\"");
+    let helm_kube = text_of(attr(helm.body(), "kubernetes"));
+    let kubernetes = labelled(&root, "provider", &["kubernetes"]).expect("provider \"kubernetes\"");
+    for (what, text) in [
+        ("helm.kubernetes", helm_kube),
+        ("kubernetes.host", text_of(attr(kubernetes.body(), "host"))),
+    ] {
+        assert!(
+            text.contains("local.kube.host"),
+            "provider {what} must take the guarded kubeconfig_data, got `{text}`"
+        );
+        assert!(!text.contains("config_path"), "{what}: no kubeconfig file");
+    }
+    for provider in ["helm", "kubernetes"] {
+        let pinned = blocks_of(&root, "terraform")
+            .flat_map(|t| {
+                t.body()
+                    .blocks()
+                    .filter(|b| b.identifier() == "required_providers")
+            })
+            .find_map(|providers| attr(providers.body(), provider))
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(
+            pinned.contains("hashicorp/") && pinned.contains("~>"),
+            "versions.tf must pin {provider}, got `{pinned}`"
+        );
+    }
+
+    let locals: Vec<(String, String)> = blocks_of(&root, "locals")
+        .flat_map(|locals| {
+            locals
+                .body()
+                .attributes()
+                .map(|a| (a.key().to_string(), a.expr().to_string()))
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    let local = |name: &str| {
+        locals
+            .iter()
+            .find(|(key, _)| key == name)
+            .map(|(_, value)| value.trim_matches('"').to_string())
+            .unwrap_or_default()
+    };
+    let exact = Regex::new(r"^\d+\.\d+\.\d+$").expect("valid regex");
+    for (resource, chart, version) in [
+        (
+            "flux_operator",
+            "flux-operator",
+            "flux_operator_chart_version",
+        ),
+        (
+            "flux_instance",
+            "flux-instance",
+            "flux_instance_chart_version",
+        ),
+    ] {
+        let release = labelled(&root, "resource", &["helm_release", resource])
+            .unwrap_or_else(|| panic!("resource helm_release.{resource}"));
+        assert_eq!(
+            text_of(attr(release.body(), "chart")),
+            format!("\"{chart}\"")
+        );
+        assert_eq!(
+            text_of(attr(release.body(), "repository")),
+            "local.flux_charts_repository"
+        );
+        assert_eq!(
+            text_of(attr(release.body(), "version")),
+            format!("local.{version}")
+        );
+        assert!(
+            exact.is_match(&local(version)),
+            "{chart} must be pinned to an exact version, got `{}`",
+            local(version)
+        );
+        assert_eq!(
+            text_of(attr(release.body(), "namespace")),
+            "local.flux_namespace"
+        );
+    }
+    assert_eq!(
+        local("flux_charts_repository"),
+        "oci://ghcr.io/controlplaneio-fluxcd/charts"
+    );
+    assert_eq!(local("flux_namespace"), "flux-system");
+    let instance = labelled(&root, "resource", &["helm_release", "flux_instance"])
+        .expect("helm_release.flux_instance");
+    let values = text_of(attr(instance.body(), "values"));
+    for needle in [
+        "GitRepository",
+        "var.flux_git_url",
+        "var.flux_sync_path",
+        "pullSecret",
+    ] {
+        assert!(
+            values.contains(needle),
+            "flux-instance values: expected {needle}"
+        );
+    }
+
+    let sops = labelled(&root, "resource", &["kubernetes_secret_v1", "sops_age"])
+        .expect("kubernetes_secret_v1.sops_age");
+    let metadata = sops
+        .body()
+        .blocks()
+        .find(|b| b.identifier() == "metadata")
+        .expect("metadata");
+    assert_eq!(text_of(attr(metadata.body(), "name")), "\"sops-age\"");
+    assert_eq!(
+        text_of(attr(metadata.body(), "namespace")),
+        "local.flux_namespace"
+    );
+    let data = text_of(attr(sops.body(), "data"));
+    assert!(
+        data.contains("\"age.agekey\"") && data.contains("var.sops_age_key"),
+        "sops-age holds age.agekey from var.sops_age_key, got `{data}`"
+    );
+    for secret in ["sops_age_key", "flux_git_ssh_private_key"] {
+        let variable =
+            labelled(&root, "variable", &[secret]).unwrap_or_else(|| panic!("variable {secret}"));
+        assert_eq!(
+            attr(variable.body(), "sensitive"),
+            Some(&hcl::Expression::Bool(true)),
+            "variable {secret} must be sensitive"
+        );
+    }
 }

@@ -139,3 +139,47 @@ fn the_drift_runbook_matches_the_tools() {
         "docs/runbooks/drift-alert.md: expected the refresh-only plan audited with --refresh-plan"
     );
 }
+
+/// The Hetzner runbook covers secrets, the workflow order, post-apply checks,
+/// DNS/TLS, the Flux Git auth decision, time and cost estimates.
+#[test]
+fn the_hetzner_runbook_goes_from_credentials_to_a_reconciled_cluster() {
+    let text = std::fs::read_to_string(common::repo_path("docs/hetzner.md"))
+        .expect("docs/hetzner.md must exist");
+    for needle in [
+        "HCLOUD_TOKEN",
+        "R2_ACCESS_KEY_ID",
+        "SOPS_AGE_KEY",
+        "sops-age",
+        "age.agekey",
+        "FLUX_GIT_DEPLOY_KEY",
+        "TFAUDIT_SIGNING_KEY",
+        "plan → audit → attest → apply",
+        "kubectl get nodes",
+        "get fluxinstance",
+        "-H 'Host: ",
+        "DNS and TLS",
+        "read-only SSH deploy key",
+        "estimates",
+        "cx23",
+        "lb11",
+        "per month",
+    ] {
+        assert!(
+            text.contains(needle),
+            "docs/hetzner.md: expected `{needle}`"
+        );
+    }
+    let architecture = std::fs::read_to_string(common::repo_path("docs/architecture.md"))
+        .expect("docs/architecture.md");
+    for needle in [
+        "## The cluster and GitOps",
+        "tfaudit gate --environment production",
+        "Admission",
+    ] {
+        assert!(
+            architecture.contains(needle),
+            "docs/architecture.md: expected `{needle}`"
+        );
+    }
+}

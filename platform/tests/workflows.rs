@@ -214,9 +214,10 @@ fn apply_workflow_problems(workflow: &Value) -> Vec<String> {
         .flatten()
         .filter_map(Value::as_str)
         .collect();
-    if input["type"].as_str() != Some("choice") || options != ["develop", "staging", "production"] {
+    // The one cluster answers to production's gate (infra/terraform/hcloud_cluster).
+    if input["type"].as_str() != Some("choice") || options != ["production"] {
         problems.push(format!(
-            "on.workflow_dispatch.inputs.environment: expected a choice of develop, staging, production, got {options:?}"
+            "on.workflow_dispatch.inputs.environment: expected a choice of production (the one cluster), got {options:?}"
         ));
     }
     if permissions(workflow) != pairs(&[("actions", "read"), ("contents", "read")]) {
@@ -627,6 +628,8 @@ const GUARDED_SECRETS: &[&str] = &[
     "GPG_PRIVATE_KEY",
     "GPG_PASSPHRASE",
     "HCLOUD_TOKEN",
+    "SOPS_AGE_KEY",
+    "FLUX_GIT_DEPLOY_KEY",
 ];
 
 fn guarded_secret_problems(file: &str, workflow: &Value) -> Vec<String> {
@@ -881,10 +884,12 @@ fn a_scheduled_read_only_drift_job_audits_state_and_cloud() {
     );
 }
 
-/// docs/ci.md names every secret the workflows read.
+/// docs/ci.md (or, for the cluster's own secrets, docs/hetzner.md) names every
+/// secret the workflows read.
 #[test]
 fn every_secret_the_workflows_read_is_documented() {
-    let docs = std::fs::read_to_string(common::repo_path("docs/ci.md")).expect("docs/ci.md");
+    let docs = std::fs::read_to_string(common::repo_path("docs/ci.md")).expect("docs/ci.md")
+        + &std::fs::read_to_string(common::repo_path("docs/hetzner.md")).expect("docs/hetzner.md");
     let secret = Regex::new(r"secrets\.([A-Z0-9_]+)").expect("valid regex");
     let mut missing = Vec::new();
     for file in common::files_under(&common::repo_path(".github/workflows"), &[".yml"]) {

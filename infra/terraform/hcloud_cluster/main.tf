@@ -1,4 +1,11 @@
-# The real cluster of one environment, behind that environment's change gate.
+# The platform's one cluster: a k3s cluster on Hetzner Cloud whose environments are
+# namespaces (develop, staging, production, plus observability and flux-system),
+# reconciled by Flux from flux/clusters/hetzner. It carries production, so every
+# change to it passes production's change gate: freeze, window, attestation and
+# blast-radius budget. The Flux bootstrap (flux.tf) sits behind the same gate.
+#
+# One cluster per environment is still possible (see README.md, "One cluster per
+# environment"); it is not the default.
 
 # The token reaches the provider through the cluster module's change guard, so every
 # Hetzner API call waits for the gate (see modules/hcloud-cluster/main.tf).
@@ -24,7 +31,8 @@ locals {
   policy = module.policies.environments[var.environment]
 }
 
-# The environment's gate: freeze, window and attestation are checked here at apply.
+# The gate of the environment the cluster answers to: freeze, window and
+# attestation are checked here at apply.
 module "guardrails" {
   source = "../../../modules/guardrails"
 
@@ -47,7 +55,7 @@ module "cluster" {
   break_glass_ticket = try(var.break_glass.ticket, null)
 
   hcloud_token    = var.hcloud_token
-  cluster_name    = "platform-${var.environment}"
+  cluster_name    = var.cluster_name
   network_region  = "eu-central"
   location        = var.location
   ssh_public_key  = var.ssh_public_key

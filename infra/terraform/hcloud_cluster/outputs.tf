@@ -18,3 +18,17 @@ output "kubeconfig" {
   value       = module.cluster.kubeconfig
   sensitive   = true
 }
+
+output "ingress_public_ipv4" {
+  description = "Public IPv4 address of the ingress load balancer (Traefik): point the demo DNS records here."
+  value       = module.cluster.ingress_public_ipv4
+}
+
+output "flux_sync" {
+  description = "What Flux reconciles: repository, branch and path."
+  value = {
+    url    = var.flux_git_url
+    branch = var.flux_git_branch
+    path   = var.flux_sync_path
+  }
+}

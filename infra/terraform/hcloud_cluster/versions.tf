@@ -10,10 +10,19 @@ terraform {
       source  = "sre-control-plane/guardrail"
       version = "~> 0.1"
     }
+    # The Flux bootstrap (flux.tf), configured from the cluster's kubeconfig.
+    helm = {
+      source  = "hashicorp/helm"
+      version = "~> 3.0"
+    }
+    kubernetes = {
+      source  = "hashicorp/kubernetes"
+      version = "~> 3.0"
+    }
   }
 
-  # Cloudflare R2 through its S3 API, one state per environment. Partial
-  # configuration: bucket, key (`hcloud_cluster/<environment>.tfstate`) and endpoint
+  # Cloudflare R2 through its S3 API, one state for the one cluster. Partial
+  # configuration: bucket, key (`hcloud_cluster/hetzner.tfstate`) and endpoint
   # come from `-backend-config`, credentials from AWS_ACCESS_KEY_ID and
   # AWS_SECRET_ACCESS_KEY. Nothing account-specific is committed.
   backend "s3" {

@@ -1,5 +1,0 @@
-# Non-secret settings of the develop cluster. Secrets (hcloud_token, ssh_private_key,
-# R2 credentials) come from the environment of the CI job, never from this file.
-environment  = "develop"
-location     = "fsn1"
-worker_count = 1
