@@ -183,3 +183,43 @@ fn the_hetzner_runbook_goes_from_credentials_to_a_reconciled_cluster() {
         );
     }
 }
+
+/// The lines a merge that stopped on a conflict leaves in a file.
+fn conflict_markers(text: &str) -> Vec<usize> {
+    text.lines()
+        .enumerate()
+        .filter(|(_, line)| line.starts_with("<<<<<<< ") || line.starts_with(">>>>>>> "))
+        .map(|(index, _)| index + 1)
+        .collect()
+}
+
+#[test]
+fn no_tracked_file_holds_merge_conflict_markers() {
+    assert_eq!(
+        conflict_markers("a\n<<<<<<< HEAD\nb\n=======\nc\n>>>>>>> topic\n"),
+        [2, 6],
+        "the marker check must see a conflict"
+    );
+    let root = common::repo_path("");
+    let listed = std::process::Command::new("git")
+        .args(["ls-files", "-z"])
+        .current_dir(&root)
+        .output()
+        .expect("git ls-files");
+    assert!(listed.status.success(), "git ls-files failed in {}", root.display());
+    let mut conflicted = Vec::new();
+    for relative in listed.stdout.split(|byte| *byte == 0).filter(|name| !name.is_empty()) {
+        let relative = String::from_utf8_lossy(relative).into_owned();
+        let Ok(text) = std::fs::read_to_string(root.join(&relative)) else {
+            continue; // binary, or removed from the work tree
+        };
+        for line in conflict_markers(&text) {
+            conflicted.push(format!("{relative}:{line}"));
+        }
+    }
+    assert!(
+        conflicted.is_empty(),
+        "merge conflict markers left in: {}",
+        conflicted.join(", ")
+    );
+}

@@ -394,6 +394,15 @@ fn promote_sh_writes_the_tag_and_commits_it_with_its_trailers() {
         std::fs::read_to_string(common::repo_path("flux/apps/production/kustomization.yaml"))
             .expect("the production overlay");
     std::fs::write(&overlay, &original).unwrap();
+    let policies = repo
+        .path()
+        .join("flux/infrastructure/image-automation/podinfo-policies.yaml");
+    std::fs::create_dir_all(policies.parent().unwrap()).unwrap();
+    std::fs::copy(
+        common::repo_path("flux/infrastructure/image-automation/podinfo-policies.yaml"),
+        &policies,
+    )
+    .expect("the image policies");
     git(repo.path(), &["init", "-q", "-b", "main"]);
     git(repo.path(), &["config", "user.name", "Promotion Test"]);
     git(
@@ -420,10 +429,23 @@ fn promote_sh_writes_the_tag_and_commits_it_with_its_trailers() {
         assert_eq!(before[key], after[key], "{key} must be kept");
     }
 
-    // A bad tag changes nothing.
-    let bad = promote(repo.path(), &[IMAGE, "6.7.1; rm -rf /"], &[]);
-    assert_eq!(bad.status.code(), Some(2));
-    assert_eq!(image_tags(&overlay)[0].1, "6.7.1");
+    // The setter marker the image automation writes through is kept.
+    assert!(
+        std::fs::read_to_string(&overlay)
+            .unwrap()
+            .contains(r#"newTag: "6.7.1" # {"$imagepolicy": "flux-system:podinfo-production:tag"}"#),
+        "the setter comment must survive the promotion"
+    );
+
+    // A bad tag changes nothing; neither does a prerelease, which production's
+    // policy cannot take.
+    let policies_before = std::fs::read_to_string(&policies).unwrap();
+    for tag in ["6.7.1; rm -rf /", "6.8.0-rc.1"] {
+        let bad = promote(repo.path(), &[IMAGE, tag], &[]);
+        assert_eq!(bad.status.code(), Some(2), "{tag}");
+        assert_eq!(image_tags(&overlay)[0].1, "6.7.1");
+        assert_eq!(std::fs::read_to_string(&policies).unwrap(), policies_before);
+    }
 
     // --commit: the commit carries image, source commit, previous tag, gate record.
     let source = git(repo.path(), &["rev-parse", "HEAD"]);
@@ -469,6 +491,22 @@ fn promote_sh_writes_the_tag_and_commits_it_with_its_trailers() {
         git(repo.path(), &["status", "--porcelain"]),
         "",
         "the promotion is committed"
+    );
+    // Production's ImagePolicy takes exactly the promoted release, in the same
+    // commit, so the image automation keeps the tag instead of writing the old one back.
+    assert!(
+        std::fs::read_to_string(&policies)
+            .unwrap()
+            .contains("range: '6.7.2' # promotion: production version"),
+        "the production policy range follows the promotion"
+    );
+    let changed = git(
+        repo.path(),
+        &["show", "--name-only", "--format=", "HEAD"],
+    );
+    assert!(
+        changed.contains("podinfo-policies.yaml") && changed.contains("kustomization.yaml"),
+        "{changed}"
     );
 
     // Another layout: an images list among other keys, several entries.
