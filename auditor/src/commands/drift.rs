@@ -5,8 +5,8 @@ use std::path::PathBuf;
 
 use clap::Args;
 
+use super::args::OutputArgs;
 use super::error::CommandError;
-use crate::cli::OutputArgs;
 use crate::report::{self, Report};
 
 use crate::{drift, hcloud};

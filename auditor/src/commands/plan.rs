@@ -6,9 +6,9 @@ use std::path::PathBuf;
 use chrono::{DateTime, Utc};
 use clap::Args;
 
+use super::args::OutputArgs;
 use super::error::CommandError;
 use crate::audit::{audit_with, environments_of, AuditClock};
-use crate::cli::OutputArgs;
 use crate::config::BudgetLimits;
 use crate::plan as tfplan;
 use crate::redact::Redactor;

@@ -4,8 +4,8 @@ use std::time::Duration;
 
 use clap::Args;
 
+use super::args::OutputArgs;
 use super::error::CommandError;
-use crate::cli::OutputArgs;
 use crate::report::{self, Report};
 
 use crate::state;
