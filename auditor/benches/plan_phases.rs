@@ -12,7 +12,7 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use sha2::Digest;
-use tfaudit::commands::plan::audit;
+use tfaudit::audit::audit;
 use tfaudit::config::{BudgetLimits, Config};
 use tfaudit::plan::parse::{load, parse_slice};
 use tfaudit::redact::Redactor;

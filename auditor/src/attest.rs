@@ -10,45 +10,44 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use clap::Args;
 use guardrail_core::attestation::{self, Attestation, Verdict};
 use guardrail_core::lock::Locks;
 use guardrail_core::store::{Store, StoreConfig};
 use serde_json::Value;
 
-use crate::error::AuditError;
+use crate::error::InputError;
 use crate::plan::LoadedPlan;
 use crate::rules::{Environment, Freeze, GATE_TYPE};
 
 /// How long an attestation stays valid unless `--attestation-ttl` says otherwise.
 pub const DEFAULT_TTL: &str = "24h";
 
-/// Attestation and store options of `tfaudit plan`.
-#[derive(Debug, Clone, Args)]
-pub struct AttestArgs {
-    /// Sign and publish a pass attestation for every change gate in the plan
-    /// (only when nothing unwaived reaches the fail threshold). The summary holds
-    /// changes by action and findings by severity. The key, --report specs and
-    /// report folders are checked first: a bad one exits 2 with nothing published.
-    #[arg(long, requires_all = ["signing_key", "store"])]
+/// Attestation and store options of `tfaudit plan`, as given.
+#[derive(Debug, Clone, Default)]
+pub struct AttestOptions {
+    /// Sign and publish a pass attestation for every change gate in the plan.
     pub attest: bool,
-
-    /// Ed25519 signing key: PKCS#8 PEM (see `tfaudit keygen`) or base64 of the 32-byte seed.
-    #[arg(long, value_name = "FILE")]
+    /// The ed25519 signing key file.
     pub signing_key: Option<PathBuf>,
-
-    /// Guardrail store: s3://BUCKET[/PREFIX] (default prefix `guardrail/`). With it,
-    /// the live freeze of every environment in the plan is checked too.
-    #[arg(long, value_name = "URL")]
+    /// The guardrail store: `s3://BUCKET[/PREFIX]`.
     pub store: Option<String>,
-
-    /// How long the attestation is valid: e.g. 30m, 24h, 7d.
-    #[arg(long, value_name = "DURATION", default_value = DEFAULT_TTL)]
+    /// How long the attestation is valid (a guardrail duration).
     pub attestation_ttl: String,
-
-    /// S3 endpoint (R2: https://ACCOUNT.r2.cloudflarestorage.com); else AWS_ENDPOINT_URL_S3.
-    #[arg(long, value_name = "URL")]
+    /// The S3 endpoint; else `AWS_ENDPOINT_URL_S3`.
     pub endpoint: Option<String>,
+}
+
+/// Why the options, the key or the store cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum AttestError {
+    #[error(transparent)]
+    Input(#[from] InputError),
+    /// The options do not fit together (the text names them).
+    #[error("{0}")]
+    Options(String),
+    /// The store refused or failed: what was being done, and the store's error.
+    #[error("{context}: {message}")]
+    Store { context: String, message: String },
 }
 
 /// Validated settings: a store, and a key and lifetime when attesting.
@@ -75,14 +74,14 @@ impl std::fmt::Debug for Signing {
     }
 }
 
-impl AttestArgs {
+impl AttestOptions {
     /// Checks the options and reads the signing key before the plan is read,
     /// so that nothing that can fail is left for after an attestation is
     /// published: `None` without `--store`.
-    pub fn validate(&self) -> Result<Option<StoreSettings>, AuditError> {
+    pub fn validate(&self) -> Result<Option<StoreSettings>, AttestError> {
         let Some(url) = &self.store else {
             if self.attest {
-                return Err(AuditError::Usage(
+                return Err(AttestError::Options(
                     "--attest needs --store s3://BUCKET[/PREFIX]".into(),
                 ));
             }
@@ -102,9 +101,9 @@ impl AttestArgs {
             let key_file = self
                 .signing_key
                 .clone()
-                .ok_or_else(|| AuditError::Usage("--attest needs --signing-key FILE".into()))?;
+                .ok_or_else(|| AttestError::Options("--attest needs --signing-key FILE".into()))?;
             let ttl = guardrail_core::duration::parse(&self.attestation_ttl, MAX_TTL)
-                .map_err(|error| AuditError::Usage(format!("--attestation-ttl: {error}")))?;
+                .map_err(|error| AttestError::Options(format!("--attestation-ttl: {error}")))?;
             let key = read_signing_key(&key_file)?;
             Some(Signing { key_file, key, ttl })
         } else {
@@ -115,35 +114,35 @@ impl AttestArgs {
 }
 
 /// Reads and parses the ed25519 signing key (the key itself is never printed).
-fn read_signing_key(key_file: &Path) -> Result<attestation::SigningKey, AuditError> {
-    let key_text = std::fs::read_to_string(key_file).map_err(|source| AuditError::Read {
-        path: key_file.to_path_buf(),
+fn read_signing_key(key_file: &Path) -> Result<attestation::SigningKey, InputError> {
+    let key_text = std::fs::read_to_string(key_file).map_err(|source| InputError::Read {
+        file: key_file.to_path_buf(),
         source,
     })?;
-    attestation::parse_signing_key(&key_text).map_err(|error| AuditError::Field {
-        path: key_file.to_path_buf(),
+    attestation::parse_signing_key(&key_text).map_err(|error| InputError::Field {
+        file: key_file.to_path_buf(),
         field: "signing key".into(),
         expected: format!("{error}; expected a PKCS#8 PEM ed25519 key (tfaudit keygen)"),
     })
 }
 
 /// `--store s3://bucket/prefix` as a store configuration (path style, region `auto`).
-pub fn parse_store_url(url: &str) -> Result<StoreConfig, AuditError> {
+pub fn parse_store_url(url: &str) -> Result<StoreConfig, AttestError> {
     StoreConfig::from_url(url)
-        .map_err(|problem| AuditError::Usage(format!("--store `{url}`: {problem}")))
+        .map_err(|problem| AttestError::Options(format!("--store `{url}`: {problem}")))
 }
 
 /// The longest `--attestation-ttl` accepted.
 pub const MAX_TTL: Duration = Duration::from_secs(366 * 86_400);
 
-async fn connect(settings: &StoreSettings) -> Result<Store, AuditError> {
+async fn connect(settings: &StoreSettings) -> Result<Store, AttestError> {
     connect_config(&settings.store).await
 }
 
-async fn connect_config(config: &StoreConfig) -> Result<Store, AuditError> {
+async fn connect_config(config: &StoreConfig) -> Result<Store, AttestError> {
     Store::connect(config)
         .await
-        .map_err(|error| AuditError::Other {
+        .map_err(|error| AttestError::Store {
             context: format!("store s3://{}/{}", config.bucket, config.prefix),
             message: error.to_string(),
         })
@@ -151,7 +150,7 @@ async fn connect_config(config: &StoreConfig) -> Result<Store, AuditError> {
 
 /// The store of a `--store s3://BUCKET[/PREFIX]` and `--endpoint URL` pair (an
 /// empty endpoint: `AWS_ENDPOINT_URL_S3`, else AWS), as every subcommand takes them.
-pub async fn connect_store(url: &str, endpoint: Option<&str>) -> Result<Store, AuditError> {
+pub async fn connect_store(url: &str, endpoint: Option<&str>) -> Result<Store, AttestError> {
     let mut config = parse_store_url(url)?;
     config.endpoint = endpoint
         .map(str::trim)
@@ -166,7 +165,7 @@ pub async fn freezes(
     settings: &StoreSettings,
     environments: &[Environment],
     now: DateTime<Utc>,
-) -> Result<Vec<Freeze>, AuditError> {
+) -> Result<Vec<Freeze>, AttestError> {
     if environments.is_empty() {
         return Ok(Vec::new());
     }
@@ -177,7 +176,7 @@ pub async fn freezes(
         let current = locks
             .current(&environment.name, now)
             .await
-            .map_err(|error| AuditError::Other {
+            .map_err(|error| AttestError::Store {
                 context: format!("reading the lock of {}", environment.label()),
                 message: error.to_string(),
             })?;
@@ -229,7 +228,7 @@ pub async fn attest_plan(
     loaded: &LoadedPlan,
     summary: &Value,
     issued_at: DateTime<Utc>,
-) -> Result<Vec<String>, AuditError> {
+) -> Result<Vec<String>, AttestError> {
     let Some(signing) = &settings.signing else {
         return Ok(Vec::new());
     };
@@ -257,7 +256,7 @@ pub async fn attest_plan(
         let envelope = attestation::sign(&record, &signing.key);
         let key = attestation::publish(&store, &envelope, &record)
             .await
-            .map_err(|error| AuditError::Other {
+            .map_err(|error| AttestError::Store {
                 context: format!("publishing the attestation for plan_id {plan_id}"),
                 message: error.to_string(),
             })?;

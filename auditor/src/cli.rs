@@ -1,13 +1,12 @@
 //! The command line, declared with clap. Each subcommand's own arguments live
-//! beside its implementation in [`crate::commands`].
+//! beside its implementation in [`crate::commands`], and the options every
+//! subcommand shares in [`crate::commands::args`].
 
-use std::path::PathBuf;
-
-use clap::{Args, Parser, Subcommand};
+use clap::{Parser, Subcommand};
 
 use crate::commands;
-use crate::findings::FailOn;
-use crate::report::Format;
+
+pub use crate::commands::args::{FormatArg, OutputArgs};
 
 /// Audit Terraform plans and remote state: risky diffs, budgets, drift, and signed
 /// attestations for the guardrail change gate.
@@ -47,25 +46,4 @@ pub enum Command {
     Rules(commands::rules::RulesArgs),
     /// An environment's lock: status, and release or takeover by an operator (audited).
     Lock(commands::lock::LockArgs),
-}
-
-/// Output options shared by every subcommand.
-#[derive(Debug, Clone, Args)]
-pub struct OutputArgs {
-    /// Format printed on stdout.
-    #[arg(long, value_enum, default_value_t = Format::Text)]
-    pub format: Format,
-
-    /// Also write a report: FORMAT=PATH (repeatable), e.g. `sarif=out.sarif`.
-    #[arg(long = "report", value_name = "FORMAT=PATH")]
-    pub reports: Vec<String>,
-
-    /// Configuration file (default: `.tfaudit.toml` when present).
-    #[arg(long, value_name = "FILE")]
-    pub config: Option<PathBuf>,
-
-    /// Lowest severity that fails the run: info, low, medium, high, critical or never
-    /// [default: high, or the configuration's `fail_on`].
-    #[arg(long, value_name = "SEVERITY")]
-    pub fail_on: Option<FailOn>,
 }

@@ -1,41 +1,48 @@
-//! Errors that end a run with exit code 2 (usage or input errors).
+//! The vocabulary of input errors every reader shares (plan, state, drift,
+//! configuration, change windows): the file, the field and what was expected.
+//! Which exit code an error ends a run with is for the command line to decide.
 
 use std::path::PathBuf;
 
-/// An input or usage problem: the run stops with exit code 2 and writes nothing.
+/// Input that cannot be used: the file (or object), and what is wrong with it.
+///
+/// `Json` messages may come from serde, which quotes the offending value
+/// (`invalid type: string "..."`): they are shown through [`value_free`].
 #[derive(Debug, thiserror::Error)]
-pub enum AuditError {
-    #[error("{path}: cannot read: {source}")]
+pub enum InputError {
+    #[error("{file}: cannot read: {source}")]
     Read {
-        path: PathBuf,
+        file: PathBuf,
         #[source]
         source: std::io::Error,
     },
-    /// `message` may come from serde, which quotes the offending value
-    /// (`invalid type: string "..."`): it is shown through [`value_free`].
-    #[error("{path}:{line}:{column}: invalid JSON: {}", value_free(.message))]
+    #[error("{file}: line {line}, column {column}: invalid JSON: {}", value_free(.message))]
     Json {
-        path: PathBuf,
+        file: PathBuf,
         line: usize,
         column: usize,
         message: String,
     },
-    #[error("{path}: field `{field}`: {expected}")]
+    #[error("{file}: field `{field}`: {expected}")]
     Field {
-        path: PathBuf,
+        file: PathBuf,
         field: String,
         expected: String,
     },
-    #[error("{0}")]
-    Usage(String),
-    #[error("{context}: {message}")]
-    Other { context: String, message: String },
+    /// Not the expected format at all (`invalid TOML: ...`, `not in the v4 state format: ...`).
+    #[error("{file}: {problem}")]
+    Invalid { file: PathBuf, problem: String },
 }
 
-impl AuditError {
-    /// Exit code for this error: always 2 (usage or input error).
-    pub fn exit_code(&self) -> i32 {
-        2
+impl InputError {
+    /// The file (or object) the error is about.
+    pub fn file(&self) -> &std::path::Path {
+        match self {
+            InputError::Read { file, .. }
+            | InputError::Json { file, .. }
+            | InputError::Field { file, .. }
+            | InputError::Invalid { file, .. } => file,
+        }
     }
 }
 

@@ -3,7 +3,10 @@
 //! The binary (`src/main.rs`) is a thin shell over this library:
 //! * [`cli`] declares the command line;
 //! * [`commands`] runs one subcommand each (`plan`, `state`, `drift`);
-//! * [`findings`] is the vocabulary every rule produces and every reporter reads;
+//! * [`findings`] is the vocabulary every rule produces and every reporter reads,
+//!   [`error`] the input errors every reader shares, [`registry`] the shape of
+//!   every rule family and [`catalogue`] every rule of every command;
+//! * [`audit`] audits one plan (every plan rule, waivers, redaction);
 //! * [`report`] renders findings, one module per output format;
 //! * [`plan`] reads plan JSON into compact per-change records, [`rules`] holds the
 //!   plan rules (one per file), [`config`] the `.tfaudit.toml` model and waivers,
@@ -13,6 +16,8 @@
 //!   the [`hcloud`] client; [`window_file`] reads `--window` files for `tfaudit gate`.
 
 pub mod attest;
+pub mod audit;
+pub mod catalogue;
 pub mod cli;
 pub mod commands;
 pub mod config;
@@ -23,6 +28,7 @@ pub mod hcloud;
 pub mod plan;
 pub mod policy;
 pub mod redact;
+pub mod registry;
 pub mod report;
 pub mod rules;
 pub mod state;

@@ -9,26 +9,26 @@ use guardrail_core::window::{ChangeWindow, WindowSpec};
 use hcl::{Block, Body, Expression};
 use serde_json::{Map, Value};
 
-use crate::error::AuditError;
+use crate::error::InputError;
 
 const TOP: &[&str] = &["timezone"];
 const ALLOW: &[&str] = &["days", "start", "end", "cron", "duration"];
 const DENY: &[&str] = &["from", "to", "reason"];
 
 /// Reads and compiles the window in `path`.
-pub fn load(path: &Path) -> Result<ChangeWindow, AuditError> {
-    let text = std::fs::read_to_string(path).map_err(|source| AuditError::Read {
-        path: path.to_path_buf(),
+pub fn load(path: &Path) -> Result<ChangeWindow, InputError> {
+    let text = std::fs::read_to_string(path).map_err(|source| InputError::Read {
+        file: path.to_path_buf(),
         source,
     })?;
-    let field = |field: &str, expected: String| AuditError::Field {
-        path: path.to_path_buf(),
+    let field = |field: &str, expected: String| InputError::Field {
+        file: path.to_path_buf(),
         field: field.to_string(),
         expected,
     };
     let json = if text.trim_start().starts_with('{') {
-        let value: Value = serde_json::from_str(&text).map_err(|error| AuditError::Json {
-            path: path.to_path_buf(),
+        let value: Value = serde_json::from_str(&text).map_err(|error| InputError::Json {
+            file: path.to_path_buf(),
             line: error.line(),
             column: error.column(),
             message: error.to_string(),

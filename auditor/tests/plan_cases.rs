@@ -9,7 +9,7 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 use serde_json::Value;
-use tfaudit::commands::plan::audit;
+use tfaudit::audit::audit;
 use tfaudit::config::{BudgetLimits, Config};
 use tfaudit::findings::Finding;
 use tfaudit::plan::load as load_plan;
@@ -113,7 +113,7 @@ fn run_case(dir: &Path) -> Result<(), String> {
     let plan_path = dir.join(expected["plan"].as_str().unwrap_or("plan.json"));
     let loaded = load_plan(plan_path.to_str().unwrap()).map_err(|e| format!("{name}: {e}"))?;
     let config = match expected["config"].as_str() {
-        Some(file) => Config::load(Some(&dir.join(file)), &rules::infos())
+        Some(file) => Config::load(Some(&dir.join(file)), &tfaudit::catalogue::all_rules())
             .map_err(|e| format!("{name}: {e}"))?,
         None => Config::default(),
     };

@@ -6,10 +6,11 @@
 use std::path::Path;
 
 use proptest::prelude::*;
-use tfaudit::commands::plan::audit;
+use tfaudit::audit::audit;
 use tfaudit::config::{BudgetLimits, Config};
-use tfaudit::error::AuditError;
+use tfaudit::error::InputError;
 use tfaudit::plan::model::{collect_masked, collect_masked_raw, Mask, Plan};
+use tfaudit::plan::parse::PlanError;
 use tfaudit::plan::parse::{parse_reader, parse_slice};
 use tfaudit::plan::stream::{read_plan, read_plan_buffered, StreamError};
 use tfaudit::report::{self, Format, Report};
@@ -214,7 +215,7 @@ fn position_is_inside(bytes: &[u8], line: usize, column: usize) -> bool {
 }
 
 /// Audits `bytes` and renders every format: nothing may panic.
-fn audit_and_render(bytes: &[u8]) -> Result<(), AuditError> {
+fn audit_and_render(bytes: &[u8]) -> Result<(), PlanError> {
     let loaded = parse_slice(bytes, Path::new("fuzz.json"))?;
     let config = Config::default();
     let outcome = audit(&loaded, &config, BudgetLimits::default(), &[]);
@@ -313,7 +314,7 @@ proptest! {
             members.entry("planned_values").or_insert_with(|| serde_json::json!({}));
             let bytes = serde_json::to_vec(&members).unwrap();
             match audit_and_render(&bytes) {
-                Ok(()) | Err(AuditError::Json { .. }) => {}
+                Ok(()) | Err(PlanError::Input(InputError::Json { .. })) => {}
                 Err(other) => prop_assert!(false, "unexpected error: {other}"),
             }
         }
@@ -333,8 +334,8 @@ proptest! {
         }
         let bytes = serde_json::to_vec(&document).unwrap();
         match audit_and_render(&bytes) {
-            Ok(()) | Err(AuditError::Json { .. }) => {}
-            Err(AuditError::Field { field, .. }) => prop_assert_eq!(field, "planned_values"),
+            Ok(()) | Err(PlanError::Input(InputError::Json { .. })) => {}
+            Err(PlanError::Input(InputError::Field { field, .. })) => prop_assert_eq!(field, "planned_values"),
             Err(other) => prop_assert!(false, "unexpected error: {other}"),
         }
     }
@@ -359,7 +360,7 @@ proptest! {
         // The whole plan ends in "}\n": any shorter prefix is incomplete JSON.
         prop_assume!(cut < plan.len() - 2);
         match parse_reader(truncated, Path::new("cut.json")) {
-            Err(AuditError::Json { line, .. }) => prop_assert!(line >= 1),
+            Err(PlanError::Input(InputError::Json { line, .. })) => prop_assert!(line >= 1),
             Err(other) => prop_assert!(false, "expected a JSON error, got {other}"),
             Ok(_) => prop_assert!(false, "a plan cut at byte {cut} was accepted"),
         }

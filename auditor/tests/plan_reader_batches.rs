@@ -7,7 +7,8 @@
 use std::path::Path;
 
 use serde_json::json;
-use tfaudit::error::AuditError;
+use tfaudit::error::InputError;
+use tfaudit::plan::parse::PlanError;
 use tfaudit::plan::parse::{load, parse_reader, parse_slice};
 use tfaudit::plan::stream::read_plan_buffered;
 
@@ -119,7 +120,7 @@ fn errors_after_the_first_batch_name_their_position() {
             .unwrap()
     };
     match parse_slice(text.as_bytes(), Path::new("plan.json")) {
-        Err(AuditError::Json { line, message, .. }) => {
+        Err(PlanError::Input(InputError::Json { line, message, .. })) => {
             assert_eq!(line, line_of("\"actions\": 7"), "{message}");
             assert!(message.contains("resource_changes"), "{message}");
         }
@@ -129,7 +130,7 @@ fn errors_after_the_first_batch_name_their_position() {
     let last = format!("\"token\": \"data-secret-{}\"", CHANGES - 1);
     let broken = text.replacen(&last, &format!("{last},"), 1);
     match parse_slice(broken.as_bytes(), Path::new("plan.json")) {
-        Err(AuditError::Json { line, message, .. }) => {
+        Err(PlanError::Input(InputError::Json { line, message, .. })) => {
             // The trailing comma is reported where the object closes.
             assert!(
                 line == line_of(&last) + 1 || line == line_of(&last) + 2,

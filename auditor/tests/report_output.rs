@@ -6,6 +6,7 @@ mod report_fixture;
 use std::path::{Path, PathBuf};
 
 use report_fixture::plan_report;
+use tfaudit::commands::error::CommandError;
 use tfaudit::report::output::{emit_to, parse_report_specs, write_all_atomically, ReportSpec};
 use tfaudit::report::{emit, render, Format};
 
@@ -100,7 +101,7 @@ fn nothing_is_written_when_one_pair_is_invalid() {
         error.to_string().contains("unknown format `yaml`"),
         "{error}"
     );
-    assert_eq!(error.exit_code(), 2);
+    assert_eq!(CommandError::from(error).exit_code(), 2);
     assert!(entries(dir.path()).is_empty(), "{:?}", entries(dir.path()));
 }
 

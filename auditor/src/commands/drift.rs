@@ -5,8 +5,8 @@ use std::path::PathBuf;
 
 use clap::Args;
 
-use crate::cli::OutputArgs;
-use crate::error::AuditError;
+use super::args::OutputArgs;
+use super::error::CommandError;
 use crate::report::{self, Report};
 
 use crate::{drift, hcloud};
@@ -72,52 +72,20 @@ pub struct DriftArgs {
     pub output: OutputArgs,
 }
 
-impl From<DriftError> for AuditError {
-    fn from(error: DriftError) -> Self {
-        match error {
-            DriftError::Read { path, source } => AuditError::Read { path, source },
-            DriftError::Json {
-                path,
-                line,
-                column,
-                message,
-            } => AuditError::Json {
-                path,
-                line,
-                column,
-                message,
-            },
-            DriftError::Field {
-                path,
-                field,
-                expected,
-            } => AuditError::Field {
-                path: path.into(),
-                field,
-                expected: format!("expected {expected}"),
-            },
-            DriftError::Hcloud(error) => AuditError::Other {
-                context: "tfaudit drift".into(),
-                message: error.to_string(),
-            },
-        }
-    }
-}
-
 /// Runs the subcommand and returns the exit code.
-pub async fn run(args: DriftArgs) -> Result<i32, AuditError> {
+pub async fn run(args: DriftArgs) -> Result<i32, CommandError> {
     let token = std::env::var(TOKEN_VAR)
         .ok()
         .filter(|token| !token.trim().is_empty());
     let mut summary = serde_json::Map::new();
     let live_token = match (token, args.states.is_empty(), &args.refresh_plan) {
         (None, _, None) => {
-            return Err(AuditError::Usage(format!(
+            return Err(CommandError::Usage(format!(
                 "nothing to compare with: give --refresh-plan PLAN_JSON, or set {TOKEN_VAR} for live drift"
             )))
         }
         (Some(_), true, None) => {
-            return Err(AuditError::Usage(
+            return Err(CommandError::Usage(
                 "live drift needs the states to compare: give --state TARGET".into(),
             ))
         }
@@ -136,7 +104,7 @@ pub async fn run(args: DriftArgs) -> Result<i32, AuditError> {
         (token, _, _) => token,
     };
     if args.label_selector.is_some() && live_token.is_none() {
-        return Err(AuditError::Usage(format!(
+        return Err(CommandError::Usage(format!(
             "--label-selector needs live drift: set {TOKEN_VAR} and give --state TARGET"
         )));
     }
@@ -144,9 +112,9 @@ pub async fn run(args: DriftArgs) -> Result<i32, AuditError> {
     let targets = args
         .states
         .iter()
-        .map(|text| Target::parse(text).map_err(AuditError::Usage))
+        .map(|text| Target::parse(text).map_err(CommandError::Usage))
         .collect::<Result<Vec<_>, _>>()?;
-    let config = state_audit::read_config(args.output.config.as_deref())?;
+    let config = super::config::read_table(args.output.config.as_deref())?;
     let config_origin = args
         .output
         .config
@@ -156,7 +124,7 @@ pub async fn run(args: DriftArgs) -> Result<i32, AuditError> {
     let ignore = IgnoreList::from_config(config.as_ref(), &config_origin)?;
     let fail_on = match args.output.fail_on {
         Some(fail_on) => Some(fail_on),
-        None => state_audit::config_fail_on(args.output.config.as_deref())?,
+        None => super::config::fail_on(args.output.config.as_deref())?,
     };
 
     let mut findings = Vec::new();
@@ -224,7 +192,7 @@ pub async fn run(args: DriftArgs) -> Result<i32, AuditError> {
         summary.insert(rule.trim_start_matches("drift/").into(), count.into());
     }
 
-    state_audit::apply_config(args.output.config.as_deref(), &mut findings)?;
+    super::config::apply(args.output.config.as_deref(), &mut findings)?;
     let report = Report {
         command: "drift",
         subject: match (&args.refresh_plan, args.states.is_empty()) {
@@ -237,6 +205,6 @@ pub async fn run(args: DriftArgs) -> Result<i32, AuditError> {
         rules: drift::rules::infos(),
         fail_on,
     };
-    report::emit(args.output.format, &args.output.reports, &report)?;
+    report::emit(args.output.format.into(), &args.output.reports, &report)?;
     Ok(if report.failed() { 1 } else { 0 })
 }

@@ -16,8 +16,8 @@ use guardrail_core::environment::EnvironmentName;
 use guardrail_core::gate::{self, Blocker, GateRequest, Outcome, Phase};
 use serde_json::json;
 
+use super::error::CommandError;
 use crate::attest::{connect_store, parse_store_url};
-use crate::error::AuditError;
 use crate::window_file;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -61,14 +61,14 @@ pub struct GateArgs {
     pub format: GateFormat,
 }
 
-pub async fn run(args: GateArgs) -> Result<i32, AuditError> {
+pub async fn run(args: GateArgs) -> Result<i32, CommandError> {
     let environment = EnvironmentName::parse(&args.environment)
-        .map_err(|error| AuditError::Usage(format!("--environment: {error}")))?;
+        .map_err(|error| CommandError::Usage(format!("--environment: {error}")))?;
     parse_store_url(&args.store)?;
     let window = args.window.as_deref().map(window_file::load).transpose()?;
     let break_glass = match &args.break_glass_reason {
         Some(reason) if reason.trim().is_empty() => {
-            return Err(AuditError::Usage(
+            return Err(CommandError::Usage(
                 "--break-glass-reason is empty; breaking the glass needs a reason that the audit trail records".into(),
             ))
         }
@@ -92,7 +92,7 @@ pub async fn run(args: GateArgs) -> Result<i32, AuditError> {
     let decision = gate::decide(&request, &gate::observe(&store, &request).await);
     let concluded = gate::conclude(&store, &request, decision)
         .await
-        .map_err(|error| AuditError::Other {
+        .map_err(|error| CommandError::Other {
             context: format!("recording the decision for {environment}"),
             message: error.to_string(),
         })?;

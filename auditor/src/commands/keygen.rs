@@ -6,7 +6,8 @@ use std::path::PathBuf;
 use clap::Args;
 use guardrail_core::attestation;
 
-use crate::error::AuditError;
+use super::error::CommandError;
+use crate::error::InputError;
 
 #[derive(Debug, Args)]
 pub struct KeygenArgs {
@@ -21,7 +22,7 @@ pub struct KeygenArgs {
 
 /// Writes a new key to `--out` and prints its public key (base64 of the raw
 /// 32 bytes, the form `attestation_public_keys` accepts) on stdout.
-pub async fn run(args: KeygenArgs) -> Result<i32, AuditError> {
+pub async fn run(args: KeygenArgs) -> Result<i32, CommandError> {
     let key = attestation::generate_signing_key();
     let pem = attestation::encode_signing_key_pem(&key);
     write_private(&args.out, pem.as_bytes(), args.force)?;
@@ -36,13 +37,13 @@ pub async fn run(args: KeygenArgs) -> Result<i32, AuditError> {
 
 /// Writes `contents` to a temporary file (created 0600) next to `path`, then
 /// renames it into place: never a partly written or world-readable key.
-fn write_private(path: &std::path::Path, contents: &[u8], force: bool) -> Result<(), AuditError> {
-    let error = |source: std::io::Error| AuditError::Read {
-        path: path.to_path_buf(),
+fn write_private(path: &std::path::Path, contents: &[u8], force: bool) -> Result<(), CommandError> {
+    let error = |source: std::io::Error| InputError::Read {
+        file: path.to_path_buf(),
         source,
     };
     if !force && path.exists() {
-        return Err(AuditError::Usage(format!(
+        return Err(CommandError::Usage(format!(
             "{}: already exists; pass --force to replace it",
             path.display()
         )));
@@ -66,5 +67,5 @@ fn write_private(path: &std::path::Path, contents: &[u8], force: bool) -> Result
     } else {
         file.persist_noclobber(path).map(|_| ())
     };
-    persisted.map_err(|persist| error(persist.error))
+    persisted.map_err(|persist| error(persist.error).into())
 }

@@ -20,8 +20,8 @@ use guardrail_core::lock::{lock_key, LockError, LockRecord, Locks, OperatorReque
 use guardrail_core::store::Store;
 use serde_json::{json, Value};
 
+use super::error::CommandError;
 use crate::attest::{connect_store, parse_store_url};
-use crate::error::AuditError;
 
 /// `tfaudit lock ...`
 #[derive(Debug, Args)]
@@ -106,9 +106,9 @@ struct Connected {
 }
 
 impl Connected {
-    async fn open(target: &Target) -> Result<Connected, AuditError> {
+    async fn open(target: &Target) -> Result<Connected, CommandError> {
         EnvironmentName::parse(&target.environment).map_err(|error| {
-            AuditError::Usage(format!("--environment `{}`: {error}", target.environment))
+            CommandError::Usage(format!("--environment `{}`: {error}", target.environment))
         })?;
         let config = parse_store_url(&target.store)?;
         let url = format!("s3://{}/{}", config.bucket, config.prefix);
@@ -130,12 +130,12 @@ impl Connected {
         format!("{}{}", self.url, lock_key(&self.environment))
     }
 
-    async fn read(&self) -> Result<Option<LockRecord>, AuditError> {
+    async fn read(&self) -> Result<Option<LockRecord>, CommandError> {
         Locks::new(&self.store)
             .read(&self.environment)
             .await
             .map(|found| found.map(|(record, _)| record))
-            .map_err(|error| AuditError::Other {
+            .map_err(|error| CommandError::Other {
                 context: format!("reading {}", self.key()),
                 message: error.to_string(),
             })
@@ -151,7 +151,7 @@ impl Connected {
 }
 
 /// Runs `tfaudit lock ...` and returns the exit code.
-pub async fn run(args: LockArgs) -> Result<i32, AuditError> {
+pub async fn run(args: LockArgs) -> Result<i32, CommandError> {
     match args.action {
         LockAction::Status(target) => status(&target).await,
         LockAction::Release(change) => release(&change).await,
@@ -159,7 +159,7 @@ pub async fn run(args: LockArgs) -> Result<i32, AuditError> {
     }
 }
 
-async fn status(target: &Target) -> Result<i32, AuditError> {
+async fn status(target: &Target) -> Result<i32, CommandError> {
     let connected = Connected::open(target).await?;
     let record = connected.read().await?;
     match connected.format {
@@ -181,14 +181,14 @@ async fn status(target: &Target) -> Result<i32, AuditError> {
 }
 
 /// The operator's reason with the ticket, or a usage error naming `--reason`.
-fn operator_reason(change: &Change, command: &str) -> Result<String, AuditError> {
+fn operator_reason(change: &Change, command: &str) -> Result<String, CommandError> {
     let reason = change
         .reason
         .as_deref()
         .map(str::trim)
         .filter(|reason| !reason.is_empty())
         .ok_or_else(|| {
-            AuditError::Usage(format!(
+            CommandError::Usage(format!(
                 "--reason is required for `tfaudit lock {command}`: say why, such as \
                  --reason \"INC-4711: the holder's CI job was cancelled\""
             ))
@@ -199,7 +199,7 @@ fn operator_reason(change: &Change, command: &str) -> Result<String, AuditError>
     })
 }
 
-async fn release(change: &Change) -> Result<i32, AuditError> {
+async fn release(change: &Change) -> Result<i32, CommandError> {
     let reason = operator_reason(change, "release")?;
     let connected = Connected::open(&change.target).await?;
     let Some(before) = connected.read().await? else {
@@ -223,12 +223,12 @@ async fn release(change: &Change) -> Result<i32, AuditError> {
     finish(&connected, "release", &before, &request, result).await
 }
 
-async fn takeover(args: &TakeoverArgs) -> Result<i32, AuditError> {
+async fn takeover(args: &TakeoverArgs) -> Result<i32, CommandError> {
     let reason = operator_reason(&args.change, "takeover")?;
     let ttl = match args.ttl.as_deref() {
         Some(text) => Some(
             guardrail_core::duration::parse(text, guardrail_core::duration::MAX)
-                .map_err(|error| AuditError::Usage(format!("--ttl: {error}")))?,
+                .map_err(|error| CommandError::Usage(format!("--ttl: {error}")))?,
         ),
         None => None,
     };
@@ -241,7 +241,7 @@ async fn takeover(args: &TakeoverArgs) -> Result<i32, AuditError> {
         Some(ttl) => Some(now + chrono::Duration::from_std(ttl).unwrap_or_default()),
         None if before.is_live(now) => before.expires_at,
         None => {
-            return Err(AuditError::Usage(format!(
+            return Err(CommandError::Usage(format!(
                 "the lock of {} is {}: a takeover keeping its expiry would hold nothing; \
                  pass --ttl (such as --ttl 2h) to say how long you hold it",
                 connected.environment,
@@ -283,11 +283,11 @@ async fn finish(
     before: &LockRecord,
     request: &OperatorRequest,
     result: Result<LockRecord, LockError>,
-) -> Result<i32, AuditError> {
+) -> Result<i32, CommandError> {
     let written = match result {
         Ok(written) => written,
         Err(LockError::Store(error)) => {
-            return Err(AuditError::Other {
+            return Err(CommandError::Other {
                 context: format!("{operation} of {}", connected.key()),
                 message: error.to_string(),
             })
@@ -324,7 +324,7 @@ fn refuse(
     operation: &str,
     before: Option<&LockRecord>,
     why: &str,
-) -> Result<i32, AuditError> {
+) -> Result<i32, CommandError> {
     eprintln!(
         "tfaudit: lock {operation} of {} refused: {why}",
         connected.environment

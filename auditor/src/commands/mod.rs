@@ -1,7 +1,12 @@
 //! One module per subcommand. Each exposes its clap `Args` and a `run` function
-//! returning the process exit code.
+//! returning the process exit code. [`args`] holds the options they share,
+//! [`config`] how they read the configuration, and [`error`] the errors that
+//! end a run with their exit codes.
 
+pub mod args;
+pub mod config;
 pub mod drift;
+pub mod error;
 pub mod gate;
 pub mod keygen;
 pub mod lock;

@@ -6,18 +6,14 @@ use std::path::PathBuf;
 use chrono::{DateTime, Utc};
 use clap::Args;
 
-use crate::cli::OutputArgs;
-use crate::error::AuditError;
-use crate::findings::Finding;
-use crate::report::{self, Report};
-
+use super::args::OutputArgs;
+use super::error::CommandError;
+use crate::audit::{audit_with, environments_of, AuditClock};
+use crate::config::BudgetLimits;
 use crate::plan as tfplan;
-use crate::{attest, config, policy, redact, rules};
-
-use config::{BudgetLimits, Config};
-use redact::Redactor;
-use rules::PlanContext;
-use tfplan::{ChangeSummary, LoadedPlan};
+use crate::redact::Redactor;
+use crate::report::{self, Report};
+use crate::{attest, policy, rules};
 
 #[derive(Debug, Args)]
 pub struct PlanArgs {
@@ -55,45 +51,72 @@ pub struct PlanArgs {
     pub now: Option<String>,
 
     #[command(flatten)]
-    pub attestation: attest::AttestArgs,
+    pub attestation: AttestArgs,
 }
 
-/// The clock of one audit: the plan's own `timestamp` unless `--now` overrides it.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct AuditClock {
-    /// `--now` / `GUARDRAIL_NOW`, when given.
-    pub overridden_at: Option<DateTime<Utc>>,
+/// Attestation and store options of `tfaudit plan`.
+#[derive(Debug, Clone, Args)]
+pub struct AttestArgs {
+    /// Sign and publish a pass attestation for every change gate in the plan
+    /// (only when nothing unwaived reaches the fail threshold). The summary holds
+    /// changes by action and findings by severity. The key, --report specs and
+    /// report folders are checked first: a bad one exits 2 with nothing published.
+    #[arg(long, requires_all = ["signing_key", "store"])]
+    pub attest: bool,
+
+    /// Ed25519 signing key: PKCS#8 PEM (see `tfaudit keygen`) or base64 of the 32-byte seed.
+    #[arg(long, value_name = "FILE")]
+    pub signing_key: Option<PathBuf>,
+
+    /// Guardrail store: s3://BUCKET[/PREFIX] (default prefix `guardrail/`). With it,
+    /// the live freeze of every environment in the plan is checked too.
+    #[arg(long, value_name = "URL")]
+    pub store: Option<String>,
+
+    /// How long the attestation is valid: e.g. 30m, 24h, 7d.
+    #[arg(long, value_name = "DURATION", default_value = attest::DEFAULT_TTL)]
+    pub attestation_ttl: String,
+
+    /// S3 endpoint (R2: https://ACCOUNT.r2.cloudflarestorage.com); else AWS_ENDPOINT_URL_S3.
+    #[arg(long, value_name = "URL")]
+    pub endpoint: Option<String>,
 }
 
-impl AuditClock {
-    /// Parses `--now` (absent or blank: no override).
-    pub fn from_flag(now: Option<&str>) -> Result<Self, AuditError> {
-        let Some(text) = now.map(str::trim).filter(|text| !text.is_empty()) else {
-            return Ok(AuditClock::default());
-        };
-        let at = DateTime::parse_from_rfc3339(text).map_err(|_| {
-            AuditError::Usage(format!(
-                "--now (or GUARDRAIL_NOW) is `{text}`: expected an RFC 3339 timestamp such as 2026-11-24T10:00:00+01:00"
-            ))
-        })?;
-        Ok(AuditClock {
-            overridden_at: Some(at.with_timezone(&Utc)),
-        })
+impl AttestArgs {
+    /// The options as the attestation library takes them.
+    pub fn options(&self) -> attest::AttestOptions {
+        attest::AttestOptions {
+            attest: self.attest,
+            signing_key: self.signing_key.clone(),
+            store: self.store.clone(),
+            attestation_ttl: self.attestation_ttl.clone(),
+            endpoint: self.endpoint.clone(),
+        }
     }
+}
 
-    /// The instant expiries are judged at: the override, else the system clock.
-    pub fn now(&self) -> DateTime<Utc> {
-        self.overridden_at.unwrap_or_else(Utc::now)
-    }
+/// Parses `--now` (absent or blank: no override).
+pub fn clock_from_flag(now: Option<&str>) -> Result<AuditClock, CommandError> {
+    let Some(text) = now.map(str::trim).filter(|text| !text.is_empty()) else {
+        return Ok(AuditClock::default());
+    };
+    let at = DateTime::parse_from_rfc3339(text).map_err(|_| {
+        CommandError::Usage(format!(
+            "--now (or GUARDRAIL_NOW) is `{text}`: expected an RFC 3339 timestamp such as 2026-11-24T10:00:00+01:00"
+        ))
+    })?;
+    Ok(AuditClock {
+        overridden_at: Some(at.with_timezone(&Utc)),
+    })
 }
 
 /// Runs the subcommand and returns the exit code.
-pub async fn run(args: PlanArgs) -> Result<i32, AuditError> {
+pub async fn run(args: PlanArgs) -> Result<i32, CommandError> {
     let flag_budget = match &args.budget {
-        Some(text) => BudgetLimits::parse_flag(text).map_err(AuditError::Usage)?,
+        Some(text) => BudgetLimits::parse_flag(text).map_err(CommandError::Usage)?,
         None => BudgetLimits::default(),
     };
-    let attestation = args.attestation.validate()?;
+    let attestation = args.attestation.options().validate()?;
     let attesting = attestation
         .as_ref()
         .is_some_and(|settings| settings.signing.is_some());
@@ -103,18 +126,15 @@ pub async fn run(args: PlanArgs) -> Result<i32, AuditError> {
     if attesting {
         check_report_destinations(&report_specs)?;
     }
-    let clock = AuditClock::from_flag(args.now.as_deref())?;
-    let config = Config::load(args.output.config.as_deref(), &rules::infos())
-        .map_err(|error| AuditError::Usage(error.to_string()))?;
+    let clock = clock_from_flag(args.now.as_deref())?;
+    let config = super::config::load(args.output.config.as_deref())?;
     let source_map = match &args.source_dir {
         Some(dir) => Some(report::source_map::SourceMap::load(dir)?),
         None => None,
     };
 
     let mut policies = match &args.policy {
-        Some(dir) => Some(
-            policy::Policies::load(dir).map_err(|error| AuditError::Usage(error.to_string()))?,
-        ),
+        Some(dir) => Some(policy::Policies::load(dir)?),
         None => None,
     };
 
@@ -125,13 +145,13 @@ pub async fn run(args: PlanArgs) -> Result<i32, AuditError> {
         if with_bytes {
             let (bytes, subject) = tfplan::parse::read_all(&input)?;
             let loaded = tfplan::parse::parse_slice(&bytes, &subject)?;
-            Ok::<_, AuditError>((loaded, Some(bytes)))
+            Ok::<_, tfplan::parse::PlanError>((loaded, Some(bytes)))
         } else {
             Ok((tfplan::load(&input)?, None))
         }
     })
     .await
-    .map_err(|error| AuditError::Other {
+    .map_err(|error| CommandError::Other {
         context: "reading the plan".into(),
         message: error.to_string(),
     })??;
@@ -153,9 +173,7 @@ pub async fn run(args: PlanArgs) -> Result<i32, AuditError> {
     let policy_findings = match (&mut policies, &plan_bytes) {
         (Some(policies), Some(bytes)) => {
             let text = String::from_utf8_lossy(bytes);
-            policies
-                .evaluate(&text)
-                .map_err(|error| AuditError::Usage(error.to_string()))?
+            policies.evaluate(&text)?
         }
         _ => Vec::new(),
     };
@@ -195,7 +213,7 @@ pub async fn run(args: PlanArgs) -> Result<i32, AuditError> {
                  (provider `now`, --now or GUARDRAIL_NOW; see plan/clock-override); nothing was \
                  signed or published. Attest only on the system clock"
             );
-            report::emit(args.output.format, &args.output.reports, &report)?;
+            report::emit(args.output.format.into(), &args.output.reports, &report)?;
             return Ok(1);
         }
         if report.failed() {
@@ -216,7 +234,7 @@ pub async fn run(args: PlanArgs) -> Result<i32, AuditError> {
                     "tfaudit: attestation refused: the plan has no {} with a known plan_id; nothing was signed",
                     rules::GATE_TYPE
                 );
-                report::emit(args.output.format, &args.output.reports, &report)?;
+                report::emit(args.output.format.into(), &args.output.reports, &report)?;
                 return Ok(1);
             }
             for key in &published {
@@ -224,7 +242,7 @@ pub async fn run(args: PlanArgs) -> Result<i32, AuditError> {
             }
         }
     }
-    report::emit(args.output.format, &args.output.reports, &report)?;
+    report::emit(args.output.format.into(), &args.output.reports, &report)?;
     let code = if report.failed() { 1 } else { 0 };
     free_in_background((loaded, report));
     Ok(code)
@@ -241,7 +259,7 @@ fn free_in_background<T: Send + 'static>(value: T) {
 /// Checks that every `--report` file can be created: its folder, or the
 /// nearest existing ancestor, is a folder that takes a new file. Nothing is
 /// left behind.
-fn check_report_destinations(specs: &[report::output::ReportSpec]) -> Result<(), AuditError> {
+fn check_report_destinations(specs: &[report::output::ReportSpec]) -> Result<(), CommandError> {
     for spec in specs {
         let mut folder = match spec.path.parent() {
             Some(parent) if !parent.as_os_str().is_empty() => parent.to_path_buf(),
@@ -257,7 +275,7 @@ fn check_report_destinations(specs: &[report::output::ReportSpec]) -> Result<(),
             }
         }
         let unusable = |problem: String| {
-            AuditError::Usage(format!(
+            CommandError::Usage(format!(
                 "--report {}={}: {problem}; nothing was signed or published",
                 spec.format,
                 spec.path.display()
@@ -277,99 +295,4 @@ fn check_report_destinations(specs: &[report::output::ReportSpec]) -> Result<(),
             })?;
     }
     Ok(())
-}
-
-/// The outcome of auditing one plan.
-pub struct PlanAudit {
-    pub changes: ChangeSummary,
-    pub summary: serde_json::Map<String, serde_json::Value>,
-    /// Redacted, with severity overrides and waivers applied.
-    pub findings: Vec<Finding>,
-}
-
-/// Runs every rule over a loaded plan and prepares the report contents.
-pub fn audit(
-    loaded: &LoadedPlan,
-    config: &Config,
-    flag_budget: BudgetLimits,
-    freezes: &[rules::Freeze],
-) -> PlanAudit {
-    audit_with(
-        loaded,
-        config,
-        flag_budget,
-        freezes,
-        AuditClock::default(),
-        Vec::new(),
-    )
-}
-
-/// [`audit`] with findings from elsewhere (policies) added before severity
-/// overrides, waivers and redaction apply.
-pub fn audit_with(
-    loaded: &LoadedPlan,
-    config: &Config,
-    flag_budget: BudgetLimits,
-    freezes: &[rules::Freeze],
-    clock: AuditClock,
-    extra_findings: Vec<Finding>,
-) -> PlanAudit {
-    let plan = &loaded.plan;
-    let redactor = Redactor::for_plan(plan);
-    let context = PlanContext {
-        plan,
-        config,
-        budget: config.budget.overridden_by(flag_budget),
-        planned_at: clock
-            .overridden_at
-            .or_else(|| planned_at(plan.timestamp.as_deref())),
-        clock_overridden: clock.overridden_at.is_some(),
-        freezes,
-        redactor: &redactor,
-    };
-    let mut findings = rules::run_all(&context);
-    findings.extend(extra_findings);
-    config.apply(&mut findings, clock.now().date_naive());
-    for finding in &mut findings {
-        redactor.redact_finding(finding);
-    }
-    let changes = ChangeSummary::of(&plan.resource_changes);
-    let mut summary = serde_json::Map::new();
-    summary.insert("changes".into(), changes.to_json());
-    summary.insert(
-        "resource_changes".into(),
-        plan.resource_changes.len().into(),
-    );
-    if let Some(version) = &plan.terraform_version {
-        summary.insert("terraform_version".into(), redactor.redact(version).into());
-    }
-    summary.insert("plan_sha256".into(), loaded.sha256.clone().into());
-    PlanAudit {
-        changes,
-        summary,
-        findings,
-    }
-}
-
-fn environments_of(
-    loaded: &LoadedPlan,
-    config: &Config,
-    redactor: &Redactor,
-) -> Vec<rules::Environment> {
-    let context = PlanContext {
-        plan: &loaded.plan,
-        config,
-        budget: BudgetLimits::default(),
-        planned_at: None,
-        clock_overridden: false,
-        freezes: &[],
-        redactor,
-    };
-    context.environments()
-}
-
-fn planned_at(timestamp: Option<&str>) -> Option<DateTime<Utc>> {
-    DateTime::parse_from_rfc3339(timestamp?)
-        .ok()
-        .map(|at| at.with_timezone(&Utc))
 }

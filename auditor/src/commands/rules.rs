@@ -2,8 +2,8 @@
 
 use clap::Args;
 
-use crate::error::AuditError;
-use crate::findings::RuleInfo;
+use super::error::CommandError;
+use crate::catalogue::all_rules;
 
 #[derive(Debug, Args)]
 pub struct RulesArgs {
@@ -12,23 +12,11 @@ pub struct RulesArgs {
     pub json: bool,
 }
 
-/// All rules of every command, in command order (plan, state and its trail
-/// check, drift).
-pub fn all_rules() -> Vec<RuleInfo> {
-    let mut rules = crate::rules::infos();
-    rules.extend(crate::state::rules::infos());
-    rules.extend(crate::state::trail::INFOS);
-    rules.extend(crate::drift::rules::infos());
-    let mut seen = std::collections::HashSet::new();
-    rules.retain(|rule| seen.insert(rule.id));
-    rules
-}
-
 /// Prints the rule catalogue.
-pub async fn run(args: RulesArgs) -> Result<i32, AuditError> {
+pub async fn run(args: RulesArgs) -> Result<i32, CommandError> {
     let rules = all_rules();
     if args.json {
-        let text = serde_json::to_string_pretty(&rules).map_err(|error| AuditError::Other {
+        let text = serde_json::to_string_pretty(&rules).map_err(|error| CommandError::Other {
             context: "tfaudit rules".into(),
             message: error.to_string(),
         })?;

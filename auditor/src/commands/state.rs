@@ -4,8 +4,8 @@ use std::time::Duration;
 
 use clap::Args;
 
-use crate::cli::OutputArgs;
-use crate::error::AuditError;
+use super::args::OutputArgs;
+use super::error::CommandError;
 use crate::report::{self, Report};
 
 use crate::state;
@@ -13,7 +13,7 @@ use crate::state;
 use state::journal::{Journal, JournalHistory, JournalRecord};
 use state::target::Target;
 use state::trail::{self, TrailRequest};
-use state::{rules, source, AuditInput, StateError};
+use state::{rules, source, AuditInput};
 
 #[derive(Debug, Args)]
 pub struct StateArgs {
@@ -59,27 +59,14 @@ pub struct StateArgs {
     pub output: OutputArgs,
 }
 
-impl From<StateError> for AuditError {
-    fn from(error: StateError) -> Self {
-        match error {
-            StateError::Usage(message) => AuditError::Usage(message),
-            StateError::Local { path, source } => AuditError::Read { path, source },
-            other => AuditError::Other {
-                context: "tfaudit state".into(),
-                message: other.to_string(),
-            },
-        }
-    }
-}
-
 /// Runs the subcommand and returns the exit code.
-pub async fn run(args: StateArgs) -> Result<i32, AuditError> {
+pub async fn run(args: StateArgs) -> Result<i32, CommandError> {
     let targets = args
         .targets
         .iter()
-        .map(|text| Target::parse(text).map_err(AuditError::Usage))
+        .map(|text| Target::parse(text).map_err(CommandError::Usage))
         .collect::<Result<Vec<_>, _>>()?;
-    let config = state::load_config(args.output.config.as_deref())?;
+    let config = super::config::load(args.output.config.as_deref())?;
     let fail_on = args.output.fail_on.or(config.fail_on);
     let endpoint = args.endpoint.as_deref().filter(|e| !e.is_empty());
     let trail_request = match &args.guardrail_store {
@@ -198,7 +185,7 @@ pub async fn run(args: StateArgs) -> Result<i32, AuditError> {
             .collect(),
         fail_on,
     };
-    report::emit(args.output.format, &args.output.reports, &report)?;
+    report::emit(args.output.format.into(), &args.output.reports, &report)?;
     Ok(if report.failed() { 1 } else { 0 })
 }
 

@@ -16,8 +16,9 @@ use clap::Args;
 use guardrail_core::attestation::{self, VerifyingKey};
 use guardrail_core::store::Store;
 
+use super::error::CommandError;
 use crate::attest::{connect_store, gate_targets, parse_store_url};
-use crate::error::AuditError;
+use crate::error::InputError;
 
 #[derive(Debug, Args)]
 pub struct VerifyArgs {
@@ -47,15 +48,15 @@ pub struct VerifyArgs {
     pub public_keys_file: Option<PathBuf>,
 }
 
-fn trusted_keys(args: &VerifyArgs) -> Result<Vec<VerifyingKey>, AuditError> {
+fn trusted_keys(args: &VerifyArgs) -> Result<Vec<VerifyingKey>, CommandError> {
     let mut texts: Vec<(String, String)> = args
         .public_keys
         .iter()
         .map(|key| ("--public-key".to_string(), key.clone()))
         .collect();
     if let Some(file) = &args.public_keys_file {
-        let text = std::fs::read_to_string(file).map_err(|source| AuditError::Read {
-            path: file.clone(),
+        let text = std::fs::read_to_string(file).map_err(|source| InputError::Read {
+            file: file.clone(),
             source,
         })?;
         for (index, line) in text.lines().enumerate() {
@@ -69,7 +70,7 @@ fn trusted_keys(args: &VerifyArgs) -> Result<Vec<VerifyingKey>, AuditError> {
         }
     }
     if texts.is_empty() {
-        return Err(AuditError::Usage(
+        return Err(CommandError::Usage(
             "no trusted key: pass --public-key KEY (repeatable) or --public-keys-file FILE".into(),
         ));
     }
@@ -77,12 +78,12 @@ fn trusted_keys(args: &VerifyArgs) -> Result<Vec<VerifyingKey>, AuditError> {
         .iter()
         .map(|(origin, text)| {
             attestation::parse_public_key(text)
-                .map_err(|error| AuditError::Usage(format!("{origin}: {error}")))
+                .map_err(|error| CommandError::Usage(format!("{origin}: {error}")))
         })
         .collect()
 }
 
-pub async fn run(args: VerifyArgs) -> Result<i32, AuditError> {
+pub async fn run(args: VerifyArgs) -> Result<i32, CommandError> {
     let keys = trusted_keys(&args)?;
     parse_store_url(&args.store)?;
     let loaded = crate::plan::load(&args.plan)?;

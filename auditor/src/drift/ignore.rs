@@ -11,7 +11,7 @@
 
 use std::collections::BTreeMap;
 
-use super::DriftError;
+use crate::error::InputError;
 
 /// The ignore lists, by resource type (`*` applies to every type).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -24,15 +24,15 @@ impl IgnoreList {
     pub fn from_config(
         config: Option<&toml::Table>,
         origin: &str,
-    ) -> Result<IgnoreList, DriftError> {
+    ) -> Result<IgnoreList, InputError> {
         let mut by_type = BTreeMap::new();
         let Some(drift) = config.and_then(|table| table.get("drift")) else {
             return Ok(IgnoreList { by_type });
         };
-        let expected = |field: String, what: &str| DriftError::Field {
-            path: origin.to_owned(),
+        let expected = |field: String, what: &str| InputError::Field {
+            file: origin.into(),
             field,
-            expected: what.to_owned(),
+            expected: format!("expected {what}"),
         };
         let drift = drift
             .as_table()

@@ -11,28 +11,11 @@ pub mod live;
 pub mod refresh;
 pub mod rules;
 
-/// Problems that stop a drift run (exit code 2).
+/// Problems that stop a drift run.
 #[derive(Debug, thiserror::Error)]
 pub enum DriftError {
-    #[error("{path}: cannot read: {source}")]
-    Read {
-        path: std::path::PathBuf,
-        #[source]
-        source: std::io::Error,
-    },
-    #[error("{path}: line {line}, column {column}: invalid JSON: {message}")]
-    Json {
-        path: std::path::PathBuf,
-        line: usize,
-        column: usize,
-        message: String,
-    },
-    #[error("{path}: field `{field}`: expected {expected}")]
-    Field {
-        path: String,
-        field: String,
-        expected: String,
-    },
+    #[error(transparent)]
+    Input(#[from] crate::error::InputError),
     #[error(transparent)]
     Hcloud(#[from] crate::hcloud::HcloudError),
 }

@@ -16,7 +16,7 @@ use serde_json::Value;
 
 use super::ignore::IgnoreList;
 use super::rules::{changed, missing};
-use super::DriftError;
+use crate::error::InputError;
 use crate::findings::Finding;
 use crate::hcloud::kinds::key_path;
 use crate::plan::model::{collect_all, collect_masked};
@@ -32,13 +32,13 @@ pub struct RefreshDrift {
 }
 
 /// Reads the plan JSON at `path`.
-pub fn from_file(path: &Path, ignore: &IgnoreList) -> Result<RefreshDrift, DriftError> {
-    let bytes = std::fs::read(path).map_err(|source| DriftError::Read {
-        path: path.to_path_buf(),
+pub fn from_file(path: &Path, ignore: &IgnoreList) -> Result<RefreshDrift, InputError> {
+    let bytes = std::fs::read(path).map_err(|source| InputError::Read {
+        file: path.to_path_buf(),
         source,
     })?;
-    let plan: Value = serde_json::from_slice(&bytes).map_err(|error| DriftError::Json {
-        path: path.to_path_buf(),
+    let plan: Value = serde_json::from_slice(&bytes).map_err(|error| InputError::Json {
+        file: path.to_path_buf(),
         line: error.line(),
         column: error.column(),
         message: {
@@ -62,11 +62,11 @@ pub fn from_plan(
     plan: &Value,
     origin: &str,
     ignore: &IgnoreList,
-) -> Result<RefreshDrift, DriftError> {
-    let field = |field: &str, expected: &str| DriftError::Field {
-        path: origin.to_owned(),
+) -> Result<RefreshDrift, InputError> {
+    let field = |field: &str, expected: &str| InputError::Field {
+        file: origin.into(),
         field: field.to_owned(),
-        expected: expected.to_owned(),
+        expected: format!("expected {expected}"),
     };
     if !plan.is_object() {
         return Err(field(

@@ -8,7 +8,18 @@ use sha2::{Digest, Sha256};
 
 use super::model::Plan;
 use super::stream::{self, StreamError};
-use crate::error::AuditError;
+use crate::error::InputError;
+
+/// Why a plan cannot be read.
+#[derive(Debug, thiserror::Error)]
+pub enum PlanError {
+    #[error(transparent)]
+    Input(#[from] InputError),
+    #[error("{0}")]
+    Usage(String),
+    #[error("{context}: {message}")]
+    Other { context: String, message: String },
+}
 
 /// The first bytes of a zip archive: binary plan files are zip archives.
 const ZIP_MAGIC: &[u8; 4] = b"PK\x03\x04";
@@ -27,14 +38,14 @@ pub struct LoadedPlan {
 
 /// Reads the plan named on the command line: `-` for stdin, a JSON file, or a
 /// binary plan file (detected by its zip signature).
-pub fn load(input: &str) -> Result<LoadedPlan, AuditError> {
+pub fn load(input: &str) -> Result<LoadedPlan, PlanError> {
     refuse_terminal_stdin(input)?;
     if input == "-" {
         return parse_read_ahead(std::io::stdin(), Path::new("stdin"));
     }
     let path = PathBuf::from(input);
-    let read_error = |source| AuditError::Read {
-        path: path.clone(),
+    let read_error = |source| InputError::Read {
+        file: path.clone(),
         source,
     };
     let mut file = std::fs::File::open(&path).map_err(read_error)?;
@@ -50,7 +61,7 @@ pub fn load(input: &str) -> Result<LoadedPlan, AuditError> {
 
 /// Reads the whole plan JSON into memory (for `--policy`, which needs the
 /// document itself): `-` for stdin, a JSON file, or a binary plan file.
-pub fn read_all(input: &str) -> Result<(Vec<u8>, PathBuf), AuditError> {
+pub fn read_all(input: &str) -> Result<(Vec<u8>, PathBuf), PlanError> {
     refuse_terminal_stdin(input)?;
     if input == "-" {
         let subject = PathBuf::from("stdin");
@@ -58,15 +69,15 @@ pub fn read_all(input: &str) -> Result<(Vec<u8>, PathBuf), AuditError> {
         std::io::stdin()
             .lock()
             .read_to_end(&mut bytes)
-            .map_err(|source| AuditError::Read {
-                path: subject.clone(),
+            .map_err(|source| InputError::Read {
+                file: subject.clone(),
                 source,
             })?;
         return Ok((bytes, subject));
     }
     let path = PathBuf::from(input);
-    let bytes = std::fs::read(&path).map_err(|source| AuditError::Read {
-        path: path.clone(),
+    let bytes = std::fs::read(&path).map_err(|source| InputError::Read {
+        file: path.clone(),
         source,
     })?;
     if bytes.starts_with(ZIP_MAGIC) {
@@ -76,10 +87,10 @@ pub fn read_all(input: &str) -> Result<(Vec<u8>, PathBuf), AuditError> {
 }
 
 /// Reading a plan from a terminal would wait forever: say what is expected.
-fn refuse_terminal_stdin(input: &str) -> Result<(), AuditError> {
+fn refuse_terminal_stdin(input: &str) -> Result<(), PlanError> {
     use std::io::IsTerminal;
     if input == "-" && std::io::stdin().is_terminal() {
-        return Err(AuditError::Usage(
+        return Err(PlanError::Usage(
             "no plan given: pass PLAN (plan JSON or a binary plan file) or pipe `terraform show -json PLANFILE` into `tfaudit plan -`".into(),
         ));
     }
@@ -101,7 +112,7 @@ fn read_up_to(reader: &mut impl Read, buffer: &mut [u8]) -> std::io::Result<usiz
 
 /// Parses plan JSON from a stream, hashing the bytes as they pass. The input
 /// is read once, in chunks; see [`super::stream`].
-pub fn parse_reader(reader: impl Read, subject: &Path) -> Result<LoadedPlan, AuditError> {
+pub fn parse_reader(reader: impl Read, subject: &Path) -> Result<LoadedPlan, PlanError> {
     let mut hashing = HashingReader {
         inner: reader,
         hasher: Sha256::new(),
@@ -117,7 +128,7 @@ pub fn parse_reader(reader: impl Read, subject: &Path) -> Result<LoadedPlan, Aud
 fn parse_read_ahead(
     reader: impl Read + Send + 'static,
     subject: &Path,
-) -> Result<LoadedPlan, AuditError> {
+) -> Result<LoadedPlan, PlanError> {
     let (chunks, received) = std::sync::mpsc::sync_channel::<std::io::Result<Vec<u8>>>(4);
     // Chunks the parser is done with come back to be filled again.
     let (give_back, returned) = std::sync::mpsc::sync_channel::<Vec<u8>>(4);
@@ -150,7 +161,7 @@ fn parse_read_ahead(
             }
             (hex::encode(hashing.hasher.finalize()), hashing.size)
         })
-        .map_err(|error| AuditError::Other {
+        .map_err(|error| PlanError::Other {
             context: subject.display().to_string(),
             message: format!("cannot start the plan reader: {error}"),
         })?;
@@ -164,7 +175,7 @@ fn parse_read_ahead(
         subject,
     );
     // The parser may stop early (an error): the reader then stops at its next send.
-    let (sha256, size) = reading.join().map_err(|_| AuditError::Other {
+    let (sha256, size) = reading.join().map_err(|_| PlanError::Other {
         context: subject.display().to_string(),
         message: "the plan reader stopped unexpectedly".into(),
     })?;
@@ -203,19 +214,19 @@ impl Read for ChunkReader {
     }
 }
 
-/// Streams a plan into the model, mapping errors to [`AuditError`]s.
-fn read_plan(reader: impl Read, subject: &Path) -> Result<Plan, AuditError> {
+/// Streams a plan into the model, mapping errors to [`InputError`]s.
+fn read_plan(reader: impl Read, subject: &Path) -> Result<Plan, InputError> {
     stream::read_plan(reader).map_err(|error| match error {
-        StreamError::Io(source) => AuditError::Read {
-            path: subject.to_path_buf(),
+        StreamError::Io(source) => InputError::Read {
+            file: subject.to_path_buf(),
             source,
         },
         StreamError::Syntax {
             line,
             column,
             message,
-        } => AuditError::Json {
-            path: subject.to_path_buf(),
+        } => InputError::Json {
+            file: subject.to_path_buf(),
             line,
             column,
             message,
@@ -224,11 +235,11 @@ fn read_plan(reader: impl Read, subject: &Path) -> Result<Plan, AuditError> {
 }
 
 /// Parses plan JSON held in memory (the output of `terraform show -json`).
-pub fn parse_slice(bytes: &[u8], subject: &Path) -> Result<LoadedPlan, AuditError> {
+pub fn parse_slice(bytes: &[u8], subject: &Path) -> Result<LoadedPlan, PlanError> {
     parse_reader(bytes, subject)
 }
 
-fn finish(plan: Plan, sha256: String, size: u64, subject: &Path) -> Result<LoadedPlan, AuditError> {
+fn finish(plan: Plan, sha256: String, size: u64, subject: &Path) -> Result<LoadedPlan, PlanError> {
     check_is_plan(&plan, subject)?;
     Ok(LoadedPlan {
         plan,
@@ -240,9 +251,9 @@ fn finish(plan: Plan, sha256: String, size: u64, subject: &Path) -> Result<Loade
 
 /// Rejects JSON that is not a Terraform plan, or a plan format this version
 /// does not understand (only `1.x` is accepted).
-pub fn check_is_plan(plan: &Plan, subject: &Path) -> Result<(), AuditError> {
-    let field_error = |field: &str, expected: String| AuditError::Field {
-        path: subject.to_path_buf(),
+pub fn check_is_plan(plan: &Plan, subject: &Path) -> Result<(), InputError> {
+    let field_error = |field: &str, expected: String| InputError::Field {
+        file: subject.to_path_buf(),
         field: field.to_string(),
         expected,
     };
@@ -304,9 +315,9 @@ pub fn terraform_cli() -> Option<PathBuf> {
     })
 }
 
-fn show_binary_plan(path: &Path) -> Result<Vec<u8>, AuditError> {
+fn show_binary_plan(path: &Path) -> Result<Vec<u8>, PlanError> {
     let context = format!("{}: binary plan file", path.display());
-    let cli = terraform_cli().ok_or_else(|| AuditError::Other {
+    let cli = terraform_cli().ok_or_else(|| PlanError::Other {
         context: context.clone(),
         message: "no terraform or tofu on PATH (set TERRAFORM) to run `show -json`; \
                   or pass the JSON from `terraform show -json PLANFILE`"
@@ -318,7 +329,7 @@ fn show_binary_plan(path: &Path) -> Result<Vec<u8>, AuditError> {
         .arg(path)
         .stdin(std::process::Stdio::null())
         .output()
-        .map_err(|error| AuditError::Other {
+        .map_err(|error| PlanError::Other {
             context: context.clone(),
             message: format!("cannot run {}: {error}", cli.display()),
         })?;
@@ -334,7 +345,7 @@ fn show_binary_plan(path: &Path) -> Result<Vec<u8>, AuditError> {
             .position(|line| line.starts_with("Error"))
             .unwrap_or(0);
         let first_lines: Vec<&str> = lines.iter().skip(start).take(3).copied().collect();
-        return Err(AuditError::Other {
+        return Err(PlanError::Other {
             context,
             message: format!(
                 "`{} show -json` failed ({}): {}",

@@ -10,7 +10,7 @@
 
 use serde::Serialize;
 
-use crate::error::AuditError;
+use crate::error::InputError;
 use crate::findings::{count_by_severity, FailOn, Finding, RuleInfo, Severity};
 
 pub mod github;
@@ -23,7 +23,7 @@ pub mod source_map;
 pub mod text;
 
 /// Output formats for stdout and `--report FORMAT=PATH`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
     Text,
     Json,
@@ -70,10 +70,38 @@ impl Format {
     }
 }
 
+impl std::str::FromStr for Format {
+    type Err = String;
+
+    /// The format called `text` on the command line.
+    fn from_str(text: &str) -> Result<Format, String> {
+        Format::from_name(text).ok_or_else(|| {
+            format!(
+                "unknown format `{text}`; expected one of {}",
+                Format::accepted_names()
+            )
+        })
+    }
+}
+
 impl std::fmt::Display for Format {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.name())
     }
+}
+
+/// Why a report cannot be read from its sources or written.
+#[derive(Debug, thiserror::Error)]
+pub enum ReportError {
+    /// A source the report reads (the Terraform configuration of `--source-dir`).
+    #[error(transparent)]
+    Input(#[from] InputError),
+    /// A `--report FORMAT=PATH` that cannot be used as given.
+    #[error("{0}")]
+    Spec(String),
+    /// Writing failed, or a source could not be parsed: where, and what happened.
+    #[error("{context}: {message}")]
+    Other { context: String, message: String },
 }
 
 /// Everything a reporter needs.
@@ -252,7 +280,7 @@ pub fn write_report(
 /// it and the accepted formats, and nothing is written. Each file is written
 /// atomically (a temporary file in the same folder, then a rename). Colour is used
 /// on stdout only when it is a terminal and `NO_COLOR` is unset; files never get it.
-pub fn emit(format: Format, report_specs: &[String], report: &Report) -> Result<(), AuditError> {
+pub fn emit(format: Format, report_specs: &[String], report: &Report) -> Result<(), ReportError> {
     output::emit(format, report_specs, report)
 }
 

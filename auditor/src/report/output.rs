@@ -3,8 +3,8 @@
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
+use super::ReportError;
 use super::{write_report, Format, Report};
-use crate::error::AuditError;
 
 /// One parsed `--report FORMAT=PATH`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -16,9 +16,9 @@ pub struct ReportSpec {
 impl ReportSpec {
     /// Parses `FORMAT=PATH` (the format name is case-insensitive; the path may
     /// itself contain `=`).
-    pub fn parse(spec: &str) -> Result<ReportSpec, AuditError> {
+    pub fn parse(spec: &str) -> Result<ReportSpec, ReportError> {
         let invalid = |problem: &str| {
-            AuditError::Usage(format!(
+            ReportError::Spec(format!(
                 "--report `{spec}`: {problem}; expected FORMAT=PATH with FORMAT one of {}",
                 Format::accepted_names()
             ))
@@ -44,12 +44,12 @@ impl ReportSpec {
 
 /// Parses every spec; the first invalid one is the error. Two specs naming the
 /// same path are an error too (one would silently overwrite the other).
-pub fn parse_report_specs(specs: &[String]) -> Result<Vec<ReportSpec>, AuditError> {
+pub fn parse_report_specs(specs: &[String]) -> Result<Vec<ReportSpec>, ReportError> {
     let mut parsed: Vec<ReportSpec> = Vec::with_capacity(specs.len());
     for spec in specs {
         let report = ReportSpec::parse(spec)?;
         if parsed.iter().any(|earlier| earlier.path == report.path) {
-            return Err(AuditError::Usage(format!(
+            return Err(ReportError::Spec(format!(
                 "--report `{spec}`: the path `{}` is given more than once",
                 report.path.display()
             )));
@@ -67,7 +67,7 @@ pub fn stdout_wants_color() -> bool {
 
 /// See [`super::emit`]: parse every spec, write every file (all of them or none
 /// of them when a write fails), then print `format` on stdout.
-pub fn emit(format: Format, report_specs: &[String], report: &Report) -> Result<(), AuditError> {
+pub fn emit(format: Format, report_specs: &[String], report: &Report) -> Result<(), ReportError> {
     let specs = parse_report_specs(report_specs)?;
     let color = format == Format::Text && stdout_wants_color();
     emit_to(&mut std::io::stdout().lock(), color, format, &specs, report)
@@ -81,7 +81,7 @@ pub fn emit_to(
     format: Format,
     specs: &[ReportSpec],
     report: &Report,
-) -> Result<(), AuditError> {
+) -> Result<(), ReportError> {
     // Each file is written as it is rendered (one report in memory at a
     // time, json and sarif not even that), and moved into place once all are.
     let mut staged: Vec<(tempfile::NamedTempFile, &Path)> = Vec::with_capacity(specs.len());
@@ -102,7 +102,7 @@ pub fn emit_to(
         Ok(()) => Ok(()),
         // A closed pipe (`tfaudit ... | head`) is not an error of the audit.
         Err(error) if error.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
-        Err(error) => Err(AuditError::Other {
+        Err(error) => Err(ReportError::Other {
             context: "stdout".into(),
             message: format!("cannot write the report: {error}"),
         }),
@@ -113,7 +113,7 @@ pub fn emit_to(
 /// only when every one was written renames them into place. On error the
 /// temporary files are removed and no destination has changed (unless a rename
 /// itself fails midway, which the error then names).
-pub fn write_all_atomically(files: &[(PathBuf, String)]) -> Result<(), AuditError> {
+pub fn write_all_atomically(files: &[(PathBuf, String)]) -> Result<(), ReportError> {
     let mut staged: Vec<(tempfile::NamedTempFile, &Path)> = Vec::with_capacity(files.len());
     for (path, contents) in files {
         staged.push((
@@ -125,9 +125,9 @@ pub fn write_all_atomically(files: &[(PathBuf, String)]) -> Result<(), AuditErro
 }
 
 /// Renames every staged file into place.
-fn persist_all(staged: Vec<(tempfile::NamedTempFile, &Path)>) -> Result<(), AuditError> {
+fn persist_all(staged: Vec<(tempfile::NamedTempFile, &Path)>) -> Result<(), ReportError> {
     for (temp, path) in staged {
-        temp.persist(path).map_err(|error| AuditError::Other {
+        temp.persist(path).map_err(|error| ReportError::Other {
             context: path.display().to_string(),
             message: format!("cannot move the report into place: {}", error.error),
         })?;
@@ -139,8 +139,8 @@ fn persist_all(staged: Vec<(tempfile::NamedTempFile, &Path)>) -> Result<(), Audi
 fn stage_with(
     path: &Path,
     write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
-) -> Result<tempfile::NamedTempFile, AuditError> {
-    let write_error = |error: std::io::Error| AuditError::Other {
+) -> Result<tempfile::NamedTempFile, ReportError> {
+    let write_error = |error: std::io::Error| ReportError::Other {
         context: path.display().to_string(),
         message: format!("cannot write the report: {error}"),
     };
@@ -153,7 +153,7 @@ fn stage_with(
         .file_name()
         .map(|name| name.to_string_lossy().into_owned())
         .ok_or_else(|| {
-            AuditError::Usage(format!(
+            ReportError::Spec(format!(
                 "--report: `{}` does not name a file",
                 path.display()
             ))

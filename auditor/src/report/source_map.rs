@@ -23,7 +23,8 @@ use hcl::edit::parser::parse_body;
 use hcl::edit::structure::{Block, BlockLabel};
 use hcl::edit::Span;
 
-use crate::error::AuditError;
+use super::ReportError;
+use crate::error::InputError;
 use crate::findings::{Finding, SourceLocation};
 
 /// How deep module calls are followed; deeper local modules are not mapped.
@@ -65,7 +66,7 @@ impl SourceMap {
     ///
     /// Errors name the file (and line) that cannot be read or parsed, or the module
     /// call whose local source is not a directory.
-    pub fn load(dir: &Path) -> Result<SourceMap, AuditError> {
+    pub fn load(dir: &Path) -> Result<SourceMap, ReportError> {
         let mut map = SourceMap::default();
         let mut cache: HashMap<PathBuf, std::rc::Rc<ParsedModule>> = HashMap::new();
         // Breadth first, so that when a limit stops the walk the shallow modules
@@ -171,15 +172,15 @@ pub fn annotate(findings: &mut [Finding], map: &SourceMap) {
 
 /// Parses every `.tf` file directly inside `dir` (Terraform does not read
 /// subdirectories of a module).
-fn parse_module_dir(dir: &Path) -> Result<ParsedModule, AuditError> {
-    let entries = std::fs::read_dir(dir).map_err(|source| AuditError::Read {
-        path: dir.to_path_buf(),
+fn parse_module_dir(dir: &Path) -> Result<ParsedModule, ReportError> {
+    let entries = std::fs::read_dir(dir).map_err(|source| InputError::Read {
+        file: dir.to_path_buf(),
         source,
     })?;
     let mut files: Vec<PathBuf> = Vec::new();
     for entry in entries {
-        let entry = entry.map_err(|source| AuditError::Read {
-            path: dir.to_path_buf(),
+        let entry = entry.map_err(|source| InputError::Read {
+            file: dir.to_path_buf(),
             source,
         })?;
         let path = entry.path();
@@ -200,14 +201,14 @@ fn parse_module_dir(dir: &Path) -> Result<ParsedModule, AuditError> {
     Ok(parsed)
 }
 
-fn parse_file(dir: &Path, file: &Path, parsed: &mut ParsedModule) -> Result<(), AuditError> {
-    let text = std::fs::read_to_string(file).map_err(|source| AuditError::Read {
-        path: file.to_path_buf(),
+fn parse_file(dir: &Path, file: &Path, parsed: &mut ParsedModule) -> Result<(), ReportError> {
+    let text = std::fs::read_to_string(file).map_err(|source| InputError::Read {
+        file: file.to_path_buf(),
         source,
     })?;
     // The parser's own error text quotes the offending line, which may hold a
     // sensitive default: only its position and expectation are reported.
-    let body = parse_body(&text).map_err(|error| AuditError::Other {
+    let body = parse_body(&text).map_err(|error| ReportError::Other {
         context: format!(
             "{}:{}:{}",
             file.display(),
@@ -257,14 +258,14 @@ fn parse_file(dir: &Path, file: &Path, parsed: &mut ParsedModule) -> Result<(), 
                 if let Some(source) = local_source(block) {
                     let child = normalize(&dir.join(source));
                     if !child.is_dir() {
-                        return Err(AuditError::Field {
-                            path: file.to_path_buf(),
+                        return Err(ReportError::from(InputError::Field {
+                            file: file.to_path_buf(),
                             field: format!("module.{name}.source"),
                             expected: format!(
                                 "a local module directory; `{}` is not a directory",
                                 path_to_slash(&child)
                             ),
-                        });
+                        }));
                     }
                     parsed.local_calls.push(((*name).to_string(), child));
                 }

@@ -1,5 +1,6 @@
 //! The `tfaudit plan` rules: one module per rule, each exporting its
-//! [`RuleInfo`] as `INFO` and a `check` function. [`REGISTRY`] lists them all.
+//! [`RuleInfo`] as `INFO` and a `check` function. [`REGISTRY`] lists them all,
+//! in the shape of every rule family ([`crate::registry`]).
 //!
 //! Rules put only redaction-safe text into findings (addresses, types, action
 //! reasons, attribute names, CIDRs and ports); the command still passes every
@@ -14,6 +15,7 @@ use crate::findings::{Finding, RuleInfo};
 use crate::plan::model::{Plan, ResourceChange};
 use crate::plan::Action;
 use crate::redact::{Redactor, REDACTED};
+use crate::registry::{Registry, Rule, RuleInput};
 
 pub mod break_glass;
 pub mod budget_exceeded;
@@ -320,108 +322,106 @@ pub fn plan_finding(info: &RuleInfo, message: String) -> Finding {
     Finding::new(info.id, info.default_severity, PLAN_ADDRESS, message)
 }
 
-/// One registered rule.
-pub struct RuleEntry {
-    pub info: RuleInfo,
-    pub check: fn(&PlanContext) -> Vec<Finding>,
+/// The input of the plan rules: a [`PlanContext`].
+pub enum PlanRules {}
+
+impl RuleInput for PlanRules {
+    type Of<'a> = PlanContext<'a>;
 }
 
-/// Every plan rule, in reporting order.
-pub const REGISTRY: &[RuleEntry] = &[
-    RuleEntry {
-        info: destroy::INFO,
-        check: destroy::check,
-    },
-    RuleEntry {
-        info: replace::INFO,
-        check: replace::check,
-    },
-    RuleEntry {
-        info: forget::INFO,
-        check: forget::check,
-    },
-    RuleEntry {
-        info: import::INFO,
-        check: import::check,
-    },
-    RuleEntry {
-        info: moved::INFO,
-        check: moved::check,
-    },
-    RuleEntry {
-        info: protected_destroy::INFO,
-        check: protected_destroy::check,
-    },
-    RuleEntry {
-        info: budget_exceeded::INFO,
-        check: budget_exceeded::check,
-    },
-    RuleEntry {
-        info: window_closed::INFO,
-        check: window_closed::check,
-    },
-    RuleEntry {
-        info: environment_frozen::INFO,
-        check: environment_frozen::check,
-    },
-    RuleEntry {
-        info: gate_missing::INFO,
-        check: gate_missing::check,
-    },
-    RuleEntry {
-        info: break_glass::INFO,
-        check: break_glass::check,
-    },
-    RuleEntry {
-        info: clock_override::INFO,
-        check: clock_override::check,
-    },
-    RuleEntry {
-        info: security_sensitive::INFO,
-        check: security_sensitive::check,
-    },
-    RuleEntry {
-        info: output_secret::INFO,
-        check: output_secret::check,
-    },
-    RuleEntry {
-        info: incomplete::INFO,
-        check: incomplete::check,
-    },
-    RuleEntry {
-        info: unknown_critical::INFO,
-        check: unknown_critical::check,
-    },
-    RuleEntry {
-        info: correlated_changes::INFO,
-        check: correlated_changes::check,
-    },
-    RuleEntry {
-        info: drift::INFO,
-        check: drift::check,
-    },
-];
+/// Every plan rule, in reporting order, and the rules the plan command reports
+/// besides them (expired waivers, policies).
+pub const REGISTRY: Registry<PlanRules> = Registry {
+    rules: &[
+        Rule {
+            info: destroy::INFO,
+            check: destroy::check,
+        },
+        Rule {
+            info: replace::INFO,
+            check: replace::check,
+        },
+        Rule {
+            info: forget::INFO,
+            check: forget::check,
+        },
+        Rule {
+            info: import::INFO,
+            check: import::check,
+        },
+        Rule {
+            info: moved::INFO,
+            check: moved::check,
+        },
+        Rule {
+            info: protected_destroy::INFO,
+            check: protected_destroy::check,
+        },
+        Rule {
+            info: budget_exceeded::INFO,
+            check: budget_exceeded::check,
+        },
+        Rule {
+            info: window_closed::INFO,
+            check: window_closed::check,
+        },
+        Rule {
+            info: environment_frozen::INFO,
+            check: environment_frozen::check,
+        },
+        Rule {
+            info: gate_missing::INFO,
+            check: gate_missing::check,
+        },
+        Rule {
+            info: break_glass::INFO,
+            check: break_glass::check,
+        },
+        Rule {
+            info: clock_override::INFO,
+            check: clock_override::check,
+        },
+        Rule {
+            info: security_sensitive::INFO,
+            check: security_sensitive::check,
+        },
+        Rule {
+            info: output_secret::INFO,
+            check: output_secret::check,
+        },
+        Rule {
+            info: incomplete::INFO,
+            check: incomplete::check,
+        },
+        Rule {
+            info: unknown_critical::INFO,
+            check: unknown_critical::check,
+        },
+        Rule {
+            info: correlated_changes::INFO,
+            check: correlated_changes::check,
+        },
+        Rule {
+            info: drift::INFO,
+            check: drift::check,
+        },
+    ],
+    reported: &[
+        crate::config::WAIVER_EXPIRED,
+        crate::policy::DENY,
+        crate::policy::WARN,
+    ],
+};
 
 /// The description of every rule the plan command reports, the configuration
 /// rule included.
 pub fn infos() -> Vec<RuleInfo> {
-    REGISTRY
-        .iter()
-        .map(|entry| entry.info)
-        .chain([
-            crate::config::WAIVER_EXPIRED,
-            crate::policy::DENY,
-            crate::policy::WARN,
-        ])
-        .collect()
+    REGISTRY.infos()
 }
 
 /// Runs every rule.
 pub fn run_all(context: &PlanContext) -> Vec<Finding> {
-    REGISTRY
-        .iter()
-        .flat_map(|entry| (entry.check)(context))
-        .collect()
+    REGISTRY.run(context)
 }
 
 /// An attribute path (`["rule", 0, "port"]`) as text: `rule[0].port`.

@@ -2,9 +2,12 @@
 //! what the S3 backend stores).
 
 use std::collections::BTreeMap;
+use std::path::PathBuf;
 
 use serde::Deserialize;
 use serde_json::Value;
+
+use crate::error::InputError;
 
 /// A parsed state file.
 #[derive(Debug, Clone, Deserialize)]
@@ -61,68 +64,45 @@ pub struct Instance {
     pub sensitive_attributes: Vec<Value>,
 }
 
-/// Why a state could not be parsed. Names the source, the field and what was expected.
-#[derive(Debug, thiserror::Error)]
-pub enum StateParseError {
-    #[error("{origin}: line {line}, column {column}: invalid JSON: {message}")]
-    Json {
-        origin: String,
-        line: usize,
-        column: usize,
-        message: String,
-    },
-    #[error("{origin}: field `{field}`: expected {expected}, found {found}")]
-    Field {
-        origin: String,
-        field: String,
-        expected: &'static str,
-        found: String,
-    },
-    #[error("{origin}: not in the v4 state format: {message}")]
-    Shape { origin: String, message: String },
-    #[error("{origin}: field `version`: expected 4 (Terraform state format v4), found {found}")]
-    Version { origin: String, found: String },
-}
-
 impl StateFile {
     /// Parses a state from its bytes; `origin` names the file or object in errors.
-    pub fn parse(bytes: &[u8], origin: &str) -> Result<StateFile, StateParseError> {
-        let json_error = |error: serde_json::Error| StateParseError::Json {
-            origin: origin.to_owned(),
+    pub fn parse(bytes: &[u8], origin: &str) -> Result<StateFile, InputError> {
+        let file = || PathBuf::from(origin);
+        let json_error = |error: serde_json::Error| InputError::Json {
+            file: file(),
             line: error.line(),
             column: error.column(),
             message: redact_values(&without_position(&error.to_string())),
         };
         let raw: Value = serde_json::from_slice(bytes).map_err(json_error)?;
+        let version_error = |found: String| InputError::Field {
+            file: file(),
+            field: "version".to_owned(),
+            expected: format!("expected 4 (Terraform state format v4), found {found}"),
+        };
         match raw.get("version") {
             Some(Value::Number(number)) if number.as_u64() == Some(4) => {}
             Some(other) => {
-                return Err(StateParseError::Version {
-                    origin: origin.to_owned(),
-                    found: match other {
-                        Value::Number(number) => number.to_string(),
-                        other => format!("a {}", json_type(other)),
-                    },
-                })
+                return Err(version_error(match other {
+                    Value::Number(number) => number.to_string(),
+                    other => format!("a {}", json_type(other)),
+                }))
             }
-            None => {
-                return Err(StateParseError::Version {
-                    origin: origin.to_owned(),
-                    found: "no `version` field".to_owned(),
-                })
-            }
+            None => return Err(version_error("no `version` field".to_owned())),
         }
         if let Err((field, expected, found)) = check_shape(&raw) {
-            return Err(StateParseError::Field {
-                origin: origin.to_owned(),
+            return Err(InputError::Field {
+                file: file(),
                 field,
-                expected,
-                found,
+                expected: format!("expected {expected}, found {found}"),
             });
         }
-        serde_json::from_value(raw).map_err(|error| StateParseError::Shape {
-            origin: origin.to_owned(),
-            message: redact_values(&error.to_string()),
+        serde_json::from_value(raw).map_err(|error| InputError::Invalid {
+            file: file(),
+            problem: format!(
+                "not in the v4 state format: {}",
+                redact_values(&error.to_string())
+            ),
         })
     }
 

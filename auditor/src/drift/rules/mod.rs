@@ -1,17 +1,26 @@
-//! The drift rules, one module each, with stable ids.
+//! The drift rules, one module each, with stable ids. Their findings are made
+//! while comparing (see [`super::refresh`] and [`super::live`]): the registry
+//! lists them as reported rules, with no check of their own.
 
 use crate::findings::RuleInfo;
+use crate::registry::{NoInput, Registry};
 
 pub mod changed;
 pub mod missing;
 pub mod unmanaged;
 
-/// Every drift rule's description (plus `state/unreadable`, which drift also reports).
-pub fn infos() -> Vec<RuleInfo> {
-    vec![
+/// Every drift rule (plus `state/unreadable`, which drift also reports).
+pub const REGISTRY: Registry<NoInput> = Registry {
+    rules: &[],
+    reported: &[
         missing::INFO,
         changed::INFO,
         unmanaged::INFO,
         crate::state::rules::unreadable::INFO,
-    ]
+    ],
+};
+
+/// Every drift rule's description.
+pub fn infos() -> Vec<RuleInfo> {
+    REGISTRY.infos()
 }

@@ -1,6 +1,7 @@
 //! The state rules, one module each, with stable ids.
 
 use crate::findings::{Finding, RuleInfo};
+use crate::registry::{Registry, Rule, RuleInput};
 
 use super::source::LoadedState;
 use super::AuditInput;
@@ -16,53 +17,91 @@ pub mod tainted;
 pub mod unreadable;
 pub mod version_skew;
 
-type AcrossStates = fn(&AuditInput<'_>) -> Vec<Finding>;
-type PerState = fn(&LoadedState) -> Vec<Finding>;
+/// The input of the rules that compare states: an [`AuditInput`].
+pub enum AcrossStates {}
+
+impl RuleInput for AcrossStates {
+    type Of<'a> = AuditInput<'a>;
+}
+
+/// The input of the rules that look inside one state: a [`LoadedState`].
+pub enum PerState {}
+
+impl RuleInput for PerState {
+    type Of<'a> = LoadedState;
+}
 
 /// Rules that compare states with each other, with the journal or with locks.
-const ACROSS_STATES: [(RuleInfo, AcrossStates); 5] = [
-    (stale_lock::INFO, stale_lock::check),
-    (serial_regression::INFO, serial_regression::check),
-    (lineage_changed::INFO, lineage_changed::check),
-    (version_skew::INFO, version_skew::check),
-    (unreadable::INFO, unreadable::check),
-];
+pub const ACROSS_STATES: Registry<AcrossStates> = Registry {
+    rules: &[
+        Rule {
+            info: stale_lock::INFO,
+            check: stale_lock::check,
+        },
+        Rule {
+            info: serial_regression::INFO,
+            check: serial_regression::check,
+        },
+        Rule {
+            info: lineage_changed::INFO,
+            check: lineage_changed::check,
+        },
+        Rule {
+            info: version_skew::INFO,
+            check: version_skew::check,
+        },
+        Rule {
+            info: unreadable::INFO,
+            check: unreadable::check,
+        },
+    ],
+    reported: &[],
+};
 
 /// Rules that look inside one state at a time. They run as soon as a state is
 /// parsed, so that its attribute values need not be kept (see
 /// [`super::source::collect`]).
-const PER_STATE: [(RuleInfo, PerState); 5] = [
-    (
-        output_secret_not_sensitive::INFO,
-        output_secret_not_sensitive::check,
-    ),
-    (secret_in_attributes::INFO, secret_in_attributes::check),
-    (tainted::INFO, tainted::check),
-    (deposed::INFO, deposed::check),
-    (empty::INFO, empty::check),
-];
+pub const PER_STATE: Registry<PerState> = Registry {
+    rules: &[
+        Rule {
+            info: output_secret_not_sensitive::INFO,
+            check: output_secret_not_sensitive::check,
+        },
+        Rule {
+            info: secret_in_attributes::INFO,
+            check: secret_in_attributes::check,
+        },
+        Rule {
+            info: tainted::INFO,
+            check: tainted::check,
+        },
+        Rule {
+            info: deposed::INFO,
+            check: deposed::check,
+        },
+        Rule {
+            info: empty::INFO,
+            check: empty::check,
+        },
+    ],
+    reported: &[],
+};
 
 /// Every state rule's description.
 pub fn infos() -> Vec<RuleInfo> {
     ACROSS_STATES
-        .iter()
-        .map(|(info, _)| *info)
-        .chain(PER_STATE.iter().map(|(info, _)| *info))
+        .infos()
+        .into_iter()
+        .chain(PER_STATE.infos())
         .collect()
 }
 
 /// Runs the rules that look inside one state.
 pub fn per_state(loaded: &LoadedState) -> Vec<Finding> {
-    PER_STATE
-        .iter()
-        .flat_map(|(_, check)| check(loaded))
-        .collect()
+    PER_STATE.run(loaded)
 }
 
 /// Runs the rules that look across states.
 pub fn across_states(input: &AuditInput<'_>) -> Vec<Finding> {
-    ACROSS_STATES
-        .iter()
-        .flat_map(|(_, check)| check(input))
-        .collect()
+    ACROSS_STATES.run(input)
 }
