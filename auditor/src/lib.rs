@@ -5,7 +5,8 @@
 //! * [`commands`] runs one subcommand each (`plan`, `state`, `drift`);
 //! * [`findings`] is the vocabulary every rule produces and every reporter reads;
 //! * [`report`] renders findings, one module per output format;
-//! * [`plan`] reads plan JSON into compact per-change records, [`rules`] holds the
+//! * [`plan`] reads plan JSON into compact per-change records, [`source`] maps
+//!   addresses to the `.tf` files that declare them, [`rules`] holds the
 //!   plan rules (one per file), [`config`] the `.tfaudit.toml` model and waivers,
 //!   [`redact`] the sensitive-value redactor, [`policy`] Rego policies, [`attest`]
 //!   signed attestations;
@@ -25,5 +26,6 @@ pub mod policy;
 pub mod redact;
 pub mod report;
 pub mod rules;
+pub mod source;
 pub mod state;
 pub mod window_file;

@@ -145,7 +145,7 @@ pub async fn run(args: PlanArgs) -> Result<i32, AuditError> {
     let freezes = match &attestation {
         Some(settings) => {
             let redactor = Redactor::for_plan(&loaded.plan);
-            let environments = environments_of(&loaded, &config, &redactor);
+            let environments = environments_of(&loaded, &redactor);
             attest::freezes(settings, &environments, clock.now()).await?
         }
         None => Vec::new(),
@@ -351,21 +351,8 @@ pub fn audit_with(
     }
 }
 
-fn environments_of(
-    loaded: &LoadedPlan,
-    config: &Config,
-    redactor: &Redactor,
-) -> Vec<rules::Environment> {
-    let context = PlanContext {
-        plan: &loaded.plan,
-        config,
-        budget: BudgetLimits::default(),
-        planned_at: None,
-        clock_overridden: false,
-        freezes: &[],
-        redactor,
-    };
-    context.environments()
+fn environments_of(loaded: &LoadedPlan, redactor: &Redactor) -> Vec<rules::Environment> {
+    tfplan::resolve::environments(&loaded.plan, |name| redactor.is_sensitive(name))
 }
 
 fn planned_at(timestamp: Option<&str>) -> Option<DateTime<Utc>> {

@@ -6,7 +6,8 @@
 //!
 //! * [`render`] turns a report into one format's text;
 //! * [`emit`] prints `--format` on stdout and writes every `--report FORMAT=PATH`;
-//! * [`source_map`] finds the `.tf` file and line of each resource address.
+//! * [`source_map`] ([`crate::source`]) finds the `.tf` file and line of each
+//!   resource address.
 
 use serde::Serialize;
 
@@ -19,8 +20,9 @@ pub mod junit;
 pub mod markdown;
 pub mod output;
 pub mod sarif;
-pub mod source_map;
 pub mod text;
+
+pub use crate::source as source_map;
 
 /// Output formats for stdout and `--report FORMAT=PATH`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
