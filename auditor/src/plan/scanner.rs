@@ -20,8 +20,10 @@
 //! tape), so its memory grows with the plan where this scanner's does not;
 //! struson and similar pull parsers build each value token by token instead
 //! of letting serde_json read it from a slice at full speed. This scanner
-//! gives serde_json's slice speed with streaming memory:
-//! BENCH_FIGURE
+//! gives serde_json's slice speed with streaming memory: `bench/plan.sh`
+//! with 100,000 resources (a 214 MiB plan, text format) takes a median of
+//! 0.72 s at a peak RSS of 71 MiB, where simd-json would hold over 214 MiB of
+//! input alone.
 //!
 //! Imports nothing else of the plan.
 
