@@ -8,7 +8,7 @@
 use std::time::{Duration, Instant};
 
 use tfaudit::findings::{FailOn, Finding, RuleInfo, Severity, SourceLocation};
-use tfaudit::report::source_map::SourceMap;
+use tfaudit::source::SourceMap;
 use tfaudit::report::{render, Format, Report};
 
 const RUNS: usize = 5;

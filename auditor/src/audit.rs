@@ -97,21 +97,8 @@ pub fn audit_with(
 }
 
 /// The environments the plan names (see [`PlanContext::environments`]).
-pub fn environments_of(
-    loaded: &LoadedPlan,
-    config: &Config,
-    redactor: &Redactor,
-) -> Vec<rules::Environment> {
-    let context = PlanContext {
-        plan: &loaded.plan,
-        config,
-        budget: BudgetLimits::default(),
-        planned_at: None,
-        clock_overridden: false,
-        freezes: &[],
-        redactor,
-    };
-    context.environments()
+pub fn environments_of(loaded: &LoadedPlan, redactor: &Redactor) -> Vec<rules::Environment> {
+    crate::plan::resolve::environments(&loaded.plan, |name| redactor.is_sensitive(name))
 }
 
 /// The plan's `timestamp` as an instant, when it is one.

@@ -8,7 +8,8 @@
 //!   every rule family and [`catalogue`] every rule of every command;
 //! * [`audit`] audits one plan (every plan rule, waivers, redaction);
 //! * [`report`] renders findings, one module per output format;
-//! * [`plan`] reads plan JSON into compact per-change records, [`rules`] holds the
+//! * [`plan`] reads plan JSON into compact per-change records, [`source`] maps
+//!   addresses to the `.tf` files that declare them, [`rules`] holds the
 //!   plan rules (one per file), [`config`] the `.tfaudit.toml` model and waivers,
 //!   [`redact`] the sensitive-value redactor, [`policy`] Rego policies, [`attest`]
 //!   signed attestations;
@@ -31,5 +32,6 @@ pub mod redact;
 pub mod registry;
 pub mod report;
 pub mod rules;
+pub mod source;
 pub mod state;
 pub mod window_file;

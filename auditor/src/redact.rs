@@ -7,7 +7,7 @@
 //! read during the plan, outputs of the previous run; see [`crate::plan::prior_state`]).
 //! A sensitive value gives up every string and number in it, and the member
 //! names of every object inside it: the keys of a sensitive map are as secret
-//! as its values (see [`crate::plan::model::collect_masked`]).
+//! as its values (see [`crate::plan::mask::collect_masked`]).
 //! Terraform copies sensitive strings into attributes it does not mark, so
 //! redaction works on the strings themselves, wherever they appear: every
 //! finding's message, address, module and waiver reason goes through
@@ -27,7 +27,9 @@
 pub mod escape;
 
 use crate::findings::Finding;
-use crate::plan::model::{collect_all, collect_masked, ConfigModule, Plan};
+use crate::plan::configuration::ConfigModule;
+use crate::plan::mask::{collect_all, collect_masked};
+use crate::plan::Plan;
 
 /// What a redacted value is replaced with.
 pub const REDACTED: &str = "(sensitive)";

@@ -9,10 +9,12 @@ use proptest::prelude::*;
 use tfaudit::audit::audit;
 use tfaudit::config::{BudgetLimits, Config};
 use tfaudit::error::InputError;
-use tfaudit::plan::model::{collect_masked, collect_masked_raw, Mask, Plan};
+use tfaudit::plan::mask::{collect_masked, collect_masked_raw, mask_has_true, Mask};
 use tfaudit::plan::parse::PlanError;
 use tfaudit::plan::parse::{parse_reader, parse_slice};
-use tfaudit::plan::stream::{read_plan, read_plan_buffered, StreamError};
+use tfaudit::plan::reader::{read_plan, read_plan_buffered};
+use tfaudit::plan::scanner::StreamError;
+use tfaudit::plan::Plan;
 use tfaudit::report::{self, Format, Report};
 use tfaudit::rules;
 
@@ -242,7 +244,7 @@ proptest! {
         pretty in any::<bool>(),
         edits in prop::collection::vec(edit(), 0..4),
         member in prop::sample::select(&["planned_values", "prior_state", "checks", "unknown_member"][..]),
-        buffer in prop_oneof![16usize..80, Just(tfaudit::plan::stream::DEFAULT_BUFFER)],
+        buffer in prop_oneof![16usize..80, Just(tfaudit::plan::scanner::DEFAULT_BUFFER)],
     ) {
         let mut skipped = if pretty {
             serde_json::to_vec_pretty(&value).unwrap()
@@ -288,7 +290,7 @@ proptest! {
         collect_masked(&reparsed, &mask, &mut from_value);
         let raw = serde_json::value::RawValue::from_string(text).unwrap();
         let mut from_raw = Vec::new();
-        if tfaudit::plan::model::mask_has_true(&mask) {
+        if mask_has_true(&mask) {
             let mask = Mask::parse(&mask.to_string());
             collect_masked_raw(&raw, &mask, &mut from_raw);
         }

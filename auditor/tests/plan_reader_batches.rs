@@ -10,7 +10,7 @@ use serde_json::json;
 use tfaudit::error::InputError;
 use tfaudit::plan::parse::PlanError;
 use tfaudit::plan::parse::{load, parse_reader, parse_slice};
-use tfaudit::plan::stream::read_plan_buffered;
+use tfaudit::plan::reader::read_plan_buffered;
 
 /// Enough changes for several batches (each change carries ~400 bytes of
 /// masked values, each prior_state resource ~300 bytes).

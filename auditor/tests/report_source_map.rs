@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use tfaudit::findings::{Finding, Severity, SourceLocation};
-use tfaudit::report::source_map::{annotate, SourceMap};
+use tfaudit::source::{annotate, SourceMap};
 
 const FIXTURE: &str = "tests/data/reports/source";
 

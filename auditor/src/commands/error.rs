@@ -9,6 +9,7 @@ use crate::error::{value_free, InputError};
 use crate::plan::parse::PlanError;
 use crate::policy::PolicyError;
 use crate::report::ReportError;
+use crate::source::SourceError;
 use crate::state::StateError;
 
 /// Exit code of a usage or input error.
@@ -62,6 +63,15 @@ impl From<PlanError> for CommandError {
             PlanError::Input(error) => CommandError::Input(error),
             PlanError::Usage(message) => CommandError::Usage(message),
             PlanError::Other { context, message } => CommandError::Other { context, message },
+        }
+    }
+}
+
+impl From<SourceError> for CommandError {
+    fn from(error: SourceError) -> Self {
+        match error {
+            SourceError::Input(error) => CommandError::Input(error),
+            SourceError::Syntax { context, message } => CommandError::Other { context, message },
         }
     }
 }

@@ -129,7 +129,7 @@ pub async fn run(args: PlanArgs) -> Result<i32, CommandError> {
     let clock = clock_from_flag(args.now.as_deref())?;
     let config = super::config::load(args.output.config.as_deref())?;
     let source_map = match &args.source_dir {
-        Some(dir) => Some(report::source_map::SourceMap::load(dir)?),
+        Some(dir) => Some(crate::source::SourceMap::load(dir)?),
         None => None,
     };
 
@@ -165,7 +165,7 @@ pub async fn run(args: PlanArgs) -> Result<i32, CommandError> {
     let freezes = match &attestation {
         Some(settings) => {
             let redactor = Redactor::for_plan(&loaded.plan);
-            let environments = environments_of(&loaded, &config, &redactor);
+            let environments = environments_of(&loaded, &redactor);
             attest::freezes(settings, &environments, clock.now()).await?
         }
         None => Vec::new(),
@@ -188,7 +188,7 @@ pub async fn run(args: PlanArgs) -> Result<i32, CommandError> {
     );
     let mut findings = audit.findings;
     if let Some(map) = &source_map {
-        report::source_map::annotate(&mut findings, map);
+        crate::source::annotate(&mut findings, map);
     }
     let fail_on = args.output.fail_on.or(config.fail_on);
     let report = Report {

@@ -35,36 +35,7 @@ impl Waiver {
 
 /// Whether `address` matches the waiver glob `pattern`: `*` is any run of
 /// characters (dots and brackets included), `?` any one character, and every
-/// other character stands for itself.
+/// other character stands for itself ([`crate::plan::address::Glob`]).
 pub fn address_matches(pattern: &str, address: &str) -> bool {
-    let pattern: Vec<char> = pattern.chars().collect();
-    let address: Vec<char> = address.chars().collect();
-    let (mut p, mut a) = (0, 0);
-    // The last `*` seen and the address position it was tried at.
-    let mut star: Option<(usize, usize)> = None;
-    while a < address.len() {
-        match pattern.get(p) {
-            Some('*') => {
-                star = Some((p, a));
-                p += 1;
-            }
-            Some('?') => {
-                p += 1;
-                a += 1;
-            }
-            Some(c) if *c == address[a] => {
-                p += 1;
-                a += 1;
-            }
-            _ => match star {
-                Some((star_p, star_a)) => {
-                    p = star_p + 1;
-                    a = star_a + 1;
-                    star = Some((star_p, star_a + 1));
-                }
-                None => return false,
-            },
-        }
-    }
-    pattern[p..].iter().all(|c| *c == '*')
+    crate::plan::address::glob_matches(pattern, address)
 }

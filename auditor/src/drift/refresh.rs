@@ -19,7 +19,7 @@ use super::rules::{changed, missing};
 use crate::error::InputError;
 use crate::findings::Finding;
 use crate::hcloud::kinds::key_path;
-use crate::plan::model::{collect_all, collect_masked};
+use crate::plan::mask::{collect_all, collect_masked};
 use crate::redact::{Redactor, REDACTED};
 use crate::state::secrets;
 

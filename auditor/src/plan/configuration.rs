@@ -1,6 +1,7 @@
 //! The `configuration` member of a plan: provider configurations and the
 //! module tree (variables, resource blocks, module calls), reduced to what the
-//! rules read.
+//! rules read, and found by address ([`super::address`]). What a variable
+//! resolves to through the module calls is for `resolve.rs`, above this.
 
 use std::collections::BTreeMap;
 
@@ -8,7 +9,8 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 use serde_json::Value;
 
-use super::model::{null_as_default, parsed};
+use super::address::Address;
+use super::fields::null_as_default;
 
 /// The `configuration` object: provider configs and the module tree.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
@@ -54,21 +56,23 @@ pub struct VariableDeclaration {
     pub default: Option<Value>,
 }
 
-/// A `resource` block; expressions are kept only where [`keeps_expressions`]
-/// holds (and never built for other blocks).
+/// A `resource` block. Its expressions stay JSON text until asked for
+/// ([`ConfigResource::expressions`]): most blocks are never asked about.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ConfigResource {
     pub address: String,
     pub resource_type: String,
-    pub expressions: Value,
+    expressions: Option<Box<str>>,
 }
 
-/// Resource types whose configured expressions the rules read.
-pub fn keeps_expressions(resource_type: &str) -> bool {
-    matches!(
-        resource_type,
-        "guardrail_change_gate" | "guardrail_blast_radius_budget"
-    )
+impl ConfigResource {
+    /// The block's `expressions` (`null` when it has none).
+    pub fn expressions(&self) -> Value {
+        self.expressions
+            .as_deref()
+            .and_then(|text| serde_json::from_str(text).ok())
+            .unwrap_or(Value::Null)
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -84,15 +88,10 @@ struct RawConfigResource<'a> {
 impl<'de> Deserialize<'de> for ConfigResource {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let raw = RawConfigResource::deserialize(deserializer)?;
-        let expressions = if keeps_expressions(&raw.resource_type) {
-            parsed(raw.expressions)
-        } else {
-            Value::Null
-        };
         Ok(ConfigResource {
             address: raw.address,
             resource_type: raw.resource_type,
-            expressions,
+            expressions: raw.expressions.map(|text| text.get().into()),
         })
     }
 }
@@ -107,14 +106,6 @@ pub struct ModuleCall {
     pub module: ConfigModule,
 }
 
-/// The module calls on the way to the module at `module_address`
-/// (`module.a["x"].module.b` -> `["a", "b"]`; empty for the root module).
-pub fn module_calls(module_address: &str) -> Vec<&str> {
-    let mut segments = split_module_path(module_address);
-    segments.pop();
-    segments
-}
-
 impl Configuration {
     /// The module reached through `calls` from the root module.
     pub fn module_at(&self, calls: &[&str]) -> Option<&ConfigModule> {
@@ -125,60 +116,15 @@ impl Configuration {
 
     /// The expressions of the resource block behind `address` (instance keys
     /// and module instance keys stripped), searching the module tree.
-    pub fn resource_expressions(&self, address: &str) -> Option<&Value> {
-        let mut module = &self.root_module;
-        let mut segments = split_module_path(address);
-        let resource = segments.pop()?;
-        for call in segments {
-            module = &module.module_calls.get(call)?.module;
-        }
-        let resource = strip_instance_key(resource);
+    pub fn resource_expressions(&self, address: &str) -> Option<Value> {
+        let address = Address::parse(address)?;
+        let resource = address.block_key()?;
+        let module = self.module_at(&address.call_path())?;
         module
             .resources
             .iter()
             .find(|block| block.address == resource)
-            .map(|block| &block.expressions)
-    }
-}
-
-/// `module.a["x"].module.b[0].t.n[1]` -> `["a", "b", "t.n[1]"]`.
-fn split_module_path(address: &str) -> Vec<&str> {
-    let mut parts = Vec::new();
-    let mut rest = address;
-    while let Some(after) = rest.strip_prefix("module.") {
-        let name_end = after.find(['.', '[']).unwrap_or(after.len());
-        parts.push(&after[..name_end]);
-        let mut tail = &after[name_end..];
-        if tail.starts_with('[') {
-            tail = skip_instance_key(tail);
-        }
-        rest = tail.strip_prefix('.').unwrap_or(tail);
-    }
-    parts.push(rest);
-    parts
-}
-
-/// Skips a leading `[...]` (quoted keys may hold `]`).
-fn skip_instance_key(text: &str) -> &str {
-    let mut in_string = false;
-    let mut escaped = false;
-    for (position, character) in text.char_indices() {
-        match (in_string, escaped, character) {
-            (true, true, _) => escaped = false,
-            (true, false, '\\') => escaped = true,
-            (true, false, '"') => in_string = false,
-            (false, _, '"') => in_string = true,
-            (false, _, ']') => return &text[position + 1..],
-            _ => {}
-        }
-    }
-    ""
-}
-
-fn strip_instance_key(resource: &str) -> &str {
-    match resource.find('[') {
-        Some(position) => &resource[..position],
-        None => resource,
+            .map(ConfigResource::expressions)
     }
 }
 
@@ -187,11 +133,35 @@ mod tests {
     use super::*;
 
     #[test]
-    fn module_paths_split_into_calls_and_resource() {
-        assert_eq!(
-            split_module_path(r#"module.a["x.]"].module.b[0].t.n[1]"#),
-            vec!["a", "b", "t.n[1]"]
-        );
-        assert_eq!(split_module_path("t.n"), vec!["t.n"]);
+    fn resource_blocks_are_found_through_module_calls() {
+        let configuration: Configuration = serde_json::from_str(
+            r#"{"root_module": {
+                "resources": [{"address": "t.n", "type": "t", "expressions": {"a": {"constant_value": 1}}}],
+                "module_calls": {"m": {"module": {"resources": [
+                    {"address": "data.t.n", "type": "t", "expressions": {"b": {"constant_value": 2}}},
+                    {"address": "t.bare", "type": "t"}]}}}}}"#,
+        )
+        .unwrap();
+        let cases = [
+            (
+                "t.n[0]",
+                Some(serde_json::json!({"a": {"constant_value": 1}})),
+            ),
+            (
+                r#"module.m["k.]"].data.t.n"#,
+                Some(serde_json::json!({"b": {"constant_value": 2}})),
+            ),
+            ("module.m.t.bare", Some(Value::Null)),
+            ("module.x.t.n", None),
+            ("t.other", None),
+            ("not an address", None),
+        ];
+        for (address, expected) in cases {
+            assert_eq!(
+                configuration.resource_expressions(address),
+                expected,
+                "{address}"
+            );
+        }
     }
 }

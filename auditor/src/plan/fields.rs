@@ -1,16 +1,32 @@
-//! Deserializers for the fields of a resource change, read in place from
-//! borrowed JSON without building `Value` trees: the actions list, the
-//! unknown attribute names, the kept attributes of the types rules inspect,
-//! and member names.
+//! Deserializers for the fields of plan records, read in place from borrowed
+//! JSON without building `Value` trees: the actions list, the unknown
+//! attribute names, the kept attributes of a value, member names, and `null`
+//! read as the default.
 
 use serde::de::{DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::Deserialize;
 use serde_json::value::RawValue;
 use serde_json::Value;
 
-use super::classify::{Action, ActionListReader, ActionsProblem, KNOWN_ACTION_LISTS};
-use super::model::{kept_attributes, parsed};
+use super::action::{Action, ActionListReader, ActionsProblem, KNOWN_ACTION_LISTS};
 use super::names::{self, Name};
+use super::retention::Kept;
+
+/// `null` (or an absent member) read as the default.
+pub(super) fn null_as_default<'de, D, T>(deserializer: D) -> Result<T, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de> + Default,
+{
+    Ok(Option::<T>::deserialize(deserializer)?.unwrap_or_default())
+}
+
+/// Parses unparsed JSON text that the JSON parser already accepted (`null`
+/// when absent).
+pub(super) fn parsed(raw: Option<&RawValue>) -> Value {
+    raw.and_then(|raw| serde_json::from_str(raw.get()).ok())
+        .unwrap_or(Value::Null)
+}
 
 /// `change.actions`, classified as it is read (no strings kept): the
 /// action, or what is wrong with the list (missing when there is none).
@@ -55,10 +71,10 @@ impl<'de> Deserialize<'de> for ActionList {
     }
 }
 
-/// [`parsed`], keeping only the [`kept_attributes`] of `resource_type`: the
-/// other attributes are skipped, never built.
-pub(super) fn parsed_kept(raw: Option<&RawValue>, resource_type: &str) -> Value {
-    let (Some(names), Some(raw)) = (kept_attributes(resource_type), raw) else {
+/// [`parsed`], keeping what `kept` says: with [`Kept::Attributes`] the other
+/// attributes are skipped, never built.
+pub(super) fn parsed_kept(raw: Option<&RawValue>, kept: Kept) -> Value {
+    let (Kept::Attributes(names), Some(raw)) = (kept, raw) else {
         return parsed(raw);
     };
     let mut deserializer = serde_json::Deserializer::from_str(raw.get());

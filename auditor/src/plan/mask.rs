@@ -1,5 +1,6 @@
 //! Sensitivity masks (`before_sensitive`, `after_sensitive`,
-//! `sensitive_values`) and the strings of a value under them.
+//! `sensitive_values`) and the one walk that finds the strings of a value
+//! under them.
 //!
 //! A sensitive value gives up everything in it: every string and number, and
 //! the member names of every object inside it (the keys of a sensitive map are
@@ -12,6 +13,11 @@
 //! limit, beyond which no rule or Terraform renderer reads it) gives up every
 //! string, number and member name in it instead: too deep never means less
 //! redacted.
+//!
+//! Every reader hands what it finds through one trait, [`SensitiveSink`]: the
+//! plan reader's resource changes and `prior_state` resources and outputs
+//! alike. Values already parsed ([`collect_masked`], [`collect_all`]) take the
+//! same walk over their JSON text. Imports only [`super::tokens`].
 
 use serde_json::value::RawValue;
 use serde_json::Value;
@@ -196,6 +202,38 @@ fn build(text: &str) -> Result<Mask, Malformed> {
     }
 }
 
+/// Takes values with their sensitivity masks as a reader meets them; what it
+/// does with them (collect at once, or batch them for a thread of their own)
+/// is its own affair, but every string is found by the one walk of this
+/// module ([`collect_masked_text`]).
+pub trait SensitiveSink {
+    /// `value` under `mask`: both JSON text the parser accepted.
+    fn masked(&mut self, value: &str, mask: &str);
+
+    /// A value that is sensitive as a whole (a sensitive output).
+    fn whole(&mut self, value: &str) {
+        self.masked(value, "true");
+    }
+}
+
+/// Collects at once.
+impl SensitiveSink for Vec<String> {
+    fn masked(&mut self, value: &str, mask: &str) {
+        if may_mark(mask) {
+            let mask = Mask::parse(mask);
+            if mask.marks_anything() {
+                collect_masked_text(value, &mask, self);
+            }
+        }
+    }
+}
+
+/// Whether mask text may mark anything: without a `true` it marks nothing
+/// and needs no parse.
+pub fn may_mark(mask: &str) -> bool {
+    memchr::memmem::find(mask.as_bytes(), b"true").is_some()
+}
+
 /// Collects the strings of unparsed JSON `raw` under the sensitive parts of
 /// `mask`, like [`collect_masked`] on the parsed value.
 pub fn collect_masked_raw(raw: &RawValue, mask: &Mask, found: &mut Vec<String>) {
@@ -210,8 +248,33 @@ pub fn collect_all_raw(raw: &RawValue, found: &mut Vec<String>) {
 
 /// [`collect_masked_raw`] on JSON text.
 pub fn collect_masked_text(text: &str, mask: &Mask, found: &mut Vec<String>) {
+    collect_walked(text, mask, Numbers::Normalised, found);
+}
+
+/// How numbers of the walked text are given.
+#[derive(Clone, Copy)]
+enum Numbers {
+    /// As serde_json prints them once parsed (`1.50` -> `1.5`), as for a
+    /// value parsed from the text.
+    Normalised,
+    /// As written: text that serde_json printed from a parsed value.
+    AsWritten,
+}
+
+impl Numbers {
+    fn text(self, literal: &str) -> Option<String> {
+        match self {
+            Numbers::Normalised => number_text(literal),
+            Numbers::AsWritten => {
+                (!matches!(literal, "true" | "false" | "null")).then(|| literal.to_string())
+            }
+        }
+    }
+}
+
+fn collect_walked(text: &str, mask: &Mask, numbers: Numbers, found: &mut Vec<String>) {
     let before = found.len();
-    if walk(text, mask, found).is_err() {
+    if walk(text, mask, numbers, found).is_err() {
         // Nested deeper than the walk follows (or not JSON at all): no
         // string of the value may be left out, so every one counts.
         found.truncate(before);
@@ -242,7 +305,7 @@ enum WalkFrame {
     },
 }
 
-fn walk(text: &str, mask: &Mask, found: &mut Vec<String>) -> Result<(), GiveUp> {
+fn walk(text: &str, mask: &Mask, numbers: Numbers, found: &mut Vec<String>) -> Result<(), GiveUp> {
     let mut tokens = Tokens::new(text);
     let mut stack: Vec<WalkFrame> = Vec::new();
     loop {
@@ -279,7 +342,9 @@ fn walk(text: &str, mask: &Mask, found: &mut Vec<String>) -> Result<(), GiveUp> 
         match (part, token) {
             (_, Token::Close) => return Err(GiveUp),
             (Part::Nothing, Token::Open { .. }) => tokens.skip_container()?,
-            (Part::Whole, Token::Open { .. }) => collect_container(&mut tokens, depth, found)?,
+            (Part::Whole, Token::Open { .. }) => {
+                collect_container(&mut tokens, depth, numbers, found)?
+            }
             (Part::Node(node), Token::Open { object }) if mask.is_object(node) == object => {
                 if depth > MAX_VALUE_DEPTH {
                     return Err(GiveUp);
@@ -296,7 +361,7 @@ fn walk(text: &str, mask: &Mask, found: &mut Vec<String>) -> Result<(), GiveUp> 
             }
             (Part::Node(_), Token::Open { .. }) => tokens.skip_container()?,
             (Part::Whole, Token::Str(text)) => found.push(decoded(text)?.into_owned()),
-            (Part::Whole, Token::Literal(literal)) => found.extend(number_text(literal)),
+            (Part::Whole, Token::Literal(literal)) => found.extend(numbers.text(literal)),
             (_, Token::Str(_) | Token::Literal(_)) => {}
         }
         if stack.is_empty() {
@@ -310,6 +375,7 @@ fn walk(text: &str, mask: &Mask, found: &mut Vec<String>) -> Result<(), GiveUp> 
 fn collect_container(
     tokens: &mut Tokens,
     depth: usize,
+    numbers: Numbers,
     found: &mut Vec<String>,
 ) -> Result<(), GiveUp> {
     let mut depth = depth;
@@ -323,7 +389,7 @@ fn collect_container(
             Token::Close if depth == bottom => return Ok(()),
             Token::Close => depth -= 1,
             Token::Str(text) => found.push(decoded(text)?.into_owned()),
-            Token::Literal(literal) => found.extend(number_text(literal)),
+            Token::Literal(literal) => found.extend(numbers.text(literal)),
         }
     }
 }
@@ -361,54 +427,25 @@ fn collect_every_scalar(text: &str, found: &mut Vec<String>) {
 
 /// Collects every string (and number, as text) of `value` under the parts of
 /// a `*_sensitive` mask that are `true`, and the member names of every object
-/// inside those parts.
+/// inside those parts: the walk of [`collect_masked_text`] over the value's
+/// JSON text.
 pub fn collect_masked(value: &Value, mask: &Value, found: &mut Vec<String>) {
-    let mut pending = vec![(value, mask)];
-    while let Some((value, mask)) = pending.pop() {
-        match (mask, value) {
-            (Value::Bool(true), _) => collect_all(value, found),
-            (Value::Object(masks), Value::Object(values)) => {
-                let below: Vec<_> = masks
-                    .iter()
-                    .filter_map(|(key, mask)| Some((values.get(key)?, mask)))
-                    .collect();
-                pending.extend(below.into_iter().rev());
-            }
-            (Value::Array(masks), Value::Array(values)) => {
-                let below: Vec<_> = values.iter().zip(masks).collect();
-                pending.extend(below.into_iter().rev());
-            }
-            _ => {}
-        }
+    if !mask_has_true(mask) {
+        return;
     }
+    let mask = Mask::parse(&mask.to_string());
+    collect_walked(&value.to_string(), &mask, Numbers::AsWritten, found);
 }
 
 /// Collects every string and number of `value`, and the member names of its
 /// objects, in the order they are written.
 pub fn collect_all(value: &Value, found: &mut Vec<String>) {
-    enum Next<'v> {
-        Name(&'v str),
-        Value(&'v Value),
-    }
-    let mut pending = vec![Next::Value(value)];
-    while let Some(next) = pending.pop() {
-        match next {
-            Next::Name(name) => found.push(name.to_string()),
-            Next::Value(Value::String(text)) => found.push(text.clone()),
-            Next::Value(Value::Number(number)) => found.push(number.to_string()),
-            Next::Value(Value::Array(items)) => {
-                pending.extend(items.iter().rev().map(Next::Value));
-            }
-            Next::Value(Value::Object(map)) => {
-                let members: Vec<_> = map.iter().collect();
-                for (name, item) in members.into_iter().rev() {
-                    pending.push(Next::Value(item));
-                    pending.push(Next::Name(name));
-                }
-            }
-            Next::Value(Value::Null | Value::Bool(_)) => {}
-        }
-    }
+    collect_walked(
+        &value.to_string(),
+        &Mask::whole(),
+        Numbers::AsWritten,
+        found,
+    );
 }
 
 /// Whether any part of a sensitivity mask is `true`.

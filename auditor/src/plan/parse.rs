@@ -7,7 +7,8 @@ use std::path::{Path, PathBuf};
 use sha2::{Digest, Sha256};
 
 use super::model::Plan;
-use super::stream::{self, StreamError};
+use super::reader;
+use super::scanner::StreamError;
 use crate::error::InputError;
 
 /// Why a plan cannot be read.
@@ -111,7 +112,7 @@ fn read_up_to(reader: &mut impl Read, buffer: &mut [u8]) -> std::io::Result<usiz
 }
 
 /// Parses plan JSON from a stream, hashing the bytes as they pass. The input
-/// is read once, in chunks; see [`super::stream`].
+/// is read once, in chunks; see [`super::reader`].
 pub fn parse_reader(reader: impl Read, subject: &Path) -> Result<LoadedPlan, PlanError> {
     let mut hashing = HashingReader {
         inner: reader,
@@ -216,7 +217,7 @@ impl Read for ChunkReader {
 
 /// Streams a plan into the model, mapping errors to [`InputError`]s.
 fn read_plan(reader: impl Read, subject: &Path) -> Result<Plan, InputError> {
-    stream::read_plan(reader).map_err(|error| match error {
+    reader::read_plan(reader).map_err(|error| match error {
         StreamError::Io(source) => InputError::Read {
             file: subject.to_path_buf(),
             source,

@@ -6,10 +6,11 @@
 //! masks of `prior_state.values.root_module...resources[]`) and sensitive
 //! outputs of the previous run. The reader walks down to the resources and
 //! outputs (everything else in it is skipped, still checked to be JSON) and
-//! reads one resource at a time: its `values` stay unparsed text, looked at
-//! under the mask only when the mask marks something.
+//! reads one resource at a time, borrowing from the read buffer: its `values`
+//! and `sensitive_values` stay unparsed text, handed to the reader's
+//! [`SensitiveSink`] (which walks them only when the mask marks something),
+//! as is the value of each sensitive output.
 
-use std::collections::BTreeSet;
 use std::io::Read;
 use std::marker::PhantomData;
 
@@ -17,98 +18,103 @@ use serde::de::{IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
-use super::mask::Mask;
-use super::model::{collect_all_raw, collect_masked_raw};
+use super::fields::Key;
+use super::mask::SensitiveSink;
+use super::scanner::{self, ReadBorrowed, Scanner};
 use super::secrets::SecretCollector;
-use super::stream::{self, Scanner};
 
-/// Reads the `prior_state` value that comes next, adding its sensitive
-/// strings to `found`. A value of another shape than Terraform's is skipped.
+/// Reads the `prior_state` value that comes next, handing its sensitive
+/// values to `sink` (which hands them over batch by batch). A value of
+/// another shape than Terraform's is skipped.
 pub(super) fn read<R: Read>(
     scanner: &mut Scanner<R>,
-    collector: &mut SecretCollector,
-    found: &mut BTreeSet<String>,
-) -> stream::Result<()> {
-    let mut strings = Vec::new();
+    sink: &mut SecretCollector,
+) -> scanner::Result<()> {
     scanner.object_each("prior_state", 0, |scanner, name| match name {
         "values" => scanner.object_each("prior_state.values", 1, |scanner, name| match name {
             "outputs" => scanner.object_each("prior_state.values.outputs", 2, |scanner, _| {
-                let OutputSecrets(output) = scanner.parse("prior_state.values.outputs")?;
-                strings.extend(output);
-                Ok(())
+                let field = "prior_state.values.outputs";
+                scanner.parse_borrowed(field, &mut Sink::<Output, _>::new(sink))?;
+                sink.check()
             }),
-            "root_module" => read_module(scanner, 2, collector),
+            "root_module" => read_module(scanner, 2, sink),
             _ => scanner.skip("prior_state.values", 2),
         }),
         _ => scanner.skip("prior_state", 1),
-    })?;
-    found.extend(strings);
-    Ok(())
+    })
 }
 
-/// A module of `prior_state`: its `resources` (handed to `collector`) and,
-/// recursively, `child_modules`.
+/// A module of `prior_state`: its `resources` and, recursively,
+/// `child_modules`.
 fn read_module<R: Read>(
     scanner: &mut Scanner<R>,
     depth: usize,
-    collector: &mut SecretCollector,
-) -> stream::Result<()> {
+    sink: &mut SecretCollector,
+) -> scanner::Result<()> {
     const FIELD: &str = "prior_state module";
     scanner.object_each(FIELD, depth, |scanner, name| match name {
         "resources" => scanner.array_each(FIELD, depth + 1, |scanner| {
-            let start = scanner.cut_value_into(FIELD, collector.resource_buffer())?;
-            collector.added_resource(start)
+            scanner.parse_borrowed(FIELD, &mut Sink::<Resource, _>::new(sink))?;
+            sink.check()
         }),
         "child_modules" => scanner.array_each(FIELD, depth + 1, |scanner| {
-            read_module(scanner, depth + 2, collector)
+            read_module(scanner, depth + 2, sink)
         }),
         _ => scanner.skip(FIELD, depth + 1),
     })
 }
 
-/// The sensitive strings of one `prior_state` resource.
-pub(super) struct ResourceSecrets(pub Vec<String>);
+/// Something of `prior_state` that gives its sensitive values to a sink.
+trait Feeds {
+    fn feed(&self, sink: &mut impl SensitiveSink);
+}
 
-impl<'de> Deserialize<'de> for ResourceSecrets {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let mut found = Vec::new();
-        Resource::deserialize(deserializer)?.collect(&mut found);
-        Ok(ResourceSecrets(found))
+/// Reads one `T` borrowing from the buffer and hands it to the sink.
+struct Sink<'s, T, S> {
+    sink: &'s mut S,
+    read: PhantomData<T>,
+}
+
+impl<'s, T, S> Sink<'s, T, S> {
+    fn new(sink: &'s mut S) -> Self {
+        Sink {
+            sink,
+            read: PhantomData,
+        }
     }
 }
 
-/// The sensitive strings of one `prior_state` output.
-struct OutputSecrets(Vec<String>);
+impl<S: SensitiveSink> ReadBorrowed for Sink<'_, Resource<'static>, S> {
+    type Raw<'a> = Resource<'a>;
+    type Output = ();
+    fn finish(&mut self, resource: Resource<'_>) {
+        resource.feed(self.sink);
+    }
+}
 
-impl<'de> Deserialize<'de> for OutputSecrets {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let mut found = Vec::new();
-        Output::deserialize(deserializer)?.collect(&mut found);
-        Ok(OutputSecrets(found))
+impl<S: SensitiveSink> ReadBorrowed for Sink<'_, Output<'static>, S> {
+    type Raw<'a> = Output<'a>;
+    type Output = ();
+    fn finish(&mut self, output: Output<'_>) {
+        output.feed(self.sink);
     }
 }
 
 /// A `prior_state` resource, reduced to its values (unparsed) and their mask.
 /// Any JSON value reads as one (a value of another shape marks nothing).
-/// The mask stays text until it is walked (see [`Mask::parse`](super::mask::Mask::parse)), so that
-/// a mask of any depth is followed.
+/// The mask stays text until it is walked (see
+/// [`Mask::parse`](super::mask::Mask::parse)), so that a mask of any depth is
+/// followed.
 #[derive(Default)]
 struct Resource<'a> {
     values: Option<&'a RawValue>,
     sensitive_values: Option<&'a RawValue>,
 }
 
-impl Resource<'_> {
-    fn collect(&self, found: &mut Vec<String>) {
-        let (Some(values), Some(mask)) = (self.values, self.sensitive_values) else {
-            return;
-        };
-        if memchr::memmem::find(mask.get().as_bytes(), b"true").is_none() {
-            return;
-        }
-        let mask = Mask::parse(mask.get());
-        if mask.marks_anything() {
-            collect_masked_raw(values, &mask, found);
+impl Feeds for Resource<'_> {
+    fn feed(&self, sink: &mut impl SensitiveSink) {
+        if let (Some(values), Some(mask)) = (self.values, self.sensitive_values) {
+            sink.masked(values.get(), mask.get());
         }
     }
 }
@@ -139,10 +145,10 @@ struct Output<'a> {
     sensitive: bool,
 }
 
-impl Output<'_> {
-    fn collect(&self, found: &mut Vec<String>) {
+impl Feeds for Output<'_> {
+    fn feed(&self, sink: &mut impl SensitiveSink) {
         if let Some(value) = self.value.filter(|_| self.sensitive) {
-            collect_all_raw(value, found);
+            sink.whole(value.get());
         }
     }
 }
@@ -186,7 +192,7 @@ impl<'de, T: FromMembers<'de>> Visitor<'de> for MembersOf<T> {
     }
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<T, A::Error> {
         let mut value = T::default();
-        while let Some(name) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+        while let Some(Key(name)) = map.next_key::<Key<'de>>()? {
             value.member(&name, &mut map)?;
         }
         Ok(value)
@@ -218,7 +224,7 @@ impl<'de, T: FromMembers<'de>> Visitor<'de> for MembersOf<T> {
 #[cfg(test)]
 mod tests {
     fn secrets_of(json: &str, buffer: usize) -> Vec<String> {
-        let plan = super::super::stream::read_plan_buffered(json.as_bytes(), buffer).unwrap();
+        let plan = super::super::reader::read_plan_buffered(json.as_bytes(), buffer).unwrap();
         plan.sensitive_strings.into_iter().collect()
     }
 
@@ -246,11 +252,11 @@ mod tests {
             r#"{"prior_state": [1, {"values": 2}]}"#,
             r#"{"prior_state": {"values": {"root_module": {"resources": [7, null, {"values": "x", "sensitive_values": true}]}}}}"#,
         ] {
-            let plan = super::super::stream::read_plan_buffered(json.as_bytes(), 16).unwrap();
+            let plan = super::super::reader::read_plan_buffered(json.as_bytes(), 16).unwrap();
             let found: Vec<_> = plan.sensitive_strings.into_iter().collect();
             assert!(found.iter().all(|value| value == "x"), "{json}: {found:?}");
         }
         let broken = r#"{"prior_state": {"values": {"root_module": {"resources": [{"values": {"a": 1,}}]}}}}"#;
-        assert!(super::super::stream::read_plan(broken.as_bytes()).is_err());
+        assert!(super::super::reader::read_plan(broken.as_bytes()).is_err());
     }
 }

@@ -1,23 +1,26 @@
-//! Reading the plan object member by member ([`super::stream`] does the
+//! Reading the plan object member by member ([`super::scanner`] does the
 //! scanning): the members a rule reads are deserialized into [`Plan`], every
 //! element of `resource_changes` into a compact record (a change whose
 //! `actions` Terraform never writes stops the read), `prior_state` is walked
-//! ([`super::prior_state`]), and what holds sensitive values goes to the
-//! collector ([`super::secrets`]).
+//! ([`super::prior_state`]), and every masked value goes to the one sink
+//! ([`super::secrets`]).
 
 use std::io::Read;
 
 use serde::de::IgnoredAny;
 
-use super::model::{ChangeReader, Plan};
+use super::change::ChangeReader;
+use super::model::Plan;
 use super::prior_state;
+use super::retention::Retention;
+use super::scanner::{Result, Scanner, DEFAULT_BUFFER};
 use super::secrets::SecretCollector;
-use super::stream::{Result, Scanner, DEFAULT_BUFFER};
 
 /// Members skipped without deserializing.
 const SKIPPED: [&str; 2] = ["planned_values", "checks"];
 
-/// Reads a whole plan from `reader`.
+/// Reads a whole plan from `reader`, keeping the values
+/// [`Retention::AUDIT`] lists.
 pub fn read_plan(reader: impl Read) -> Result<Plan> {
     read_plan_buffered(reader, DEFAULT_BUFFER)
 }
@@ -25,11 +28,18 @@ pub fn read_plan(reader: impl Read) -> Result<Plan> {
 /// [`read_plan`] with a read buffer of `buffer` bytes (at least 16): smaller
 /// buffers walk more of the skipped members container by container.
 pub fn read_plan_buffered(reader: impl Read, buffer: usize) -> Result<Plan> {
+    read_plan_with(reader, buffer, &Retention::AUDIT)
+}
+
+/// [`read_plan_buffered`], keeping the values `retention` lists.
+pub fn read_plan_with(reader: impl Read, buffer: usize, retention: &Retention) -> Result<Plan> {
     let mut scanner = Scanner::new(reader, buffer);
     let mut collector = SecretCollector::default();
     let mut plan = Plan::default();
-    if let Err(error) = read_members(&mut scanner, &mut collector, &mut plan) {
-        return Err(collector.abandon(error));
+    if let Err(error) = read_members(&mut scanner, &mut collector, retention, &mut plan) {
+        // The collecting thread is let finish; the read's error is the one.
+        let _ = collector.finish();
+        return Err(error);
     }
     plan.sensitive_strings.extend(collector.finish()?);
     // The records outlive the read: give back what the growth reserved.
@@ -43,6 +53,7 @@ pub fn read_plan_buffered(reader: impl Read, buffer: usize) -> Result<Plan> {
 fn read_members<R: Read>(
     scanner: &mut Scanner<R>,
     collector: &mut SecretCollector,
+    retention: &Retention,
     plan: &mut Plan,
 ) -> Result<()> {
     match scanner.skip_whitespace()? {
@@ -66,6 +77,7 @@ fn read_members<R: Read>(
             "resource_changes" => scanner.array_or_null(&name, |scanner| {
                 let mut reader = ChangeReader {
                     sink: &mut *collector,
+                    retention,
                 };
                 scanner.skip_whitespace()?;
                 let start = scanner.mark();
@@ -97,7 +109,7 @@ fn read_members<R: Read>(
             "deferred_changes" => {
                 plan.deferred_changes = scanner.parse::<Option<_>>(&name)?.unwrap_or_default()
             }
-            "prior_state" => prior_state::read(scanner, collector, &mut plan.sensitive_strings)?,
+            "prior_state" => prior_state::read(scanner, collector)?,
             other => {
                 if other == "planned_values" {
                     plan.planned_values = Some(IgnoredAny);

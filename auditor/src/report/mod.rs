@@ -5,8 +5,10 @@
 //! content (plus its own fixed labels). No reporter looks at plan values.
 //!
 //! * [`render`] turns a report into one format's text;
-//! * [`emit`] prints `--format` on stdout and writes every `--report FORMAT=PATH`;
-//! * [`source_map`] finds the `.tf` file and line of each resource address.
+//! * [`emit`] prints `--format` on stdout and writes every `--report FORMAT=PATH`.
+//!
+//! The `.tf` file and line of each finding come from [`crate::source`], before
+//! the report is made.
 
 use serde::Serialize;
 
@@ -19,8 +21,8 @@ pub mod junit;
 pub mod markdown;
 pub mod output;
 pub mod sarif;
-pub mod source_map;
 pub mod text;
+
 
 /// Output formats for stdout and `--report FORMAT=PATH`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

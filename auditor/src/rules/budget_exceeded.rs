@@ -4,7 +4,7 @@ use guardrail_core::budget::{BudgetSpec, BudgetViolation};
 
 use super::{change_finding, plan_finding, PlanContext, BUDGET_TYPE};
 use crate::findings::{Finding, RuleInfo, Severity};
-use crate::plan::classify::budget_counts;
+use crate::plan::summary::budget_counts;
 
 pub const INFO: RuleInfo = RuleInfo {
     id: "plan/budget-exceeded",

@@ -3,6 +3,7 @@
 
 use super::{PlanContext, PLAN_ADDRESS};
 use crate::findings::{Finding, RuleInfo, Severity};
+use crate::plan::resolve::constant_string;
 
 pub const INFO: RuleInfo = RuleInfo {
     id: "plan/clock-override",
@@ -44,7 +45,7 @@ pub fn check(context: &PlanContext) -> Vec<Finding> {
         .filter(|(_, provider)| provider.name == "guardrail")
         .filter(|(_, provider)| provider.expressions.get("now").is_some())
         .map(|(key, provider)| {
-            let value = super::constant_string(&provider.expressions, "now")
+            let value = constant_string(&provider.expressions, "now")
                 .map(|now| format!(" = {now}"))
                 .unwrap_or_else(|| " (from an expression)".into());
             let module = provider

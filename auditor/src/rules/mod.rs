@@ -12,10 +12,12 @@ use serde_json::Value;
 
 use crate::config::{BudgetLimits, Config};
 use crate::findings::{Finding, RuleInfo};
-use crate::plan::model::{Plan, ResourceChange};
-use crate::plan::Action;
+use crate::plan::resolve;
+use crate::plan::{Plan, ResourceChange};
 use crate::redact::{Redactor, REDACTED};
 use crate::registry::{Registry, Rule, RuleInput};
+
+pub use crate::plan::resolve::{Environment, BUDGET_TYPE, GATE_TYPE};
 
 pub mod break_glass;
 pub mod budget_exceeded;
@@ -36,10 +38,6 @@ pub mod security_sensitive;
 pub mod unknown_critical;
 pub mod window_closed;
 
-/// The type of the change gate resource.
-pub const GATE_TYPE: &str = "guardrail_change_gate";
-/// The type of the blast-radius budget resource.
-pub const BUDGET_TYPE: &str = "guardrail_blast_radius_budget";
 /// The address used for findings about the plan as a whole.
 pub const PLAN_ADDRESS: &str = "plan";
 
@@ -69,14 +67,6 @@ pub struct PlanContext<'a> {
     pub redactor: &'a Redactor,
 }
 
-/// An environment the plan names.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
-pub struct Environment {
-    pub name: String,
-    /// Whether the name is a sensitive value (then never printed).
-    pub sensitive: bool,
-}
-
 impl Environment {
     /// The name for people: `(sensitive)` when it is a sensitive value.
     pub fn label(&self) -> &str {
@@ -103,22 +93,10 @@ impl<'a> PlanContext<'a> {
             .filter(move |change| &*change.resource_type == resource_type)
     }
 
-    /// The budgets declared in the plan (not being destroyed), with their addresses.
+    /// The budgets declared in the plan (not being destroyed), with their
+    /// addresses ([`resolve::declared_budgets`]).
     pub fn declared_budgets(&self) -> Vec<(&'a str, BudgetSpec)> {
-        self.of_type(BUDGET_TYPE)
-            .filter(|change| change.action != Action::Delete)
-            .filter_map(|change| {
-                let after = change.after.as_ref().filter(|after| after.is_object())?;
-                let expressions = self
-                    .plan
-                    .configuration
-                    .resource_expressions(&change.address);
-                // A limit from a sensitive variable would be printed.
-                let configured =
-                    |name: &str| self.resolve_in(&change.module_address, expressions?, name, false);
-                Some((&*change.address, budget_spec(after, configured)))
-            })
-            .collect()
+        resolve::declared_budgets(self.plan)
     }
 
     /// Whether a blast-radius budget governs destroys (or, with `replacement`,
@@ -141,12 +119,9 @@ impl<'a> PlanContext<'a> {
         })
     }
 
-    /// The value of attribute `name` of a block in the module at
-    /// `module_address` (empty for the root module): a constant, or a variable
-    /// (`var.a`, `var.a.b`), followed up through the module calls that set it
-    /// to a constant or a root variable's value. `None` when the value is more
-    /// than one variable, or comes from a variable declared sensitive and
-    /// `sensitive_too` is false.
+    /// [`resolve::resolve_in`] in this plan: the value of attribute `name` of
+    /// a block in the module at `module_address`, variables followed up
+    /// through the module calls.
     pub fn resolve_in(
         &self,
         module_address: &str,
@@ -154,154 +129,18 @@ impl<'a> PlanContext<'a> {
         name: &str,
         sensitive_too: bool,
     ) -> Option<Value> {
-        let calls = crate::plan::model::module_calls(module_address);
-        self.resolve_at(&calls, expressions, name, sensitive_too)
+        resolve::resolve_in(self.plan, module_address, expressions, name, sensitive_too)
     }
 
     /// [`PlanContext::resolve_in`] in the root module.
     pub fn resolve(&self, expressions: &Value, name: &str, sensitive_too: bool) -> Option<Value> {
-        self.resolve_at(&[], expressions, name, sensitive_too)
+        resolve::resolve(self.plan, expressions, name, sensitive_too)
     }
 
-    fn resolve_at(
-        &self,
-        calls: &[&str],
-        expressions: &Value,
-        name: &str,
-        sensitive_too: bool,
-    ) -> Option<Value> {
-        let expression = expressions.get(name)?;
-        if let Some(value) = expression.get("constant_value") {
-            return Some(value.clone());
-        }
-        let references: Vec<&str> = expression
-            .get("references")?
-            .as_array()?
-            .iter()
-            .filter_map(Value::as_str)
-            .collect();
-        let first = *references.first()?;
-        // `var.a.b` comes with `var.a`; anything else (another variable,
-        // `local.x`, a resource) makes the value more than the variable.
-        let only_this_variable = references
-            .iter()
-            .all(|reference| first == *reference || first.starts_with(&format!("{reference}.")));
-        if !only_this_variable {
-            return None;
-        }
-        let mut steps = first.strip_prefix("var.")?.split('.');
-        let variable_name = steps.next()?;
-        let configuration = &self.plan.configuration;
-        let declared_sensitive = configuration
-            .module_at(calls)?
-            .variables
-            .get(variable_name)
-            .is_some_and(|declaration| declaration.sensitive);
-        if declared_sensitive && !sensitive_too {
-            return None;
-        }
-        let value = match calls.split_last() {
-            None => self.plan.variables.get(variable_name)?.value.clone(),
-            Some((call, parents)) => {
-                let call = configuration.module_at(parents)?.module_calls.get(*call)?;
-                self.resolve_at(parents, &call.expressions, variable_name, sensitive_too)?
-            }
-        };
-        steps
-            .try_fold(&value, |value, step| value.get(step))
-            .cloned()
-    }
-
-    /// The environments the plan names: the guardrail provider's `environment`
-    /// (a constant, or a root variable such as `var.environment`), and the
-    /// environments of budgets and gates (their planned value, else their
-    /// configuration).
+    /// The environments the plan names ([`resolve::environments`]), labelled
+    /// sensitive where they are sensitive values of the plan.
     pub fn environments(&self) -> Vec<Environment> {
-        let mut found: Vec<String> = Vec::new();
-        for provider in self.plan.configuration.provider_config.values() {
-            if provider.name != "guardrail" {
-                continue;
-            }
-            let value = self.resolve_in(
-                provider.module_address.as_deref().unwrap_or_default(),
-                &provider.expressions,
-                "environment",
-                true,
-            );
-            if let Some(Value::String(text)) = value {
-                found.push(text);
-            }
-        }
-        for change in self.of_type(BUDGET_TYPE).chain(self.of_type(GATE_TYPE)) {
-            let planned = change
-                .after
-                .as_ref()
-                .and_then(|after| after.get("environment"))
-                .and_then(Value::as_str)
-                .map(str::to_string);
-            let configured = || {
-                let expressions = self
-                    .plan
-                    .configuration
-                    .resource_expressions(&change.address)?;
-                self.resolve_in(&change.module_address, expressions, "environment", true)?
-                    .as_str()
-                    .map(str::to_string)
-            };
-            if let Some(text) = planned.or_else(configured) {
-                found.push(text);
-            }
-        }
-        found.sort();
-        found.dedup();
-        found
-            .into_iter()
-            .filter(|name| !name.is_empty())
-            .map(|name| Environment {
-                sensitive: self.redactor.is_sensitive(&name),
-                name,
-            })
-            .collect()
-    }
-}
-
-/// `expressions.NAME.constant_value` as a string.
-pub fn constant_string(expressions: &Value, name: &str) -> Option<String> {
-    expressions
-        .get(name)?
-        .get("constant_value")?
-        .as_str()
-        .map(str::to_string)
-}
-
-/// A budget from its planned attributes, falling back to the configuration
-/// (`configured`: constants and root variables) for attributes unknown at plan time.
-fn budget_spec(after: &Value, configured: impl Fn(&str) -> Option<Value>) -> BudgetSpec {
-    let attribute = |name: &str| -> Value {
-        match after.get(name) {
-            Some(value) if !value.is_null() => value.clone(),
-            _ => configured(name).unwrap_or(Value::Null),
-        }
-    };
-    let strings = |value: Value| -> Vec<String> {
-        match value {
-            Value::Array(items) => items
-                .into_iter()
-                .filter_map(|item| item.as_str().map(str::to_string))
-                .collect(),
-            _ => Vec::new(),
-        }
-    };
-    BudgetSpec {
-        environment: attribute("environment")
-            .as_str()
-            .unwrap_or_default()
-            .to_string(),
-        max_destroy: attribute("max_destroy").as_i64(),
-        max_replace: attribute("max_replace").as_i64(),
-        max_changes: attribute("max_changes").as_i64(),
-        protected_types: strings(attribute("protected_types")),
-        scope: strings(attribute("scope")),
+        resolve::environments(self.plan, |name| self.redactor.is_sensitive(name))
     }
 }
 
@@ -455,6 +294,17 @@ fn shown_path_text(path: &[Value], hidden: impl Fn(&str) -> bool) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::plan::retention::{Kept, Retention};
+
+    #[test]
+    fn the_types_rules_read_keep_their_values() {
+        assert_eq!(Retention::AUDIT.kept(GATE_TYPE), Some(Kept::All));
+        assert_eq!(Retention::AUDIT.kept(BUDGET_TYPE), Some(Kept::All));
+        assert_eq!(
+            Retention::AUDIT.kept(security_sensitive::FIREWALL_TYPE),
+            Some(Kept::Attributes(&["rule"]))
+        );
+    }
 
     fn plan(json: serde_json::Value) -> Plan {
         let bytes = serde_json::to_vec(&json).unwrap();

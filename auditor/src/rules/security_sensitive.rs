@@ -4,14 +4,15 @@ use serde_json::Value;
 
 use super::{change_finding, PlanContext};
 use crate::findings::{Finding, RuleInfo, Severity};
-use crate::plan::model::ResourceChange;
-use crate::plan::Action;
+use crate::plan::{Action, ResourceChange};
 
 /// Addresses meaning "anywhere".
 const ANYWHERE: [&str; 2] = ["0.0.0.0/0", "::/0"];
 /// Ports whose opening to anywhere is reported at [`WEB_SEVERITY`] instead of
 /// the rule's severity: public web traffic is what an edge firewall is for.
 const WEB_PORTS: [&str; 2] = ["80", "443"];
+/// The firewall type, whose `rule` blocks the rule reads.
+pub const FIREWALL_TYPE: &str = "hcloud_firewall";
 /// The severity of a firewall change that only opens TCP/UDP 80 or 443 to anywhere.
 pub const WEB_SEVERITY: Severity = Severity::Low;
 
@@ -30,7 +31,7 @@ pub fn check(context: &PlanContext) -> Vec<Finding> {
     let mut findings = Vec::new();
     for change in context.managed().filter(|change| change.action.changes()) {
         let resource_type: &str = &change.resource_type;
-        if resource_type == "hcloud_firewall" {
+        if resource_type == FIREWALL_TYPE {
             findings.extend(firewall_findings(change));
         } else if is_edge_type(resource_type) {
             findings.push(change_finding(

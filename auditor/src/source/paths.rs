@@ -1,0 +1,44 @@
+//! File names of a configuration: lexical normalisation, relative to the
+//! working directory, written with `/`.
+
+use std::path::{Component, Path, PathBuf};
+
+/// Removes `.` and resolves `..` lexically (without touching the file system, so
+/// the names stay relative when the source directory is relative).
+pub(super) fn normalize(path: &Path) -> PathBuf {
+    let mut parts: Vec<Component> = Vec::new();
+    for component in path.components() {
+        match component {
+            Component::CurDir => {}
+            Component::ParentDir => match parts.last() {
+                Some(Component::Normal(_)) => {
+                    parts.pop();
+                }
+                Some(Component::RootDir | Component::Prefix(_)) => {}
+                _ => parts.push(component),
+            },
+            other => parts.push(other),
+        }
+    }
+    if parts.is_empty() {
+        return PathBuf::from(".");
+    }
+    parts.iter().collect()
+}
+
+/// An absolute path inside the working directory made relative to it, so that
+/// file names stay relative to the repository root when the audit runs there.
+pub(super) fn relative_to_cwd(path: &Path) -> PathBuf {
+    if path.is_absolute() {
+        if let Ok(cwd) = std::env::current_dir() {
+            if let Ok(relative) = path.strip_prefix(&cwd) {
+                return normalize(relative);
+            }
+        }
+    }
+    path.to_path_buf()
+}
+
+pub(super) fn path_to_slash(path: &Path) -> String {
+    path.to_string_lossy().replace('\\', "/")
+}
