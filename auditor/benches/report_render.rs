@@ -8,8 +8,8 @@
 use std::time::{Duration, Instant};
 
 use tfaudit::findings::{FailOn, Finding, RuleInfo, Severity, SourceLocation};
-use tfaudit::source::SourceMap;
 use tfaudit::report::{render, Format, Report};
+use tfaudit::source::SourceMap;
 
 const RUNS: usize = 5;
 

@@ -206,9 +206,17 @@ fn no_tracked_file_holds_merge_conflict_markers() {
         .current_dir(&root)
         .output()
         .expect("git ls-files");
-    assert!(listed.status.success(), "git ls-files failed in {}", root.display());
+    assert!(
+        listed.status.success(),
+        "git ls-files failed in {}",
+        root.display()
+    );
     let mut conflicted = Vec::new();
-    for relative in listed.stdout.split(|byte| *byte == 0).filter(|name| !name.is_empty()) {
+    for relative in listed
+        .stdout
+        .split(|byte| *byte == 0)
+        .filter(|name| !name.is_empty())
+    {
         let relative = String::from_utf8_lossy(relative).into_owned();
         let Ok(text) = std::fs::read_to_string(root.join(&relative)) else {
             continue; // binary, or removed from the work tree

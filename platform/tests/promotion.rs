@@ -431,9 +431,9 @@ fn promote_sh_writes_the_tag_and_commits_it_with_its_trailers() {
 
     // The setter marker the image automation writes through is kept.
     assert!(
-        std::fs::read_to_string(&overlay)
-            .unwrap()
-            .contains(r#"newTag: "6.7.1" # {"$imagepolicy": "flux-system:podinfo-production:tag"}"#),
+        std::fs::read_to_string(&overlay).unwrap().contains(
+            r#"newTag: "6.7.1" # {"$imagepolicy": "flux-system:podinfo-production:tag"}"#
+        ),
         "the setter comment must survive the promotion"
     );
 
@@ -500,10 +500,7 @@ fn promote_sh_writes_the_tag_and_commits_it_with_its_trailers() {
             .contains("range: '6.7.2' # promotion: production version"),
         "the production policy range follows the promotion"
     );
-    let changed = git(
-        repo.path(),
-        &["show", "--name-only", "--format=", "HEAD"],
-    );
+    let changed = git(repo.path(), &["show", "--name-only", "--format=", "HEAD"]);
     assert!(
         changed.contains("podinfo-policies.yaml") && changed.contains("kustomization.yaml"),
         "{changed}"

@@ -23,7 +23,6 @@ pub mod output;
 pub mod sarif;
 pub mod text;
 
-
 /// Output formats for stdout and `--report FORMAT=PATH`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
