@@ -23,6 +23,8 @@
 //! address, a module), or a quoted string inside it (`"987"`, `` `987` ``,
 //! `'987'`, and so the instance key `["987"]`). Replacing them inside words and
 //! numbers would garble every message (`1 objects`) and reveal nothing.
+//!
+//! May import: `findings`, `plan`; nothing above.
 
 pub mod escape;
 

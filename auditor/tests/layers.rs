@@ -647,3 +647,110 @@ fn the_scanner_reads_paths_as_written() {
     assert!(!text.contains("crate::g") && !text.contains("crate::h") && !text.contains("crate::k"));
     assert!(text.contains("super::super::i::j"));
 }
+
+/// The file that opens a folder of a crate: `dir/mod.rs`, else the sibling
+/// `dir.rs`.
+fn folder_module(dir: &Path) -> Option<PathBuf> {
+    let inside = dir.join("mod.rs");
+    if inside.is_file() {
+        return Some(inside);
+    }
+    let beside = dir.with_extension("rs");
+    beside.is_file().then_some(beside)
+}
+
+/// The names in backticks on the `//! May import:` lines of a module doc.
+fn may_import(doc: &str) -> Option<BTreeSet<String>> {
+    let mut names = BTreeSet::new();
+    let mut found = false;
+    for line in doc.lines().take_while(|line| line.starts_with("//!")) {
+        if let Some(rest) = line.split_once("May import:").map(|(_, rest)| rest) {
+            found = true;
+            for (index, part) in rest.split('`').enumerate() {
+                if index % 2 == 1 {
+                    names.insert(part.to_string());
+                }
+            }
+        }
+    }
+    found.then_some(names)
+}
+
+#[test]
+fn every_folder_says_what_it_may_import_and_the_auditor_keeps_to_it() {
+    assert_eq!(
+        may_import("//! Holds x.\n//!\n//! May import: `a`, `b`; never `c`.\nuse x;"),
+        Some(["a", "b", "c"].iter().map(|s| s.to_string()).collect())
+    );
+    assert_eq!(may_import("//! Holds x.\nuse y; // May import: `z`"), None);
+
+    let root = workspace_root();
+    let mut problems = Vec::new();
+    let mut folders = 0;
+    for krate in CRATES {
+        let mut dirs = vec![root.join(krate)];
+        while let Some(dir) = dirs.pop() {
+            for entry in std::fs::read_dir(&dir).unwrap().flatten() {
+                let path = entry.path();
+                let has_rust = path.is_dir()
+                    && std::fs::read_dir(&path)
+                        .unwrap()
+                        .flatten()
+                        .any(|file| file.path().extension().is_some_and(|ext| ext == "rs"));
+                if !has_rust || is_test_file(path.strip_prefix(&root).unwrap()) {
+                    continue;
+                }
+                dirs.push(path.clone());
+                folders += 1;
+                let shown = path.strip_prefix(&root).unwrap().display().to_string();
+                let Some(module) = folder_module(&path) else {
+                    problems.push(format!("{shown}: no mod.rs or {shown}.rs opens the folder"));
+                    continue;
+                };
+                let text = std::fs::read_to_string(&module).unwrap();
+                if !text.starts_with("//!") {
+                    problems.push(format!("{}: expected a `//!` comment saying what the folder holds", module.display()));
+                } else if may_import(&text).is_none() {
+                    problems.push(format!("{}: expected a `//! May import:` line", module.display()));
+                }
+            }
+        }
+    }
+    assert!(folders >= 15, "only {folders} folders found: the walk is broken");
+
+    // In the auditor the statement is checked: every other top-level module a
+    // folder's files reference is named on its line.
+    let sources = sources_of(&root, LAYERED_CRATE);
+    for source in sources.iter().filter(|source| !source.is_test) {
+        let Some(top) = source.module.first() else {
+            continue;
+        };
+        let dir = root.join(LAYERED_CRATE).join(top);
+        let Some(module) = folder_module(&dir) else {
+            continue; // a single-file module: its layer says enough
+        };
+        if !dir.is_dir() {
+            continue;
+        }
+        let doc = std::fs::read_to_string(&module).unwrap();
+        if doc.contains("May import: every library module") {
+            continue; // the command layer; `LAYERS` keeps what is above it out
+        }
+        let allowed = may_import(&doc).unwrap_or_default();
+        for reference in references(&root, LAYERED_CRATE, source) {
+            let Some(to) = reference.target.first() else {
+                continue;
+            };
+            if to != top && !allowed.contains(to) {
+                problems.push(format!(
+                    "{}:{}: `{}` is not on the `May import:` line of {}",
+                    source.path,
+                    reference.line,
+                    reference.written,
+                    module.strip_prefix(&root).unwrap().display()
+                ));
+            }
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}

@@ -2,6 +2,8 @@
 //! returning the process exit code. [`args`] holds the options they share,
 //! [`config`] how they read the configuration, and [`error`] the errors that
 //! end a run with their exit codes.
+//!
+//! May import: every library module of the crate; only `cli` and `main` sit above.
 
 pub mod args;
 pub mod config;

@@ -34,6 +34,8 @@
 //! Waiver addresses are globs in which `*` matches any run of characters and `?`
 //! any one character; everything else, brackets and quotes included, is literal,
 //! so `module.zones["b"].*` means what it says.
+//!
+//! May import: `findings`, `error`, `registry` (the rule catalogue is handed in), `plan` (address globs); nothing above.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

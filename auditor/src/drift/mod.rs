@@ -5,6 +5,8 @@
 //! * [`live`] asks the Hetzner Cloud API directly;
 //! * [`ignore`] holds the per-type lists of noisy attributes (`[drift.ignore]`);
 //! * [`rules`] holds one module per rule.
+//!
+//! May import: `findings`, `error`, `registry`, `hcloud`, `plan`, `redact`, `state`; nothing above.
 
 pub mod ignore;
 pub mod live;

@@ -2,6 +2,8 @@
 //! following `meta.pagination.next_page`, `label_selector`, the documented error
 //! body `{"error":{"code","message"}}`, and bounded retries on 429 honouring the
 //! `RateLimit-Reset` header. The token never appears in errors or logs.
+//!
+//! May import: nothing else of the crate.
 
 pub mod client;
 pub mod kinds;

@@ -26,6 +26,8 @@
 //!    [`prior_state`] (walks `prior_state` into the sink), [`reader`] (the
 //!    plan object's members, dispatched), [`parse`] (files, stdin, binary
 //!    plans; hashing).
+//!
+//! May import: `error` and `guardrail_core`; never `rules`, `report`, `commands`, `config` or `cli`.
 
 pub mod action;
 pub mod address;

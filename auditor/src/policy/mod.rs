@@ -15,6 +15,8 @@
 //! A result is a message string, or an object with `msg` (and optionally
 //! `address`, which the finding then points at). Messages go through the
 //! plan's redactor like every other finding.
+//!
+//! May import: `findings`, `error`; nothing above.
 
 use std::path::{Path, PathBuf};
 

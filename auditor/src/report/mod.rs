@@ -9,6 +9,8 @@
 //!
 //! The `.tf` file and line of each finding come from [`crate::source`], before
 //! the report is made.
+//!
+//! May import: `findings`, `error`; nothing above (reporters never read a plan).
 
 use serde::Serialize;
 

@@ -5,6 +5,8 @@
 //! Rules put only redaction-safe text into findings (addresses, types, action
 //! reasons, attribute names, CIDRs and ports); the command still passes every
 //! finding through the plan's [`Redactor`](crate::redact::Redactor).
+//!
+//! May import: `findings`, `error`, `registry`, `plan`, `config`, `policy`, `redact` and `guardrail_core`; nothing above.
 
 use chrono::{DateTime, Utc};
 use guardrail_core::budget::BudgetSpec;

@@ -19,6 +19,8 @@
 //! Addresses are split by [`crate::plan::address`], the one reader of
 //! Terraform addresses; [`declarations`] reads the module directories, [`paths`] names
 //! their files.
+//!
+//! May import: `findings`, `error`, `plan` (addresses); nothing above.
 
 mod declarations;
 mod paths;

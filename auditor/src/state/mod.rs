@@ -7,6 +7,8 @@
 //! * [`secrets`] recognises secret-looking values without printing them;
 //! * [`rules`] holds one module per rule;
 //! * [`trail`] verifies the guardrail store's audit trail (`--guardrail-store`).
+//!
+//! May import: `findings`, `error`, `registry`, `config`, `redact` and `guardrail_core` (the store); nothing above.
 
 use std::path::PathBuf;
 use std::time::Duration;

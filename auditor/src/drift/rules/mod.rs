@@ -1,6 +1,8 @@
 //! The drift rules, one module each, with stable ids. Their findings are made
 //! while comparing (see [`super::refresh`] and [`super::live`]): the registry
 //! lists them as reported rules, with no check of their own.
+//!
+//! May import: `findings`, `registry`, `state`; nothing above.
 
 use crate::findings::RuleInfo;
 use crate::registry::{NoInput, Registry};

@@ -1,4 +1,6 @@
 //! The state rules, one module each, with stable ids.
+//!
+//! May import: `findings`, `registry`; nothing above.
 
 use crate::findings::{Finding, RuleInfo};
 use crate::registry::{Registry, Rule, RuleInput};

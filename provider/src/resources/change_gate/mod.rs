@@ -10,6 +10,8 @@
 //! and with `require_attestation` it verifies and spends the signed attestation
 //! for its `plan_id`. When a check fails the gate is not created or updated, so
 //! nothing that `depends_on` it changes. Every apply attempt leaves an audit record.
+//!
+//! May import: what `resources` may; the decision itself comes from `guardrail_core::gate`.
 
 mod diagnostics;
 mod plan_id;
