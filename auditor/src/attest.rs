@@ -88,15 +88,8 @@ impl AttestOptions {
             return Ok(None);
         };
         let mut store = parse_store_url(url)?;
-        store.endpoint = self
-            .endpoint
-            .clone()
-            .filter(|endpoint| !endpoint.is_empty())
-            .or_else(|| {
-                std::env::var("AWS_ENDPOINT_URL_S3")
-                    .ok()
-                    .filter(|e| !e.is_empty())
-            });
+        // Unset: the fallbacks of `guardrail_core::store::connect`.
+        store.endpoint = self.endpoint.clone();
         let signing = if self.attest {
             let key_file = self
                 .signing_key

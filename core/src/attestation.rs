@@ -15,7 +15,7 @@ use sha2::{Digest, Sha256};
 
 pub use ed25519_dalek::{SigningKey, VerifyingKey};
 
-use crate::store::{PutOutcome, Store, StoreError};
+use crate::store::{ObjectStore, PutOutcome, StoreError};
 
 /// The envelope's payload type.
 pub const PAYLOAD_TYPE: &str = "application/vnd.guardrail.attestation+json";
@@ -276,7 +276,7 @@ pub fn encode_signing_key_pem(key: &SigningKey) -> String {
 
 /// Writes the envelope to `attestations/<environment>/<plan_id>.json`; returns the key.
 pub async fn publish(
-    store: &Store,
+    store: &dyn ObjectStore,
     envelope: &Envelope,
     attestation: &Attestation,
 ) -> Result<String, StoreError> {
@@ -313,7 +313,7 @@ pub enum Spend {
 /// Marks the attestation of `record.plan_id` as used, atomically (`If-None-Match`):
 /// an attestation lets exactly one apply through, so a plan_id that repeats (the
 /// first plan of a re-created gate, a plan without refresh) cannot replay it.
-pub async fn spend(store: &Store, record: &SpentRecord) -> Result<Spend, StoreError> {
+pub async fn spend(store: &dyn ObjectStore, record: &SpentRecord) -> Result<Spend, StoreError> {
     let key = spent_key(&record.environment, &record.plan_id);
     let body = serde_json::to_vec_pretty(record).expect("a spent record serialises");
     match store.put_if_absent(&key, body).await? {
@@ -331,7 +331,7 @@ pub async fn spend(store: &Store, record: &SpentRecord) -> Result<Spend, StoreEr
 /// Reads the envelope for a plan, if any. A body that is not an envelope is
 /// returned as an envelope that fails verification as malformed.
 pub async fn fetch(
-    store: &Store,
+    store: &dyn ObjectStore,
     environment: &str,
     plan_id: &str,
 ) -> Result<Option<Envelope>, StoreError> {

@@ -18,7 +18,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::store::{PutOutcome, Store, StoreError};
+use crate::store::{ObjectStore, PutOutcome, StoreError};
 
 mod chain;
 mod head;
@@ -163,7 +163,7 @@ pub fn digest(bytes: &[u8]) -> String {
 /// put in them. Safe under concurrency: a slot is claimed with `If-None-Match`,
 /// and a writer only claims slot `n` after reading slot `n - 1`, so the chain
 /// has no gap unless somebody removes a record.
-pub async fn write(store: &Store, record: &AuditRecord) -> Result<String, StoreError> {
+pub async fn write(store: &dyn ObjectStore, record: &AuditRecord) -> Result<String, StoreError> {
     let environment = record.environment.as_str();
     let hint = head::read(store, environment)
         .await
@@ -244,28 +244,19 @@ pub async fn write(store: &Store, record: &AuditRecord) -> Result<String, StoreE
     Err(contention_error(store, &chained_key(environment, next)))
 }
 
-fn contention_error(store: &Store, key: &str) -> StoreError {
-    // `describe` is `s3://bucket/prefix at endpoint`.
-    let described = store.describe();
-    let (location, endpoint) = described
-        .split_once(" at ")
-        .unwrap_or((described.as_str(), ""));
-    let prefix = location
-        .strip_prefix(&format!("s3://{}/", store.bucket()))
-        .unwrap_or_default();
-    StoreError::Request {
-        operation: "PutObject",
-        bucket: store.bucket().to_string(),
-        key: format!("{prefix}{key}"),
-        endpoint: endpoint.to_string(),
-        message: format!(
+fn contention_error(store: &dyn ObjectStore, key: &str) -> StoreError {
+    StoreError::request(
+        store.location(),
+        "PutObject",
+        key,
+        format!(
             "no free audit sequence slot after {MAX_ATTEMPTS} attempts: other writers took every one; try again"
         ),
-    }
+    )
 }
 
 /// The highest sequence in the environment's chain (0 when it has none), from a listing.
-async fn last_sequence(store: &Store, environment: &str) -> Result<u64, StoreError> {
+async fn last_sequence(store: &dyn ObjectStore, environment: &str) -> Result<u64, StoreError> {
     Ok(store
         .list(&trail_prefix(environment))
         .await?
@@ -288,7 +279,7 @@ pub(crate) struct TrailObject {
 /// sequence order, after the records written before it). An object removed
 /// between the listing and its read is left out.
 pub(crate) async fn read_trail(
-    store: &Store,
+    store: &dyn ObjectStore,
     environment: &str,
 ) -> Result<Vec<TrailObject>, StoreError> {
     let keys = store.list(&trail_prefix(environment)).await?;
@@ -296,7 +287,7 @@ pub(crate) async fn read_trail(
     for batch in keys.chunks(READ_CONCURRENCY) {
         let mut reads = tokio::task::JoinSet::new();
         for (index, key) in batch.iter().enumerate() {
-            let store = store.clone();
+            let store = store.shared();
             let key = key.clone();
             reads.spawn(async move { (index, store.get(&key).await) });
         }
@@ -323,7 +314,10 @@ pub(crate) async fn read_trail(
 
 /// Every record of an environment, oldest first (by `at`, then by sequence).
 /// Unreadable objects are skipped with a warning; [`verify_chain`] reports them.
-pub async fn list(store: &Store, environment: &str) -> Result<Vec<AuditRecord>, StoreError> {
+pub async fn list(
+    store: &dyn ObjectStore,
+    environment: &str,
+) -> Result<Vec<AuditRecord>, StoreError> {
     let mut records = Vec::new();
     for object in read_trail(store, environment).await? {
         match serde_json::from_slice::<AuditRecord>(&object.body) {

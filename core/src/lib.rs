@@ -5,7 +5,8 @@
 //! * [`environment`]: environment names, valid as S3 key segments.
 //! * [`window`]: change windows (weekly or cron allows, dated blackouts) and their evaluation.
 //! * [`budget`]: blast-radius budgets and how a change is counted against them.
-//! * [`store`]: the S3 (Cloudflare R2) store with conditional writes.
+//! * [`store`]: the object store trait, its S3 (Cloudflare R2) implementation with
+//!   conditional writes, and the one builder of S3 clients.
 //! * [`lock`]: environment locks (freezes) kept in the store, with fencing generations.
 //! * [`attestation`]: signed plan attestations (ed25519), written by `tfaudit`, verified by the gate.
 //! * [`audit_record`]: the change gate's audit trail.

@@ -23,7 +23,9 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::store::{PutOutcome, Store, StoreError};
+use std::sync::Arc;
+
+use crate::store::{Condition, ObjectStore, PutOutcome, StoreError, StoreLocation};
 
 /// The stored lock record. Fields added after the first release have serde
 /// defaults, so records written by older versions still read.
@@ -209,11 +211,18 @@ pub enum LockError {
         operation: &'static str,
     },
     #[error(
-        "{store} ignores conditional writes (probe object {probe}). \
+        "{store} ignores conditional writes ({condition}: {evidence}; probe object {probe}). \
          Lock takeovers and releases on this endpoint would be blind overwrites; use Cloudflare R2, \
          AWS S3 or another server (and no proxy) that honours If-Match"
     )]
-    IfMatchIgnored { store: String, probe: String },
+    IfMatchIgnored {
+        store: StoreLocation,
+        probe: String,
+        /// The condition the probe saw ignored.
+        condition: Condition,
+        /// What the probe saw.
+        evidence: &'static str,
+    },
     #[error("lock object {key} is not a valid lock record: {message}")]
     Corrupt { key: String, message: String },
     #[error(transparent)]
@@ -228,13 +237,13 @@ pub fn lock_key(environment: &str) -> String {
 /// Lock operations on one store.
 #[derive(Debug, Clone)]
 pub struct Locks {
-    store: Store,
+    store: Arc<dyn ObjectStore>,
 }
 
 impl Locks {
-    pub fn new(store: &Store) -> Self {
+    pub fn new(store: &dyn ObjectStore) -> Self {
         Locks {
-            store: store.clone(),
+            store: store.shared(),
         }
     }
 
@@ -485,14 +494,20 @@ impl Locks {
     /// Before the first `If-Match` write: the store's own probe of every
     /// condition locks depend on (verified once per process and store).
     async fn ensure_if_match_honoured(&self) -> Result<(), LockError> {
-        match self.store.verify_conditional_writes().await {
+        match crate::store::verify_conditional_writes(&*self.store).await {
             Ok(()) => Ok(()),
-            Err(StoreError::ConditionalWritesIgnored { .. }) => {
-                let store = self.store.describe();
-                tracing::error!(%store, "the store ignores conditional writes");
+            Err(StoreError::ConditionalWritesIgnored {
+                condition,
+                evidence,
+                ..
+            }) => {
+                let store = self.store.location().clone();
+                tracing::error!(%store, %condition, evidence, "the store ignores conditional writes");
                 Err(LockError::IfMatchIgnored {
                     store,
                     probe: crate::store::CONDITIONAL_WRITE_PROBE.to_string(),
+                    condition,
+                    evidence,
                 })
             }
             Err(error) => Err(error.into()),

@@ -13,7 +13,7 @@ use std::collections::BTreeSet;
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use guardrail_core::lock::{LockError, LockRecord, LockRequest, Locks, OperatorRequest};
-use guardrail_core::store::{Store, StoreConfig};
+use guardrail_core::store::{Condition, Store, StoreConfig};
 use guardrail_testkit::header_proxy::HeaderProxy;
 use guardrail_testkit::S3Server;
 
@@ -270,6 +270,17 @@ async fn racers_through_an_endpoint_dropping_if_match_never_become_several_holde
             assert!(
                 message.contains(&proxy.endpoint()) && message.contains("If-Match"),
                 "the refusal names the endpoint and the header: {message}"
+            );
+            let LockError::IfMatchIgnored { condition, .. } = error else {
+                unreachable!("matched above")
+            };
+            assert!(
+                matches!(condition, Condition::PutIfMatch | Condition::DeleteIfMatch),
+                "the refusal keeps the ignored If-Match condition: {condition:?}"
+            );
+            assert!(
+                message.contains(&condition.to_string()) && message.contains("never had"),
+                "the refusal says which condition was ignored and what the probe saw: {message}"
             );
         }
     }

@@ -14,13 +14,10 @@ pub fn expires_at_text(record: &LockRecord) -> Option<String> {
 
 /// `--store s3://bucket/prefix/ [--endpoint URL]` for `tfaudit lock`.
 fn tfaudit_store_flags(store: &Store) -> String {
-    let described = store.describe();
-    match described.split_once(" at ") {
-        Some((url, endpoint)) if endpoint.starts_with("http") => {
-            format!("--store {url} --endpoint {endpoint}")
-        }
-        Some((url, _)) => format!("--store {url}"),
-        None => format!("--store s3://{}/", store.bucket()),
+    let url = store.location().url();
+    match store.endpoint() {
+        Some(endpoint) => format!("--store {url} --endpoint {endpoint}"),
+        None => format!("--store {url}"),
     }
 }
 

@@ -135,7 +135,6 @@ impl GuardrailProvider {
     }
 }
 
-const DEFAULT_REGION: &str = "auto";
 const DEFAULT_PREFIX: &str = "guardrail/";
 
 fn store_block_schema() -> NestedBlock {
@@ -157,7 +156,8 @@ fn store_block_schema() -> NestedBlock {
                 "region",
                 optional(
                     AttributeType::String,
-                    "Signing region. Defaults to `auto` (R2).",
+                    "Signing region. Defaults to `AWS_REGION` / `AWS_DEFAULT_REGION`, else the \
+                     `region` of the AWS profile, else `auto` (R2).",
                 ),
             ),
             (
@@ -249,16 +249,11 @@ fn store_config(block: &StoreBlock) -> Option<StoreConfig> {
             Value::Unknown => None,
         }
     };
-    let endpoint = text(&block.endpoint, None)?.or_else(|| {
-        std::env::var("AWS_ENDPOINT_URL_S3")
-            .or_else(|_| std::env::var("AWS_ENDPOINT_URL"))
-            .ok()
-            .filter(|url| !url.trim().is_empty())
-    });
+    // Unset endpoint and region follow `guardrail_core::store::connect`.
     Some(StoreConfig {
         bucket: text(&block.bucket, None)?.unwrap_or_default(),
-        endpoint,
-        region: text(&block.region, Some(DEFAULT_REGION))?.unwrap_or_default(),
+        endpoint: text(&block.endpoint, None)?,
+        region: text(&block.region, None)?,
         prefix: text(&block.prefix, Some(DEFAULT_PREFIX))?.unwrap_or_default(),
         use_path_style: match block.use_path_style {
             Value::Value(flag) => flag,

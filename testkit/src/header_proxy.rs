@@ -30,6 +30,15 @@ pub struct SeenRequest {
     pub path: String,
     /// Names (lowercase) of the headers dropped from this request.
     pub stripped: Vec<String>,
+    /// Every header as the client sent it (names lowercase), dropped ones included.
+    pub headers: Vec<(String, String)>,
+}
+
+impl SeenRequest {
+    /// The value of header `name` (case-insensitive) as the client sent it.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        header(&self.headers, name)
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -297,6 +306,11 @@ fn serve(client: TcpStream, shared: &Shared) -> std::io::Result<()> {
             .max();
         (stripped, delay)
     };
+    let sent = request
+        .headers
+        .iter()
+        .map(|(key, value)| (key.to_ascii_lowercase(), value.clone()))
+        .collect();
     request
         .headers
         .retain(|(key, _)| !stripped.contains(&key.to_ascii_lowercase()));
@@ -304,6 +318,7 @@ fn serve(client: TcpStream, shared: &Shared) -> std::io::Result<()> {
         method: request.method.clone(),
         path: request.target.clone(),
         stripped,
+        headers: sent,
     });
     if let Some(delay) = delay {
         std::thread::sleep(delay);

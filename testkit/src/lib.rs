@@ -13,5 +13,5 @@ mod s3_server;
 mod terraform;
 pub mod tools;
 
-pub use s3_server::S3Server;
+pub use s3_server::{S3Server, ACCESS_KEY_ID, SECRET_ACCESS_KEY};
 pub use terraform::{r2_backend_block, TerraformDir, TfOutput};

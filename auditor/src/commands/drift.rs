@@ -4,6 +4,7 @@
 use std::path::PathBuf;
 
 use clap::Args;
+use guardrail_core::store::S3Settings;
 
 use super::args::OutputArgs;
 use super::error::CommandError;
@@ -60,8 +61,8 @@ pub struct DriftArgs {
     #[arg(long, value_name = "SELECTOR")]
     pub label_selector: Option<String>,
 
-    /// S3 endpoint for s3:// states.
-    #[arg(long, env = "AWS_ENDPOINT_URL_S3", value_name = "URL")]
+    /// S3 endpoint for s3:// states; else AWS_ENDPOINT_URL_S3, else AWS_ENDPOINT_URL.
+    #[arg(long, value_name = "URL")]
     pub endpoint: Option<String>,
 
     /// How many state objects are fetched at once.
@@ -137,7 +138,11 @@ pub async fn run(args: DriftArgs) -> Result<i32, CommandError> {
         let endpoint = args.endpoint.as_deref().filter(|e| !e.is_empty());
         let needs_s3 = targets.iter().any(|t| !matches!(t, Target::Local(_)));
         let s3 = if needs_s3 {
-            Some(state_audit::s3::client(endpoint, None).await)
+            Some(
+                guardrail_core::store::connect(&S3Settings::with_endpoint(endpoint))
+                    .await
+                    .into_sdk(),
+            )
         } else {
             None
         };

@@ -21,7 +21,7 @@ use guardrail_core::store::Store;
 use serde_json::{json, Value};
 
 use super::error::CommandError;
-use crate::attest::{connect_store, parse_store_url};
+use crate::attest::connect_store;
 
 /// `tfaudit lock ...`
 #[derive(Debug, Args)]
@@ -55,7 +55,7 @@ pub struct Target {
     #[arg(long, value_name = "URL")]
     pub store: String,
 
-    /// S3 endpoint (R2: https://ACCOUNT.r2.cloudflarestorage.com); else AWS_ENDPOINT_URL_S3.
+    /// S3 endpoint (R2: https://ACCOUNT.r2.cloudflarestorage.com); else AWS_ENDPOINT_URL_S3, else AWS_ENDPOINT_URL.
     #[arg(long, value_name = "URL")]
     pub endpoint: Option<String>,
 
@@ -110,9 +110,8 @@ impl Connected {
         EnvironmentName::parse(&target.environment).map_err(|error| {
             CommandError::Usage(format!("--environment `{}`: {error}", target.environment))
         })?;
-        let config = parse_store_url(&target.store)?;
-        let url = format!("s3://{}/{}", config.bucket, config.prefix);
         let store = connect_store(&target.store, target.endpoint.as_deref()).await?;
+        let url = store.location().url();
         Ok(Connected {
             environment: target.environment.clone(),
             store,

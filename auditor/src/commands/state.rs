@@ -3,6 +3,7 @@
 use std::time::Duration;
 
 use clap::Args;
+use guardrail_core::store::{self, S3Settings};
 
 use super::args::OutputArgs;
 use super::error::CommandError;
@@ -35,10 +36,11 @@ pub struct StateArgs {
     #[arg(long = "environment", value_name = "ENV", requires = "guardrail_store")]
     pub environments: Vec<String>,
 
-    /// S3 endpoint (for R2: https://ACCOUNT.r2.cloudflarestorage.com). Requests
-    /// are path-style and signed for AWS_REGION, else the profile's region, else
-    /// `auto`; credentials come from the standard chain.
-    #[arg(long, env = "AWS_ENDPOINT_URL_S3", value_name = "URL")]
+    /// S3 endpoint (for R2: https://ACCOUNT.r2.cloudflarestorage.com); else
+    /// AWS_ENDPOINT_URL_S3, else AWS_ENDPOINT_URL. Requests are path-style and
+    /// signed for AWS_REGION, else the profile's region, else `auto`; credentials
+    /// come from the standard chain.
+    #[arg(long, value_name = "URL")]
     pub endpoint: Option<String>,
 
     /// The state history: a JSON-lines file, or s3://bucket/prefix/ (one object
@@ -70,12 +72,7 @@ pub async fn run(args: StateArgs) -> Result<i32, CommandError> {
     let fail_on = args.output.fail_on.or(config.fail_on);
     let endpoint = args.endpoint.as_deref().filter(|e| !e.is_empty());
     let trail_request = match &args.guardrail_store {
-        Some(url) => Some(TrailRequest::parse(
-            url,
-            &args.environments,
-            endpoint,
-            state::s3::region().await.to_string(),
-        )?),
+        Some(url) => Some(TrailRequest::parse(url, &args.environments, endpoint)?),
         None => None,
     };
     let journal = match &args.journal {
@@ -90,7 +87,11 @@ pub async fn run(args: StateArgs) -> Result<i32, CommandError> {
     };
     let needs_s3 = targets.iter().any(|t| !matches!(t, Target::Local(_)));
     let client = if needs_s3 {
-        Some(state::s3::client(endpoint, None).await)
+        Some(
+            store::connect(&S3Settings::with_endpoint(endpoint))
+                .await
+                .into_sdk(),
+        )
     } else {
         None
     };

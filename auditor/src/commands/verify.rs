@@ -30,7 +30,7 @@ pub struct VerifyArgs {
     #[arg(long, value_name = "URL")]
     pub store: String,
 
-    /// S3 endpoint (R2: https://ACCOUNT.r2.cloudflarestorage.com); else AWS_ENDPOINT_URL_S3.
+    /// S3 endpoint (R2: https://ACCOUNT.r2.cloudflarestorage.com); else AWS_ENDPOINT_URL_S3, else AWS_ENDPOINT_URL.
     #[arg(long, value_name = "URL")]
     pub endpoint: Option<String>,
 

@@ -15,10 +15,16 @@ use serde::{Deserialize, Serialize};
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
-use super::s3;
+use guardrail_core::store::{connect, describe_sdk_error, S3Settings, StaticCredentials};
+
 use super::source::LoadedState;
 use super::target::{s3_url, Target};
 use super::StateError;
+
+/// Environment variables holding the journal's own credentials and endpoint.
+pub const JOURNAL_ACCESS_KEY_VAR: &str = "TFAUDIT_JOURNAL_ACCESS_KEY_ID";
+pub const JOURNAL_SECRET_KEY_VAR: &str = "TFAUDIT_JOURNAL_SECRET_ACCESS_KEY";
+pub const JOURNAL_ENDPOINT_VAR: &str = "TFAUDIT_JOURNAL_ENDPOINT";
 
 /// Journal objects fetched at once.
 const JOURNAL_READ_CONCURRENCY: usize = 16;
@@ -118,7 +124,8 @@ pub enum Journal {
 impl Journal {
     /// Opens `--journal PATH|s3://bucket/prefix`. An S3 journal needs
     /// `TFAUDIT_JOURNAL_ACCESS_KEY_ID` and `TFAUDIT_JOURNAL_SECRET_ACCESS_KEY`; its
-    /// endpoint is `TFAUDIT_JOURNAL_ENDPOINT`, else the state endpoint.
+    /// endpoint is `TFAUDIT_JOURNAL_ENDPOINT`, else the state endpoint, else the
+    /// fallbacks of [`guardrail_core::store::connect`], which builds its client.
     pub async fn open(spec: &str, state_endpoint: Option<&str>) -> Result<Journal, StateError> {
         let target = Target::parse(spec).map_err(StateError::Usage)?;
         let (bucket, prefix) = match target {
@@ -128,18 +135,25 @@ impl Journal {
         };
         let variable = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
         let (Some(access_key), Some(secret_key)) = (
-            variable(s3::JOURNAL_ACCESS_KEY_VAR),
-            variable(s3::JOURNAL_SECRET_KEY_VAR),
+            variable(JOURNAL_ACCESS_KEY_VAR),
+            variable(JOURNAL_SECRET_KEY_VAR),
         ) else {
             return Err(StateError::Usage(format!(
                 "--journal {spec}: an S3 journal needs {} and {} (its own credentials; the state credentials are read-only)",
-                s3::JOURNAL_ACCESS_KEY_VAR,
-                s3::JOURNAL_SECRET_KEY_VAR
+                JOURNAL_ACCESS_KEY_VAR,
+                JOURNAL_SECRET_KEY_VAR
             )));
         };
-        let endpoint =
-            variable(s3::JOURNAL_ENDPOINT_VAR).or_else(|| state_endpoint.map(str::to_owned));
-        let client = s3::client(endpoint.as_deref(), Some((access_key, secret_key))).await;
+        let endpoint = variable(JOURNAL_ENDPOINT_VAR).or_else(|| state_endpoint.map(str::to_owned));
+        let client = connect(&S3Settings {
+            credentials: Some(StaticCredentials {
+                access_key_id: access_key,
+                secret_access_key: secret_key,
+            }),
+            ..S3Settings::with_endpoint(endpoint.as_deref())
+        })
+        .await
+        .into_sdk();
         Ok(Journal::S3 {
             client,
             bucket,
@@ -181,7 +195,7 @@ impl Journal {
                 while let Some(page) = pages.next().await {
                     let page = page.map_err(|error| StateError::Journal {
                         location: location.clone(),
-                        message: s3::describe(&error),
+                        message: describe_sdk_error(&error),
                     })?;
                     keys.extend(
                         page.contents()
@@ -207,7 +221,7 @@ impl Journal {
                             .key(&key)
                             .send()
                             .await
-                            .map_err(|error| failed(s3::describe(&error)))?;
+                            .map_err(|error| failed(describe_sdk_error(&error)))?;
                         let bytes = output
                             .body
                             .collect()
@@ -282,7 +296,7 @@ impl Journal {
                     .await
                     .map_err(|error| StateError::Journal {
                         location: origin.clone(),
-                        message: s3::describe(&error),
+                        message: describe_sdk_error(&error),
                     })?;
                 Ok(origin)
             }

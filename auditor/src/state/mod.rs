@@ -19,7 +19,6 @@ pub mod journal;
 pub mod lock;
 pub mod model;
 pub mod rules;
-pub mod s3;
 pub mod secrets;
 pub mod source;
 pub mod target;

@@ -1,15 +1,16 @@
 //! Fetching states and their lockfiles from local files and S3, many at once
-//! with a bound. Only `ListObjectsV2` and `GetObject` are ever sent.
+//! with a bound. Only `ListObjectsV2` and `GetObject` are ever sent, with a
+//! client from [`guardrail_core::store::connect`].
 
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
+use guardrail_core::store::describe_sdk_error;
 use sha2::{Digest, Sha256};
 use tokio::task::JoinSet;
 
 use super::lock::{LockObject, LOCK_SUFFIX};
 use super::model::StateFile;
-use super::s3;
 use super::target::{s3_url, Target};
 use super::StateError;
 use crate::findings::Finding;
@@ -281,12 +282,12 @@ async fn get_object(
             return if not_found {
                 Ok(None)
             } else {
-                Err(s3::describe(&error))
+                Err(describe_sdk_error(&error))
             };
         }
     };
     let etag = output.e_tag().map(|tag| tag.trim_matches('"').to_owned());
-    let last_modified = s3::to_chrono(output.last_modified());
+    let last_modified = to_chrono(output.last_modified());
     let bytes = output
         .body
         .collect()
@@ -316,7 +317,7 @@ async fn list_keys(
     while let Some(page) = pages.next().await {
         let page = page.map_err(|error| StateError::List {
             location: s3_url(bucket, prefix),
-            message: s3::describe(&error),
+            message: describe_sdk_error(&error),
         })?;
         keys.extend(
             page.contents()
@@ -325,6 +326,12 @@ async fn list_keys(
         );
     }
     Ok(keys)
+}
+
+/// Converts an S3 timestamp.
+fn to_chrono(time: Option<&aws_sdk_s3::primitives::DateTime>) -> Option<DateTime<Utc>> {
+    let time = time?;
+    DateTime::<Utc>::from_timestamp(time.secs(), time.subsec_nanos())
 }
 
 fn collect_local(

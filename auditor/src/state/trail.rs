@@ -101,13 +101,11 @@ impl TrailRequest {
         url: &str,
         environments: &[String],
         endpoint: Option<&str>,
-        region: String,
     ) -> Result<TrailRequest, StateError> {
         let mut store = StoreConfig::from_url(url).map_err(|problem| {
             StateError::Usage(format!("--guardrail-store `{url}`: {problem}"))
         })?;
         store.endpoint = endpoint.map(str::to_owned);
-        store.region = region;
         let mut names = Vec::new();
         for text in environments {
             let name = EnvironmentName::parse(text)
@@ -224,7 +222,7 @@ mod tests {
 
     fn parse(url: &str, environments: &[&str]) -> Result<TrailRequest, StateError> {
         let environments: Vec<String> = environments.iter().map(|e| e.to_string()).collect();
-        TrailRequest::parse(url, &environments, None, "auto".into())
+        TrailRequest::parse(url, &environments, None)
     }
 
     #[test]

@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 
 use super::{chained_key, digest, head, lock_history, read_trail, AuditRecord, TrailObject};
 use crate::attestation::spent_key;
-use crate::store::{Store, StoreError};
+use crate::store::{ObjectStore, StoreError};
 
 /// What [`verify_chain`] found for one environment.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -306,7 +306,10 @@ const LOCK_SETTLE: std::time::Duration = std::time::Duration::from_secs(1);
 /// second: when the lock object changed during the verification, or disagrees
 /// with the chain, the verification runs again (up to three times, a second
 /// apart when they disagree), so that an operation in flight is not reported.
-pub async fn verify_chain(store: &Store, environment: &str) -> Result<ChainReport, StoreError> {
+pub async fn verify_chain(
+    store: &dyn ObjectStore,
+    environment: &str,
+) -> Result<ChainReport, StoreError> {
     let lock_etag = || async {
         Ok::<_, StoreError>(
             store
@@ -337,7 +340,10 @@ pub async fn verify_chain(store: &Store, environment: &str) -> Result<ChainRepor
     }
 }
 
-async fn verify_once(store: &Store, environment: &str) -> Result<ChainReport, StoreError> {
+async fn verify_once(
+    store: &dyn ObjectStore,
+    environment: &str,
+) -> Result<ChainReport, StoreError> {
     let head = head::read(store, environment).await?;
     let objects = read_trail(store, environment).await?;
     let mut problems = Vec::new();
@@ -465,7 +471,7 @@ fn head_problems(
 }
 
 async fn missing_spent_markers(
-    store: &Store,
+    store: &dyn ObjectStore,
     environment: &str,
     parsed: &[Parsed],
 ) -> Result<Vec<ChainProblem>, StoreError> {
@@ -492,7 +498,7 @@ async fn missing_spent_markers(
 }
 
 /// Every environment with a trail, a head or a lock object in the store.
-pub async fn environments(store: &Store) -> Result<Vec<String>, StoreError> {
+pub async fn environments(store: &dyn ObjectStore) -> Result<Vec<String>, StoreError> {
     let mut found = BTreeSet::new();
     for key in store.list("audit/").await? {
         if let Some((environment, _)) = key["audit/".len()..].split_once('/') {

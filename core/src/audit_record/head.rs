@@ -5,7 +5,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::{chained_key, digest};
-use crate::store::{PutOutcome, Store, StoreError};
+use crate::store::{ObjectStore, PutOutcome, StoreError};
 
 /// How often a writer tries to move the head forward when others move it too.
 const ADVANCE_ATTEMPTS: u32 = 4;
@@ -40,7 +40,10 @@ pub(crate) struct HeadRead {
 
 /// Reads the head. A head that is not valid JSON for this environment is
 /// reported as unreadable, not as an error.
-pub(crate) async fn read(store: &Store, environment: &str) -> Result<HeadRead, StoreError> {
+pub(crate) async fn read(
+    store: &dyn ObjectStore,
+    environment: &str,
+) -> Result<HeadRead, StoreError> {
     let Some(object) = store.get(&head_key(environment)).await? else {
         return Ok(HeadRead::default());
     };
@@ -67,7 +70,7 @@ pub(crate) async fn read(store: &Store, environment: &str) -> Result<HeadRead, S
 /// Moves the head to `sequence` unless it is already there or beyond. Failures
 /// are logged, never returned: the record is written, the hint is optional.
 pub(crate) async fn advance(
-    store: &Store,
+    store: &dyn ObjectStore,
     environment: &str,
     etag: Option<&str>,
     sequence: u64,

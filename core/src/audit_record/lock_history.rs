@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use super::chain::{ChainProblem, Parsed};
 use super::{LOCK_ACQUIRE, LOCK_ADOPT, LOCK_RELEASE, LOCK_TAKEOVER};
 use crate::lock::{lock_key, LockError, LockRecord, Locks};
-use crate::store::{Store, StoreError};
+use crate::store::{ObjectStore, StoreError};
 
 /// One lock operation of the chain.
 struct Operation<'a> {
@@ -48,7 +48,7 @@ fn differences(stored: &LockRecord, chained: &LockRecord) -> Vec<&'static str> {
 /// in their own slot of the chain count: a record outside the chain could be
 /// written by anybody to excuse a forged lock.
 pub(super) async fn check(
-    store: &Store,
+    store: &dyn ObjectStore,
     environment: &str,
     parsed: &[Parsed],
     now: DateTime<Utc>,

@@ -10,7 +10,7 @@ use crate::actor;
 use crate::attestation::{self, Spend, SpentRecord};
 use crate::audit_record::{self, AuditRecord};
 use crate::lock::{LockError, Locks};
-use crate::store::{Store, StoreError};
+use crate::store::{ObjectStore, StoreError};
 
 /// A failure to record the decision. The gate does not pass without its record.
 #[derive(Debug, thiserror::Error)]
@@ -24,7 +24,7 @@ pub enum GateError {
 }
 
 /// Reads the lock, and for an attested apply the envelope and its spent marker.
-pub async fn observe(store: &Store, request: &GateRequest) -> Observations {
+pub async fn observe(store: &dyn ObjectStore, request: &GateRequest) -> Observations {
     let lock = match Locks::new(store).read(&request.environment).await {
         Ok(Some((record, _))) => Observed::Found(record),
         Ok(None) => Observed::Absent,
@@ -83,7 +83,7 @@ pub struct Concluded {
 /// apply turns the decision into a denial), then writes the audit record. A plan
 /// is recorded only when it is denied; an apply always.
 pub async fn conclude(
-    store: &Store,
+    store: &dyn ObjectStore,
     request: &GateRequest,
     mut decision: Decision,
 ) -> Result<Concluded, GateError> {

@@ -11,7 +11,7 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::store::{PutOutcome, Store, StoreError};
+use crate::store::{ObjectStore, PutOutcome, StoreError};
 
 /// `plan-ids/<environment>/<plan_id>.json`
 pub fn reservation_key(environment: &str, plan_id: &str) -> String {
@@ -37,7 +37,10 @@ pub enum Reserve {
 }
 
 /// Reserves `reservation.plan_id` for one plan, atomically.
-pub async fn reserve(store: &Store, reservation: &Reservation) -> Result<Reserve, StoreError> {
+pub async fn reserve(
+    store: &dyn ObjectStore,
+    reservation: &Reservation,
+) -> Result<Reserve, StoreError> {
     let key = reservation_key(&reservation.environment, &reservation.plan_id);
     let body = serde_json::to_vec_pretty(reservation).expect("a reservation serialises");
     match store.put_if_absent(&key, body).await? {
@@ -50,7 +53,7 @@ pub async fn reserve(store: &Store, reservation: &Reservation) -> Result<Reserve
 
 /// The reservation of a `plan_id`, if one was made.
 pub async fn find(
-    store: &Store,
+    store: &dyn ObjectStore,
     environment: &str,
     plan_id: &str,
 ) -> Result<Option<Reservation>, StoreError> {

@@ -7,7 +7,8 @@
 //! and comma lists. Day-of-week takes 0-7 with 0 and 7 both Sunday. When both
 //! day-of-month and day-of-week are restricted, a day matching either counts.
 //! The descriptors `@yearly`, `@annually`, `@monthly`, `@weekly`, `@daily`,
-//! `@midnight` and `@hourly` are accepted.
+//! `@midnight` and `@hourly` are accepted. Parsing and matching are the
+//! `croner` crate's, held to this grammar by `cron_schedule`.
 //!
 //! A match is a local wall-clock minute, resolved like every local time: in a
 //! spring-forward gap it opens at the first instant after the gap, and in an

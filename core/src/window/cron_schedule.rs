@@ -1,7 +1,31 @@
-//! Parsing five-field cron expressions and finding their matching local
-//! minutes. See the `cron` module for the accepted syntax.
+//! Five-field cron expressions, parsed and evaluated by the `croner` crate on
+//! local wall-clock minutes. See the `cron` module for the accepted syntax.
+//!
+//! `croner` sets the bits and searches the matches; this wrapper adapts it at
+//! the edge to the documented grammar and messages:
+//!
+//! * Every field is checked here first, so an error names the field and what
+//!   was expected (`minute field `75`: value 75 is out of range: expected
+//!   0-59`); croner's errors name neither.
+//! * The grammar stays the documented one. The check rewrites each field to
+//!   what croner reads the same way: names to numbers, each only in its own
+//!   field (croner replaces `mon` anywhere, even in the month field); `?` to `*`
+//!   in every field (croner takes `?` only in the day fields); a day-of-week
+//!   range ending on Sunday as 0 (`fri-sun`, `5-0`) to end on 7; `a/n` read as
+//!   `a` to the field's maximum (croner's "sloppy" ranges, without the `/n` it
+//!   also accepts). croner's extensions (`L`, `W`, `#`, a `+` prefix, a seconds
+//!   or year field) are refused.
+//! * `*/1` and `?` leave a day field unrestricted, like `*`, for the rule that
+//!   a day matching either restricted day field counts (croner looks for `*`).
+//! * `@midnight` is expanded here (croner knows the other descriptors).
+//! * croner searches years 1 to 5000; windows are evaluated from year 1 to
+//!   9999. Queries are moved by whole 400-year Gregorian cycles (146 097 days,
+//!   exactly 20 871 weeks, so weekdays and leap days repeat) into the years
+//!   2000-2399 and the matches moved back.
 
-use chrono::{Datelike, NaiveDate, NaiveDateTime, Timelike};
+use chrono::{Datelike, Months, NaiveDate, NaiveDateTime, Timelike};
+use croner::parser::{CronParser, Seconds, Year};
+use croner::Cron;
 
 use super::error::quoted;
 
@@ -9,20 +33,6 @@ const MONTH_NAMES: [&str; 12] = [
     "jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec",
 ];
 const DAY_NAMES: [&str; 7] = ["sun", "mon", "tue", "wed", "thu", "fri", "sat"];
-
-/// One field's accepted values as bits (bit `n` set: value `n` matches).
-#[derive(Debug, Clone, Copy, PartialEq)]
-struct FieldSet {
-    bits: u64,
-    /// The field was `*` or `?` (unrestricted), which matters for the day rule.
-    any: bool,
-}
-
-impl FieldSet {
-    fn has(&self, value: u32) -> bool {
-        value < 64 && self.bits & (1u64 << value) != 0
-    }
-}
 
 struct FieldKind {
     name: &'static str,
@@ -35,48 +45,58 @@ struct FieldKind {
     sunday_also_seven: bool,
 }
 
-const MINUTE: FieldKind = FieldKind {
-    name: "minute",
-    min: 0,
-    max: 59,
-    names: &[],
-    names_from: 0,
-    sunday_also_seven: false,
-};
-const HOUR: FieldKind = FieldKind {
-    name: "hour",
-    min: 0,
-    max: 23,
-    names: &[],
-    names_from: 0,
-    sunday_also_seven: false,
-};
-const DAY_OF_MONTH: FieldKind = FieldKind {
-    name: "day-of-month",
-    min: 1,
-    max: 31,
-    names: &[],
-    names_from: 0,
-    sunday_also_seven: false,
-};
-const MONTH: FieldKind = FieldKind {
-    name: "month",
-    min: 1,
-    max: 12,
-    names: &MONTH_NAMES,
-    names_from: 1,
-    sunday_also_seven: false,
-};
-const DAY_OF_WEEK: FieldKind = FieldKind {
-    name: "day-of-week",
-    min: 0,
-    max: 7,
-    names: &DAY_NAMES,
-    names_from: 0,
-    sunday_also_seven: true,
-};
+const FIELDS: [FieldKind; 5] = [
+    FieldKind {
+        name: "minute",
+        min: 0,
+        max: 59,
+        names: &[],
+        names_from: 0,
+        sunday_also_seven: false,
+    },
+    FieldKind {
+        name: "hour",
+        min: 0,
+        max: 23,
+        names: &[],
+        names_from: 0,
+        sunday_also_seven: false,
+    },
+    FieldKind {
+        name: "day-of-month",
+        min: 1,
+        max: 31,
+        names: &[],
+        names_from: 0,
+        sunday_also_seven: false,
+    },
+    FieldKind {
+        name: "month",
+        min: 1,
+        max: 12,
+        names: &MONTH_NAMES,
+        names_from: 1,
+        sunday_also_seven: false,
+    },
+    FieldKind {
+        name: "day-of-week",
+        min: 0,
+        max: 7,
+        names: &DAY_NAMES,
+        names_from: 0,
+        sunday_also_seven: true,
+    },
+];
 
-fn parse_value(kind: &FieldKind, text: &str, whole: &str) -> Result<u32, String> {
+/// The most days each month can have.
+const DAYS_IN_MONTH_AT_MOST: [u32; 12] = [31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
+/// One 400-year Gregorian cycle, in months.
+const CYCLE_MONTHS: u32 = 400 * 12;
+/// Queries are moved into `[CYCLE_BASE, CYCLE_BASE + 400)`.
+const CYCLE_BASE: i32 = 2000;
+
+fn value(kind: &FieldKind, text: &str, whole: &str) -> Result<u32, String> {
     let lower = text.to_ascii_lowercase();
     if let Some(position) = kind.names.iter().position(|name| *name == lower) {
         return Ok(kind.names_from + position as u32);
@@ -108,8 +128,13 @@ fn parse_value(kind: &FieldKind, text: &str, whole: &str) -> Result<u32, String>
     Ok(value)
 }
 
-fn parse_field(kind: &FieldKind, text: &str) -> Result<FieldSet, String> {
-    let mut bits = 0u64;
+/// Checks one field against the documented grammar and rewrites it as croner
+/// reads it with the same meaning.
+fn rewrite_field(kind: &FieldKind, text: &str) -> Result<String, String> {
+    if matches!(text, "*" | "?" | "*/1") {
+        return Ok("*".to_string());
+    }
+    let mut parts = Vec::new();
     for part in text.split(',') {
         let (range, step) = match part.split_once('/') {
             None => (part, None),
@@ -129,11 +154,14 @@ fn parse_field(kind: &FieldKind, text: &str) -> Result<FieldSet, String> {
                 (range, Some(step_value))
             }
         };
-        let (low, high) = if range == "*" || range == "?" {
-            (kind.min, kind.max)
+        let range = if range == "*" || range == "?" {
+            match step {
+                Some(_) => "*".to_string(),
+                None => format!("{}-{}", kind.min, kind.max),
+            }
         } else if let Some((low, high)) = range.split_once('-') {
-            let low = parse_value(kind, low, text)?;
-            let mut high = parse_value(kind, high, text)?;
+            let low = value(kind, low, text)?;
+            let mut high = value(kind, high, text)?;
             if kind.sunday_also_seven && high == 0 && low > 0 {
                 high = 7;
             }
@@ -144,40 +172,24 @@ fn parse_field(kind: &FieldKind, text: &str) -> Result<FieldSet, String> {
                     quoted(text)
                 ));
             }
-            (low, high)
+            format!("{low}-{high}")
         } else {
-            let value = parse_value(kind, range, text)?;
-            match step {
-                Some(_) => (value, kind.max),
-                None => (value, value),
-            }
+            value(kind, range, text)?.to_string()
         };
-        let step = step.unwrap_or(1);
-        let mut value = low;
-        while value <= high {
-            bits |= 1u64 << value;
-            value += step;
-        }
+        parts.push(match step {
+            Some(step) => format!("{range}/{step}"),
+            None => range,
+        });
     }
-    if kind.sunday_also_seven && bits & (1 << 7) != 0 {
-        bits = (bits & !(1 << 7)) | 1;
-    }
-    let trimmed = text.trim();
-    let any = trimmed == "*" || trimmed == "?" || trimmed == "*/1";
-    Ok(FieldSet { bits, any })
+    Ok(parts.join(","))
 }
 
 /// A parsed cron expression.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct CronSchedule {
-    minutes: FieldSet,
-    hours: FieldSet,
-    days_of_month: FieldSet,
-    months: FieldSet,
-    days_of_week: FieldSet,
+    /// Boxed: croner's pattern is a few hundred bytes.
+    cron: Box<Cron>,
 }
-
-const DAYS_IN_MONTH_AT_MOST: [u32; 12] = [31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
 
 impl CronSchedule {
     pub(crate) fn parse(text: &str) -> Result<Self, String> {
@@ -191,21 +203,34 @@ impl CronSchedule {
             _ => trimmed,
         };
         let fields: Vec<&str> = expanded.split_whitespace().collect();
-        if fields.len() != 5 {
+        if fields.len() != FIELDS.len() {
             return Err(format!(
                 "{}: expected 5 fields (minute hour day-of-month month day-of-week), got {}",
                 quoted(text),
                 fields.len()
             ));
         }
+        let rewritten = FIELDS
+            .iter()
+            .zip(&fields)
+            .map(|(kind, field)| rewrite_field(kind, field))
+            .collect::<Result<Vec<_>, _>>()?;
+        let cron = CronParser::builder()
+            .seconds(Seconds::Disallowed)
+            .year(Year::Disallowed)
+            .sloppy_ranges(true)
+            .build()
+            .parse(&rewritten.join(" "))
+            .map_err(|error| {
+                format!(
+                    "{}: {error}; expected minute hour day-of-month month day-of-week",
+                    quoted(text)
+                )
+            })?;
         let schedule = Self {
-            minutes: parse_field(&MINUTE, fields[0])?,
-            hours: parse_field(&HOUR, fields[1])?,
-            days_of_month: parse_field(&DAY_OF_MONTH, fields[2])?,
-            months: parse_field(&MONTH, fields[3])?,
-            days_of_week: parse_field(&DAY_OF_WEEK, fields[4])?,
+            cron: Box::new(cron),
         };
-        if schedule.days_of_week.any && !schedule.some_month_has_a_listed_day() {
+        if schedule.cron.pattern.is_dow_wildcard() && !schedule.some_month_has_a_listed_day() {
             return Err(format!(
                 "{}: day-of-month and month never match (no listed month has a listed day)",
                 quoted(text)
@@ -215,46 +240,22 @@ impl CronSchedule {
     }
 
     fn some_month_has_a_listed_day(&self) -> bool {
-        (1..=12u32).any(|month| {
-            self.months.has(month)
-                && (1..=DAYS_IN_MONTH_AT_MOST[month as usize - 1])
-                    .any(|day| self.days_of_month.has(day))
+        let days = self.cron.pattern.days.values();
+        self.cron.pattern.months.values().iter().any(|&month| {
+            days.iter()
+                .any(|&day| u32::from(day) <= DAYS_IN_MONTH_AT_MOST[usize::from(month) - 1])
         })
     }
 
-    fn matches_date(&self, date: NaiveDate) -> bool {
-        if !self.months.has(date.month()) {
-            return false;
-        }
-        let by_month_day = self.days_of_month.has(date.day());
-        let by_week_day = self.days_of_week.has(date.weekday().num_days_from_sunday());
-        if self.days_of_month.any || self.days_of_week.any {
-            by_month_day && by_week_day
-        } else {
-            by_month_day || by_week_day
-        }
+    fn matches_time(&self, minute_of_day: u32) -> bool {
+        let pattern = &self.cron.pattern;
+        pattern.hour_match(minute_of_day / 60).unwrap_or(false)
+            && pattern.minute_match(minute_of_day % 60).unwrap_or(false)
     }
 
     /// First matching minute of the day at or after `from_minute`.
     pub(crate) fn first_time_from(&self, from_minute: u32) -> Option<u32> {
-        for hour in from_minute / 60..24 {
-            if !self.hours.has(hour) {
-                continue;
-            }
-            let first_minute = if hour == from_minute / 60 {
-                from_minute % 60
-            } else {
-                0
-            };
-            let remaining = self.minutes.bits >> first_minute;
-            if remaining != 0 {
-                let minute = first_minute + remaining.trailing_zeros();
-                if minute < 60 {
-                    return Some(hour * 60 + minute);
-                }
-            }
-        }
-        None
+        (from_minute..1440).find(|minute| self.matches_time(*minute))
     }
 
     /// The last matching minute of a matching day and the longest wait
@@ -269,48 +270,16 @@ impl CronSchedule {
         Some((previous, longest_wait))
     }
 
-    /// Last matching minute of the day at or before `until_minute`.
-    fn last_time_until(&self, until_minute: u32) -> Option<u32> {
-        for hour in (0..=until_minute / 60).rev() {
-            if !self.hours.has(hour) {
-                continue;
-            }
-            let last_minute = if hour == until_minute / 60 {
-                until_minute % 60
-            } else {
-                59
-            };
-            let mask = if last_minute >= 63 {
-                u64::MAX
-            } else {
-                (1u64 << (last_minute + 1)) - 1
-            };
-            let candidates = self.minutes.bits & mask;
-            if candidates != 0 {
-                return Some(hour * 60 + 63 - candidates.leading_zeros());
-            }
-        }
-        None
-    }
-
     /// The first matching local minute at or after `from`, on or before `last_date`.
     pub(crate) fn next_match(
         &self,
         from: NaiveDateTime,
         last_date: NaiveDate,
     ) -> Option<NaiveDateTime> {
-        let mut date = from.date();
-        let mut from_minute = from.hour() * 60 + from.minute() + u32::from(from.second() > 0);
-        while date <= last_date {
-            if from_minute < 1440 && self.matches_date(date) {
-                if let Some(minute) = self.first_time_from(from_minute) {
-                    return date.and_hms_opt(minute / 60, minute % 60, 0);
-                }
-            }
-            date = date.succ_opt()?;
-            from_minute = 0;
-        }
-        None
+        let (moved, cycles) = into_cycle(from)?;
+        let found = self.cron.find_next_occurrence(&moved, true).ok()?;
+        let found = out_of_cycle(found, cycles)?;
+        (found.date() <= last_date).then_some(found)
     }
 
     /// The last matching local minute at or before `until`, on or after `first_date`.
@@ -319,17 +288,205 @@ impl CronSchedule {
         until: NaiveDateTime,
         first_date: NaiveDate,
     ) -> Option<NaiveDateTime> {
-        let mut date = until.date();
-        let mut until_minute = until.hour() * 60 + until.minute();
-        while date >= first_date {
-            if self.matches_date(date) {
-                if let Some(minute) = self.last_time_until(until_minute) {
-                    return date.and_hms_opt(minute / 60, minute % 60, 0);
-                }
+        let (moved, cycles) = into_cycle(until)?;
+        let found = self.cron.find_previous_occurrence(&moved, true).ok()?;
+        let found = out_of_cycle(found, cycles)?;
+        (found.date() >= first_date).then_some(found)
+    }
+}
+
+/// `local` moved by whole 400-year cycles into the years from [`CYCLE_BASE`],
+/// and how many cycles forward it was moved (negative: backward). Seconds
+/// below the minute are kept: a match is on a whole minute at or after (or
+/// before) them.
+fn into_cycle(local: NaiveDateTime) -> Option<(NaiveDateTime, i32)> {
+    let cycles = (CYCLE_BASE + 399 - local.year()).div_euclid(400);
+    Some((shift(local, cycles)?, cycles))
+}
+
+/// A match found in the cycle, moved back.
+fn out_of_cycle(found: NaiveDateTime, cycles: i32) -> Option<NaiveDateTime> {
+    shift(found.with_nanosecond(0)?, -cycles)
+}
+
+fn shift(local: NaiveDateTime, cycles: i32) -> Option<NaiveDateTime> {
+    let months = Months::new(CYCLE_MONTHS.checked_mul(cycles.unsigned_abs())?);
+    if cycles >= 0 {
+        local.checked_add_months(months)
+    } else {
+        local.checked_sub_months(months)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(text: &str) -> NaiveDateTime {
+        NaiveDateTime::parse_from_str(text, "%Y-%m-%d %H:%M:%S").unwrap()
+    }
+
+    fn next(expression: &str, from: &str) -> Option<String> {
+        let schedule = CronSchedule::parse(expression).unwrap();
+        schedule
+            .next_match(at(from), NaiveDate::MAX)
+            .map(|found| found.format("%Y-%m-%d %H:%M %a").to_string())
+    }
+
+    fn previous(expression: &str, until: &str) -> Option<String> {
+        let schedule = CronSchedule::parse(expression).unwrap();
+        schedule
+            .previous_match(at(until), NaiveDate::MIN)
+            .map(|found| found.format("%Y-%m-%d %H:%M %a").to_string())
+    }
+
+    #[test]
+    fn the_documented_grammar_is_read_as_documented() {
+        // `?` in every field, `a/n` to the maximum, names in their own field.
+        assert_eq!(
+            next("? 5/8 ? ? ?", "2026-03-02 00:00:00").as_deref(),
+            Some("2026-03-02 05:00 Mon")
+        );
+        assert_eq!(
+            next("50/5 23 * * *", "2026-03-02 23:51:00").as_deref(),
+            Some("2026-03-02 23:55 Mon")
+        );
+        // Sunday as 7, and a range ending on Sunday.
+        assert_eq!(
+            next("0 9 * * 7", "2026-03-02 00:00:00").as_deref(),
+            Some("2026-03-08 09:00 Sun")
+        );
+        for range in ["fri-sun", "5-0", "FRI-7", "sat,fri-sat,0"] {
+            let schedule = CronSchedule::parse(&format!("0 9 * * {range}")).unwrap();
+            let last = NaiveDate::from_ymd_opt(2026, 3, 8).unwrap();
+            let mut days = Vec::new();
+            let mut from = at("2026-03-02 00:00:00");
+            while let Some(found) = schedule.next_match(from, last) {
+                days.push(found.format("%a").to_string());
+                from = found + chrono::Duration::minutes(1);
             }
-            date = date.pred_opt()?;
-            until_minute = 1439;
+            assert_eq!(days, ["Fri", "Sat", "Sun"], "{range}");
         }
-        None
+        assert_eq!(
+            next("@midnight", "2026-03-02 00:00:01").as_deref(),
+            Some("2026-03-03 00:00 Tue")
+        );
+        assert_eq!(
+            next("0 0 1 mar *", "2026-03-02 00:00:00").as_deref(),
+            Some("2027-03-01 00:00 Mon")
+        );
+    }
+
+    #[test]
+    fn restricted_day_fields_match_either_and_unrestricted_ones_are_ignored() {
+        // Either the 1st or a Monday.
+        assert_eq!(
+            next("0 12 1 * mon", "2026-03-02 13:00:00").as_deref(),
+            Some("2026-03-09 12:00 Mon")
+        );
+        assert_eq!(
+            next("0 12 1 * mon", "2026-03-31 13:00:00").as_deref(),
+            Some("2026-04-01 12:00 Wed")
+        );
+        // `*/1` and `?` leave the day of month unrestricted: Mondays only.
+        for day_of_month in ["*/1", "?", "*"] {
+            assert_eq!(
+                next(&format!("0 12 {day_of_month} * mon"), "2026-03-03 00:00:00").as_deref(),
+                Some("2026-03-09 12:00 Mon"),
+                "{day_of_month}"
+            );
+        }
+    }
+
+    #[test]
+    fn extensions_of_the_crate_are_refused_naming_the_field() {
+        for (expression, field) in [
+            ("0 0 L * *", "day-of-month field `L`"),
+            ("0 0 15W * *", "day-of-month field `15W`"),
+            ("0 0 * * 5#2", "day-of-week field `5#2`"),
+            ("0 0 * * 5L", "day-of-week field `5L`"),
+            ("0 0 * * +mon", "day-of-week field `+mon`"),
+            ("0 0 * mon *", "month field `mon`"),
+            ("0 0 * * jan", "day-of-week field `jan`"),
+            ("/5 * * * *", "minute field `/5`"),
+        ] {
+            let error = CronSchedule::parse(expression).unwrap_err();
+            assert!(
+                error.contains(field) && error.contains("expected"),
+                "{expression}: {error}"
+            );
+        }
+        let error = CronSchedule::parse("0 0 0 * * *").unwrap_err();
+        assert!(error.contains("expected 5 fields"), "{error}");
+    }
+
+    #[test]
+    fn matches_are_found_across_the_whole_supported_range() {
+        // 400-year cycles keep weekdays and leap days.
+        assert_eq!(
+            next("0 0 29 2 *", "9996-03-01 00:00:00").as_deref(),
+            Some("+10000-02-29 00:00 Tue")
+        );
+        assert_eq!(
+            next("0 0 29 2 *", "9995-03-01 00:00:00").as_deref(),
+            Some("9996-02-29 00:00 Thu")
+        );
+        assert_eq!(
+            previous("0 0 29 2 *", "0005-01-01 00:00:00").as_deref(),
+            Some("0004-02-29 00:00 Sun")
+        );
+        assert_eq!(
+            next("30 6 * * mon", "7000-01-01 00:00:00").as_deref(),
+            Some("7000-01-06 06:30 Mon")
+        );
+        assert_eq!(
+            previous("30 6 * * mon", "0001-01-07 00:00:00").as_deref(),
+            Some("0001-01-01 06:30 Mon")
+        );
+        assert_eq!(
+            previous("30 6 * * mon", "0001-01-01 06:29:59").as_deref(),
+            Some("0000-12-25 06:30 Mon")
+        );
+        let schedule = CronSchedule::parse("30 6 * * mon").unwrap();
+        let first_date = NaiveDate::from_ymd_opt(1, 1, 1).unwrap();
+        assert_eq!(
+            schedule.previous_match(at("0001-01-01 06:29:59"), first_date),
+            None
+        );
+        let last_date = NaiveDate::from_ymd_opt(7000, 1, 5).unwrap();
+        assert_eq!(
+            schedule.next_match(at("7000-01-01 00:00:00"), last_date),
+            None
+        );
+    }
+
+    #[test]
+    fn times_of_day() {
+        let schedule = CronSchedule::parse("*/20 9-10 * * *").unwrap();
+        assert_eq!(schedule.first_time_from(0), Some(540));
+        assert_eq!(schedule.first_time_from(541), Some(560));
+        assert_eq!(schedule.first_time_from(641), None);
+        assert_eq!(schedule.daily_shape(), Some((640, 20)));
+        // Matches are whole minutes, at or after (or before) the seconds given.
+        assert_eq!(
+            next("30 6 * * *", "2026-03-02 06:29:30").as_deref(),
+            Some("2026-03-02 06:30 Mon")
+        );
+        assert_eq!(
+            next("30 6 * * *", "2026-03-02 06:30:00").as_deref(),
+            Some("2026-03-02 06:30 Mon")
+        );
+        assert_eq!(
+            next("30 6 * * *", "2026-03-02 06:30:01").as_deref(),
+            Some("2026-03-03 06:30 Tue")
+        );
+        assert_eq!(
+            previous("30 6 * * *", "2026-03-02 06:30:59").as_deref(),
+            Some("2026-03-02 06:30 Mon")
+        );
+        assert_eq!(
+            previous("30 6 * * *", "2026-03-02 06:29:59").as_deref(),
+            Some("2026-03-01 06:30 Sun")
+        );
     }
 }

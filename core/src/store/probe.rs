@@ -1,0 +1,100 @@
+//! The check that an endpoint honours the three conditional writes locks depend on.
+
+use std::collections::BTreeSet;
+use std::sync::Mutex;
+
+use super::config::StoreLocation;
+use super::error::{Condition, StoreError};
+use super::object::{DeleteOutcome, ObjectStore, PutOutcome};
+
+/// The probe object of [`verify_conditional_writes`], under the prefix.
+pub const CONDITIONAL_WRITE_PROBE: &str = "probe/conditional-writes.json";
+
+/// Stores (by location) this process found honouring every condition: the
+/// provider's configure and the first lock write share one probe.
+static VERIFIED: Mutex<BTreeSet<StoreLocation>> = Mutex::new(BTreeSet::new());
+
+/// The entity tag no object ever has: a condition on it must fail.
+const NO_SUCH_ETAG: &str = "\"00000000000000000000000000000000\"";
+
+/// Checks that the endpoint honours the three conditions locks depend on, with
+/// the probe object [`CONDITIONAL_WRITE_PROBE`], which stays in the store: a
+/// create with `If-None-Match: *` over it, a write with `If-Match` on an ETag it
+/// never had, and a delete with such an `If-Match` must all be refused. The
+/// three requests are sent at once, so the check costs one round trip once the
+/// probe exists. An endpoint that ignores any of them is refused, naming which;
+/// an endpoint that cannot be reached is reported as unreachable. A store this
+/// process already verified is not probed again.
+pub async fn verify_conditional_writes<S>(store: &S) -> Result<(), StoreError>
+where
+    S: ObjectStore + ?Sized,
+{
+    let verified = || {
+        VERIFIED
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    };
+    if verified().contains(store.location()) {
+        return Ok(());
+    }
+    probe_conditional_writes(store).await?;
+    verified().insert(store.location().clone());
+    Ok(())
+}
+
+/// [`verify_conditional_writes`] without the process's memory: always sends the
+/// probe requests.
+pub async fn probe_conditional_writes<S>(store: &S) -> Result<(), StoreError>
+where
+    S: ObjectStore + ?Sized,
+{
+    let body =
+        b"{\"kept_by\":\"guardrail\",\"proves\":\"the store honours If-None-Match and If-Match\"}"
+            .to_vec();
+    loop {
+        let (create, replace, delete) = tokio::join!(
+            store.put_if_absent(CONDITIONAL_WRITE_PROBE, body.clone()),
+            store.put_if_match(CONDITIONAL_WRITE_PROBE, body.clone(), NO_SUCH_ETAG),
+            store.delete_if_match(CONDITIONAL_WRITE_PROBE, NO_SUCH_ETAG),
+        );
+        let ignored = |condition, evidence| StoreError::ConditionalWritesIgnored {
+            endpoint: store.location().endpoint_label().to_string(),
+            condition,
+            evidence,
+        };
+        // Each outcome is judged on its own: a probe that did not exist yet makes
+        // the create succeed, so it is created and the create is tried once more.
+        let create = create?;
+        let replace = replace?;
+        let delete = delete?;
+        if let PutOutcome::Written { .. } = replace {
+            return Err(ignored(
+                Condition::PutIfMatch,
+                "a write conditional on an ETag the object never had succeeded",
+            ));
+        }
+        if delete == DeleteOutcome::Deleted {
+            // The probe is gone now; put it back for the next check.
+            let _ = store.put_if_absent(CONDITIONAL_WRITE_PROBE, body).await;
+            return Err(ignored(
+                Condition::DeleteIfMatch,
+                "a delete conditional on an ETag the object never had succeeded",
+            ));
+        }
+        if let PutOutcome::Written { .. } = create {
+            if let PutOutcome::Written { .. } = store
+                .put_if_absent(CONDITIONAL_WRITE_PROBE, body.clone())
+                .await?
+            {
+                return Err(ignored(
+                    Condition::PutIfNoneMatch,
+                    "a second create of the same object succeeded",
+                ));
+            }
+            // The probe was new: the If-Match checks ran before it existed, so
+            // run them again on the object that now exists.
+            continue;
+        }
+        return Ok(());
+    }
+}
