@@ -51,22 +51,6 @@ const LAYERED_CRATE: &str = "auditor/src";
 /// The longest a file outside tests may be.
 const MAX_LINES: usize = 600;
 
-/// Imports outside the auditor that close a cycle today, as (folder, from,
-/// to): left out of (b) until they are untangled, so that any other cycle in
-/// those folders still fails.
-const KNOWN_CYCLE_EDGES: &[(&str, &str, &str)] = &[
-    // `attestation` and `lock` digest with `audit_record::digest`, while
-    // `audit_record` names their spent markers and lock keys.
-    ("core/src", "attestation", "audit_record"),
-    ("core/src", "lock", "audit_record"),
-    // `chain` runs the lock-history check, which reads `chain`'s parsed records.
-    ("core/src/audit_record", "lock_history", "chain"),
-    // Data sources and resources read `provider::Shared` / `provider::Configured`;
-    // the provider lists them.
-    ("provider/src", "data_sources", "provider"),
-    ("provider/src", "resources", "provider"),
-];
-
 fn workspace_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .parent()
@@ -556,20 +540,7 @@ fn files_of_one_folder_import_each_other_without_cycles() {
                     continue;
                 }
                 let folder = from[..shared].to_vec();
-                let folder_path = if folder.is_empty() {
-                    krate.to_string()
-                } else {
-                    format!("{krate}/{}", folder.join("/"))
-                };
-                let folder_path = folder_path.as_str();
                 let (a, b) = (from[shared].clone(), to[shared].clone());
-                if KNOWN_CYCLE_EDGES.contains(&(
-                    folder_path.trim_end_matches('/'),
-                    a.as_str(),
-                    b.as_str(),
-                )) {
-                    continue;
-                }
                 folders
                     .entry(folder.clone())
                     .or_default()
@@ -709,14 +680,23 @@ fn every_folder_says_what_it_may_import_and_the_auditor_keeps_to_it() {
                 };
                 let text = std::fs::read_to_string(&module).unwrap();
                 if !text.starts_with("//!") {
-                    problems.push(format!("{}: expected a `//!` comment saying what the folder holds", module.display()));
+                    problems.push(format!(
+                        "{}: expected a `//!` comment saying what the folder holds",
+                        module.display()
+                    ));
                 } else if may_import(&text).is_none() {
-                    problems.push(format!("{}: expected a `//! May import:` line", module.display()));
+                    problems.push(format!(
+                        "{}: expected a `//! May import:` line",
+                        module.display()
+                    ));
                 }
             }
         }
     }
-    assert!(folders >= 15, "only {folders} folders found: the walk is broken");
+    assert!(
+        folders >= 15,
+        "only {folders} folders found: the walk is broken"
+    );
 
     // In the auditor the statement is checked: every other top-level module a
     // folder's files reference is named on its line.

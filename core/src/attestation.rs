@@ -101,7 +101,7 @@ pub fn attestation_key(environment: &str, plan_id: &str) -> String {
 
 /// `sha256:<hex>` of the plan bytes.
 pub fn plan_digest(plan_bytes: &[u8]) -> String {
-    crate::audit_record::digest(plan_bytes)
+    crate::digest::sha256(plan_bytes)
 }
 
 /// `ed25519:` and the first 16 hex digits of sha256 of the raw public key.

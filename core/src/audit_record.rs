@@ -13,19 +13,22 @@
 //! * Records written before the chain existed keep their keys
 //!   (`audit/<environment>/<time>-<plan_id>.json`, sequence 0): they are read and
 //!   listed, and reported as unchained, never as tampering.
+//!
+//! May import: `store`, `lock`, `attestation` (spent markers), `actor`, `digest`; never `gate`.
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 
 use crate::store::{ObjectStore, PutOutcome, StoreError};
 
 mod chain;
 mod head;
 mod lock_history;
+mod report;
 
-pub use chain::{environments, verify_chain, ChainProblem, ChainReport};
+pub use chain::{environments, verify_chain};
 pub use head::{head_key, Head};
+pub use report::{ChainProblem, ChainReport};
 
 /// One gate decision, or one lock operation. Build with `..Default::default()`
 /// so that fields added later keep every writer compiling.
@@ -152,11 +155,8 @@ pub fn sequence_of_key(environment: &str, key: &str) -> Option<u64> {
     name.parse().ok().filter(|sequence| *sequence > 0)
 }
 
-/// `sha256:<hex>` of stored bytes (what `previous_digest` holds), and the one
-/// digest form of records, lock configurations and plans.
-pub fn digest(bytes: &[u8]) -> String {
-    format!("sha256:{}", hex::encode(Sha256::digest(bytes)))
-}
+/// `sha256:<hex>` of stored bytes: what `previous_digest` holds.
+pub use crate::digest::sha256 as digest;
 
 /// Appends a record to its environment's chain and returns its key. The
 /// record's `sequence` and `previous_digest` are set here, whatever the caller

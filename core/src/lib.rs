@@ -4,6 +4,7 @@
 //! * [`duration`]: one grammar for every duration (`90s`, `15m`, `1h30m`, `2d`).
 //! * [`environment`]: environment names, valid as S3 key segments.
 //! * [`window`]: change windows (weekly or cron allows, dated blackouts) and their evaluation.
+//! * [`digest`]: the one digest form, `sha256:<hex>`.
 //! * [`budget`]: blast-radius budgets and how a change is counted against them.
 //! * [`store`]: the object store trait, its S3 (Cloudflare R2) implementation with
 //!   conditional writes, and the one builder of S3 clients.
@@ -16,6 +17,7 @@ pub mod actor;
 pub mod attestation;
 pub mod audit_record;
 pub mod budget;
+pub mod digest;
 pub mod duration;
 pub mod environment;
 pub mod gate;

@@ -117,7 +117,7 @@ pub fn config_digest(fields: &[(&str, &str)]) -> String {
     let mut sorted: Vec<(&str, &str)> = fields.to_vec();
     sorted.sort();
     let canonical = serde_json::to_vec(&sorted).expect("strings serialise");
-    crate::audit_record::digest(&canonical)
+    crate::digest::sha256(&canonical)
 }
 
 /// What a caller asks for when it freezes an environment.

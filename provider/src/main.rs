@@ -1,6 +1,7 @@
 //! `terraform-provider-guardrail`: the Terraform provider `sre-control-plane/guardrail`.
 
 mod clock;
+mod configured;
 mod data_sources;
 mod duration;
 mod field_path;

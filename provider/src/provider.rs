@@ -11,9 +11,9 @@ use serde::{Deserialize, Serialize};
 use tf_provider::schema::{AttributeType, NestedBlock, Schema};
 use tf_provider::value::Value;
 use tf_provider::{AttributePath, Diagnostics, DynamicDataSource, DynamicResource, Provider};
-use tokio::sync::RwLock;
 
 use crate::clock::Clock;
+use crate::configured::{Configured, Shared, StoreAccess};
 use crate::schema_util::{block, known, optional, required, schema, string_list, Str};
 use crate::{data_sources, resources};
 
@@ -45,81 +45,6 @@ pub struct StoreBlock {
     pub prefix: Str,
     #[serde(default)]
     pub use_path_style: Value<bool>,
-}
-
-/// The store as resources see it after `configure`.
-pub enum StoreAccess {
-    /// Connected, and the endpoint honours conditional writes.
-    Ready(Store),
-    /// The configuration has no `store` block.
-    NotConfigured,
-    /// The `store` block depends on values unknown until apply.
-    Deferred,
-}
-
-/// Everything `configure` prepared.
-pub struct Configured {
-    /// The provider's `environment`, when set.
-    pub environment: Option<String>,
-    pub store: StoreAccess,
-    /// `attestation_public_keys` as given (parsed when a gate verifies).
-    pub attestation_public_keys: Vec<String>,
-    pub clock: Clock,
-}
-
-impl Configured {
-    /// The store, or an error diagnostic (at `path`) saying why it cannot be used.
-    pub fn store(&self, diags: &mut Diagnostics, what: &str) -> Option<&Store> {
-        match &self.store {
-            StoreAccess::Ready(store) => Some(store),
-            StoreAccess::NotConfigured => {
-                diags.root_error(
-                    "A store block is required",
-                    format!(
-                        "{what} keeps its records in the store. Add a `store {{ bucket = \"...\" }}` \
-                         block to the `provider \"guardrail\"` configuration."
-                    ),
-                );
-                None
-            }
-            StoreAccess::Deferred => {
-                diags.root_error(
-                    "The store is not known yet",
-                    format!(
-                        "{what} needs the provider's store, whose configuration depends on values \
-                         known only after apply."
-                    ),
-                );
-                None
-            }
-        }
-    }
-
-    /// True when the store configuration is still unknown (plan of a fresh configuration).
-    pub fn store_deferred(&self) -> bool {
-        matches!(self.store, StoreAccess::Deferred)
-    }
-}
-
-/// State shared between the provider and its resources (they are created before
-/// Terraform configures the provider).
-#[derive(Default)]
-pub struct Shared {
-    configured: RwLock<Option<Arc<Configured>>>,
-}
-
-impl Shared {
-    /// What `configure` prepared, or an error diagnostic when it has not run.
-    pub async fn get(&self, diags: &mut Diagnostics) -> Option<Arc<Configured>> {
-        let configured = self.configured.read().await.clone();
-        if configured.is_none() {
-            diags.root_error(
-                "Provider not configured",
-                "The guardrail provider was used before Terraform configured it.",
-            );
-        }
-        configured
-    }
 }
 
 /// The `guardrail` provider.
@@ -433,7 +358,7 @@ impl Provider for GuardrailProvider {
             attestation_public_keys,
             clock,
         };
-        *self.shared.configured.write().await = Some(Arc::new(configured));
+        self.shared.set(configured).await;
         Some(())
     }
 

@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, Utc};
 
-use super::chain::{ChainProblem, Parsed};
+use super::report::{ChainProblem, Parsed};
 use super::{LOCK_ACQUIRE, LOCK_ADOPT, LOCK_RELEASE, LOCK_TAKEOVER};
 use crate::lock::{lock_key, LockError, LockRecord, Locks};
 use crate::store::{ObjectStore, StoreError};

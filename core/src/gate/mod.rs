@@ -9,6 +9,8 @@
 //! [`conclude`] spends the attestation of an allowed apply and writes the audit
 //! record. Imports: the store, locks, attestations, windows and audit records of
 //! this crate; nothing above it.
+//!
+//! May import: `window`, `lock`, `attestation`, `audit_record`, `store`, `environment`, `actor`, `digest`; never the provider or `tfaudit`.
 
 mod decide;
 mod observe;

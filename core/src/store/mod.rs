@@ -45,6 +45,8 @@
 //! Locks depend on conditional writes: `If-None-Match: *` to create, `If-Match:
 //! <etag>` to replace or delete. [`verify_conditional_writes`] refuses endpoints
 //! that ignore any of the three, naming which.
+//!
+//! May import: nothing else of the crate (the AWS SDK only).
 
 pub mod config;
 pub mod connect;

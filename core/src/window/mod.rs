@@ -28,6 +28,8 @@
 //! assert!(status.open);
 //! assert_eq!(status.closes_at.unwrap().to_rfc3339(), "2026-03-27T17:00:00+01:00");
 //! ```
+//!
+//! May import: nothing else of the crate but `duration`.
 
 mod allow;
 mod clock;

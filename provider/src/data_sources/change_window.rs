@@ -11,7 +11,7 @@ use tf_provider::value::{Value, ValueEmpty};
 use tf_provider::{AttributePath, DataSource, Diagnostics};
 
 use crate::clock::parse_timestamp;
-use crate::provider::Shared;
+use crate::configured::Shared;
 use crate::schema_util::{block, computed, known, optional, schema, Str};
 use crate::window_block::{
     timezone_attribute, window_nested_blocks, AllowBlock, DenyBlock, WindowFields,

@@ -9,8 +9,8 @@ use tf_provider::schema::{AttributeType, Schema};
 use tf_provider::value::{Value, ValueEmpty};
 use tf_provider::{DataSource, Diagnostics};
 
+use crate::configured::Shared;
 use crate::lock_view;
-use crate::provider::Shared;
 use crate::schema_util::{block, computed, known, required, schema, Str};
 
 /// The data source's attributes.

@@ -18,10 +18,10 @@ use tf_provider::value::{Value, ValueEmpty};
 use tf_provider::{AttributePath, Diagnostics, Resource};
 
 use crate::clock::parse_timestamp;
+use crate::configured::Shared;
 use crate::duration::parse_duration;
 use crate::lock_audit;
 use crate::lock_view;
-use crate::provider::Shared;
 use crate::schema_util::{
     block, computed, known, optional, optional_computed, required, schema, Str,
 };
@@ -327,7 +327,7 @@ impl Resource for EnvironmentLock {
         if let (Some(environment), Some(configured)) =
             (known(&state.environment), self.shared.get(diags).await)
         {
-            if let crate::provider::StoreAccess::Ready(store) = &configured.store {
+            if let crate::configured::StoreAccess::Ready(store) = &configured.store {
                 let now = configured.clock.now();
                 if let Ok(Some(live)) = Locks::new(store).current(environment, now).await {
                     let owner = requested_owner(&state);

@@ -27,7 +27,7 @@ use tf_provider::schema::{AttributeType, NestedBlock, Schema};
 use tf_provider::value::{Value, ValueEmpty};
 use tf_provider::{AttributePath, Diagnostics, Resource};
 
-use crate::provider::{Configured, Shared};
+use crate::configured::{Configured, Shared};
 use crate::schema_util::{
     block, computed, known, optional, optional_computed, required, schema, Str,
 };

@@ -28,7 +28,7 @@ use sha2::{Digest, Sha256};
 use tf_provider::{AttributePath, Diagnostics};
 
 use super::GateState;
-use crate::provider::Configured;
+use crate::configured::Configured;
 
 /// Namespace of the `plan_id`s derived without a refresh (uuid v5).
 const PLAN_ID_NAMESPACE: uuid::Uuid = uuid::uuid!("6f0c8a52-3c1e-4d8e-9b7a-6a1f2d9c4e11");
