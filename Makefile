@@ -4,7 +4,7 @@ export PATH := $(CURDIR)/.tools/bin:$(PATH)
 export CHECKPOINT_DISABLE := 1
 CARGO ?= cargo
 
-.PHONY: setup build release test lint fmt-check clippy cargo-test terraform-fmt demo bench clean-tools
+.PHONY: setup build release test lint fmt-check clippy cargo-test instructions terraform-fmt demo bench clean-tools
 
 setup:
 	@bash scripts/setup.sh
@@ -33,7 +33,12 @@ lint: fmt-check clippy terraform-fmt
 cargo-test: build
 	$(CARGO) test --workspace --no-fail-fast
 
-test: lint cargo-test
+# Instruction counts of tfaudit plan against bench/instructions.baseline (callgrind):
+# a slowdown fails without timing anything.
+instructions: build
+	bash bench/instructions.sh
+
+test: lint cargo-test instructions
 
 demo: release
 	@bash scripts/demo.sh

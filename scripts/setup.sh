@@ -23,12 +23,14 @@ if ! command -v protoc >/dev/null 2>&1; then
   fi
 fi
 
-# --- Debian tools for the GitOps checks: promtool, amtool, shellcheck ---
+# --- Debian tools for the GitOps checks (promtool, amtool, shellcheck) and the
+# instruction-count check (valgrind) ---
 # (`cargo test --test alerts` and `--test gitops`; see flux/README.md.)
 missing_debs=()
 command -v promtool >/dev/null 2>&1 || missing_debs+=(prometheus)
 command -v amtool >/dev/null 2>&1 || missing_debs+=(prometheus-alertmanager)
 command -v shellcheck >/dev/null 2>&1 || missing_debs+=(shellcheck)
+command -v valgrind >/dev/null 2>&1 || missing_debs+=(valgrind)
 command -v npm >/dev/null 2>&1 || missing_debs+=(npm)
 if [ "${#missing_debs[@]}" -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
@@ -111,3 +113,4 @@ say "kubernetes-validate: $("$venv/bin/python" -c 'import importlib.metadata as 
 say "promtool:    $(promtool --version 2>&1 | head -n1)"
 say "amtool:      $(amtool --version 2>&1 | head -n1)"
 say "shellcheck:  $(shellcheck --version | sed -n 2p)"
+say "valgrind:    $(valgrind --version)"
