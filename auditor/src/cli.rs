@@ -22,6 +22,29 @@ pub struct Cli {
     /// Log filter for diagnostics on stderr (e.g. `debug`, `tfaudit=trace`).
     #[arg(long, global = true, env = "TFAUDIT_LOG", default_value = "warn")]
     pub log: String,
+
+    /// No colour on stdout or stderr (as `NO_COLOR` or `TERM=dumb`).
+    #[arg(long, global = true)]
+    pub no_color: bool,
+}
+
+impl Cli {
+    /// Parses the command line, and tells [`commands::output`] what it says of
+    /// stdout.
+    pub fn parse_and_configure() -> Cli {
+        use clap::{CommandFactory, FromArgMatches};
+        let matches = Cli::command().get_matches();
+        let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|error| error.exit());
+        let format_given = matches.subcommand().is_some_and(|(_, sub)| {
+            sub.try_contains_id("format").unwrap_or(false)
+                && sub.value_source("format") == Some(clap::parser::ValueSource::CommandLine)
+        });
+        commands::output::configure(commands::output::StdoutOptions {
+            format_given,
+            no_color: cli.no_color,
+        });
+        cli
+    }
 }
 
 #[derive(Debug, Subcommand)]

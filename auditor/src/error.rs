@@ -4,6 +4,8 @@
 
 use std::path::PathBuf;
 
+use crate::input_kind::InputKind;
+
 /// Input that cannot be used: the file (or object), and what is wrong with it.
 ///
 /// `Json` messages may come from serde, which quotes the offending value
@@ -32,6 +34,14 @@ pub enum InputError {
     /// Not the expected format at all (`invalid TOML: ...`, `not in the v4 state format: ...`).
     #[error("{file}: {problem}")]
     Invalid { file: PathBuf, problem: String },
+    /// Terraform JSON of another kind than the command reads (a state given
+    /// to `tfaudit plan`, a plan given to `tfaudit state`).
+    #[error("{file}: this is {}; expected {expected}", .given.describe())]
+    WrongKind {
+        file: PathBuf,
+        given: InputKind,
+        expected: &'static str,
+    },
 }
 
 impl InputError {
@@ -41,7 +51,8 @@ impl InputError {
             InputError::Read { file, .. }
             | InputError::Json { file, .. }
             | InputError::Field { file, .. }
-            | InputError::Invalid { file, .. } => file,
+            | InputError::Invalid { file, .. }
+            | InputError::WrongKind { file, .. } => file,
         }
     }
 }

@@ -4,7 +4,8 @@
 //! * [`cli`] declares the command line;
 //! * [`commands`] runs one subcommand each (`plan`, `state`, `drift`);
 //! * [`findings`] is the vocabulary every rule produces and every reporter reads,
-//!   [`error`] the input errors every reader shares, [`registry`] the shape of
+//!   [`error`] the input errors every reader shares, [`input_kind`] what kind
+//!   of Terraform JSON a document is, [`registry`] the shape of
 //!   every rule family and [`catalogue`] every rule of every command;
 //! * [`audit`] audits one plan (every plan rule, waivers, redaction);
 //! * [`report`] renders findings, one module per output format;
@@ -26,6 +27,7 @@ pub mod drift;
 pub mod error;
 pub mod findings;
 pub mod hcloud;
+pub mod input_kind;
 pub mod plan;
 pub mod policy;
 pub mod redact;

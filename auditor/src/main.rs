@@ -1,19 +1,23 @@
-use clap::Parser;
 use tfaudit::cli::{Cli, Command};
 use tfaudit::commands;
 
+/// Diagnostics on stderr; ANSI colours only on a terminal, and never with
+/// `--no-color`, `NO_COLOR` or `TERM=dumb` (a log file gets plain text).
 fn init_logging(filter: &str) {
+    use std::io::IsTerminal;
     let filter = tracing_subscriber::EnvFilter::try_new(filter)
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    let ansi = std::io::stderr().is_terminal() && commands::output::colour_allowed();
     tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(ansi)
         .with_writer(std::io::stderr)
         .with_target(false)
         .init();
 }
 
 fn main() {
-    let cli = Cli::parse();
+    let cli = Cli::parse_and_configure();
     init_logging(&cli.log);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()

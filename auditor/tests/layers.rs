@@ -18,8 +18,8 @@ use std::path::{Path, PathBuf};
 /// The auditor's top-level modules, bottom layer first. A module may import
 /// from its own layer (without a cycle, see (b)) and from the layers below.
 const LAYERS: &[&[&str]] = &[
-    // Vocabulary: findings, input errors, the rule-registry shape; the cloud client.
-    &["findings", "error", "registry", "hcloud"],
+    // Vocabulary: findings, input errors and kinds, the rule-registry shape; the cloud client.
+    &["findings", "error", "input_kind", "registry", "hcloud"],
     // Readers and models of the inputs.
     &["plan", "source", "config", "policy", "window_file"],
     // The redactor of a plan's sensitive values.

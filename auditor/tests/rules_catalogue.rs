@@ -23,6 +23,7 @@ const CONTRACT_IDS: &[&str] = &[
     "plan/unknown-critical",
     "plan/correlated-changes",
     "plan/drift",
+    "plan/reduced-coverage",
     "state/stale-lock",
     "state/serial-regression",
     "state/lineage-changed",

@@ -8,7 +8,7 @@ use guardrail_core::store::S3Settings;
 
 use super::args::OutputArgs;
 use super::error::CommandError;
-use crate::report::{self, Report};
+use crate::report::Report;
 
 use crate::{drift, hcloud};
 
@@ -109,7 +109,7 @@ pub async fn run(args: DriftArgs) -> Result<i32, CommandError> {
             "--label-selector needs live drift: set {TOKEN_VAR} and give --state TARGET"
         )));
     }
-    report::output::parse_report_specs(&args.output.reports)?;
+    super::output::destinations(&args.output)?;
     let targets = args
         .states
         .iter()
@@ -146,13 +146,15 @@ pub async fn run(args: DriftArgs) -> Result<i32, CommandError> {
         } else {
             None
         };
-        let collected = state_audit::source::collect(
+        let mut collected = state_audit::source::collect(
             &targets,
             s3.as_ref(),
             usize::from(args.concurrency),
             None,
         )
-        .await?;
+        .await
+        .map_err(|error| super::connection::state_error(error, endpoint))?;
+        super::connection::unreadable_reasons(&mut collected, endpoint);
         findings.extend(state_audit::rules::unreadable::check(
             &state_audit::AuditInput {
                 states: &collected.states,
@@ -210,6 +212,6 @@ pub async fn run(args: DriftArgs) -> Result<i32, CommandError> {
         rules: drift::rules::infos(),
         fail_on,
     };
-    report::emit(args.output.format.into(), &args.output.reports, &report)?;
+    super::output::emit(&args.output, &report)?;
     Ok(if report.failed() { 1 } else { 0 })
 }

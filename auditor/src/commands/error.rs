@@ -106,6 +106,7 @@ impl From<StateError> for CommandError {
     fn from(error: StateError) -> Self {
         match error {
             StateError::Usage(message) => CommandError::Usage(message),
+            StateError::Input(error) => CommandError::Input(error),
             StateError::Local { path, source } => {
                 CommandError::Input(InputError::Read { file: path, source })
             }

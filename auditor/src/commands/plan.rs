@@ -122,9 +122,9 @@ pub async fn run(args: PlanArgs) -> Result<i32, CommandError> {
         .is_some_and(|settings| settings.signing.is_some());
     // Everything that can fail is checked before an attestation is published:
     // report specs always, and with `--attest` that their folders take files.
-    let report_specs = report::output::parse_report_specs(&args.output.reports)?;
+    let destinations = super::output::destinations(&args.output)?;
     if attesting {
-        check_report_destinations(&report_specs)?;
+        check_report_destinations(&destinations.files)?;
     }
     let clock = clock_from_flag(args.now.as_deref())?;
     let config = super::config::load(args.output.config.as_deref())?;
@@ -213,7 +213,7 @@ pub async fn run(args: PlanArgs) -> Result<i32, CommandError> {
                  (provider `now`, --now or GUARDRAIL_NOW; see plan/clock-override); nothing was \
                  signed or published. Attest only on the system clock"
             );
-            report::emit(args.output.format.into(), &args.output.reports, &report)?;
+            super::output::emit(&args.output, &report)?;
             return Ok(1);
         }
         if report.failed() {
@@ -234,7 +234,7 @@ pub async fn run(args: PlanArgs) -> Result<i32, CommandError> {
                     "tfaudit: attestation refused: the plan has no {} with a known plan_id; nothing was signed",
                     rules::GATE_TYPE
                 );
-                report::emit(args.output.format.into(), &args.output.reports, &report)?;
+                super::output::emit(&args.output, &report)?;
                 return Ok(1);
             }
             for key in &published {
@@ -242,7 +242,7 @@ pub async fn run(args: PlanArgs) -> Result<i32, CommandError> {
             }
         }
     }
-    report::emit(args.output.format.into(), &args.output.reports, &report)?;
+    super::output::emit(&args.output, &report)?;
     let code = if report.failed() { 1 } else { 0 };
     free_in_background((loaded, report));
     Ok(code)

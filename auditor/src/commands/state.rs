@@ -6,8 +6,9 @@ use clap::Args;
 use guardrail_core::store::{self, S3Settings};
 
 use super::args::OutputArgs;
+use super::connection;
 use super::error::CommandError;
-use crate::report::{self, Report};
+use crate::report::Report;
 
 use crate::state;
 
@@ -71,18 +72,19 @@ pub async fn run(args: StateArgs) -> Result<i32, CommandError> {
     let config = super::config::load(args.output.config.as_deref())?;
     let fail_on = args.output.fail_on.or(config.fail_on);
     let endpoint = args.endpoint.as_deref().filter(|e| !e.is_empty());
+    let said = |error| connection::state_error(error, endpoint);
     let trail_request = match &args.guardrail_store {
         Some(url) => Some(TrailRequest::parse(url, &args.environments, endpoint)?),
         None => None,
     };
     let journal = match &args.journal {
-        Some(spec) => Some(Journal::open(spec, endpoint).await?),
+        Some(spec) => Some(Journal::open(spec, endpoint).await.map_err(said)?),
         None => None,
     };
     // Fail on a bad --report or an unreadable journal before fetching anything.
-    report::output::parse_report_specs(&args.output.reports)?;
+    super::output::destinations(&args.output)?;
     let history = match &journal {
-        Some(journal) => journal.history().await?,
+        Some(journal) => journal.history().await.map_err(said)?,
         None => JournalHistory::default(),
     };
     let needs_s3 = targets.iter().any(|t| !matches!(t, Target::Local(_)));
@@ -103,7 +105,9 @@ pub async fn run(args: StateArgs) -> Result<i32, CommandError> {
         usize::from(args.concurrency),
         Some(rules::per_state),
     )
-    .await?;
+    .await
+    .map_err(said)?;
+    connection::unreadable_reasons(&mut collected, endpoint);
     tracing::info!(
         states = collected.states.len(),
         unreadable = collected.unreadable.len(),
@@ -124,7 +128,7 @@ pub async fn run(args: StateArgs) -> Result<i32, CommandError> {
     let mut findings = per_state_findings;
     findings.extend(rules::across_states(&input));
     let trail_audit = match &trail_request {
-        Some(request) => Some(trail::audit(request).await?),
+        Some(request) => Some(trail::audit(request).await.map_err(said)?),
         None => None,
     };
     if let Some(trail_audit) = &trail_audit {
@@ -162,7 +166,7 @@ pub async fn run(args: StateArgs) -> Result<i32, CommandError> {
             .iter()
             .map(|loaded| JournalRecord::from_state(loaded, now))
             .collect();
-        let written = journal.append(&records, now).await?;
+        let written = journal.append(&records, now).await.map_err(said)?;
         summary.insert("journal".into(), written.into());
         summary.insert("journal_records_before".into(), history.len().into());
     }
@@ -186,7 +190,7 @@ pub async fn run(args: StateArgs) -> Result<i32, CommandError> {
             .collect(),
         fail_on,
     };
-    report::emit(args.output.format.into(), &args.output.reports, &report)?;
+    super::output::emit(&args.output, &report)?;
     Ok(if report.failed() { 1 } else { 0 })
 }
 

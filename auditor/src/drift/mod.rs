@@ -6,7 +6,7 @@
 //! * [`ignore`] holds the per-type lists of noisy attributes (`[drift.ignore]`);
 //! * [`rules`] holds one module per rule.
 //!
-//! May import: `findings`, `error`, `registry`, `hcloud`, `plan`, `redact`, `state`; nothing above.
+//! May import: `findings`, `error`, `input_kind`, `registry`, `hcloud`, `plan`, `redact`, `state`; nothing above.
 
 pub mod ignore;
 pub mod live;

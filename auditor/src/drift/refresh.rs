@@ -19,6 +19,7 @@ use super::rules::{changed, missing};
 use crate::error::InputError;
 use crate::findings::Finding;
 use crate::hcloud::kinds::key_path;
+use crate::input_kind::{expected, InputKind};
 use crate::plan::mask::{collect_all, collect_masked};
 use crate::redact::{Redactor, REDACTED};
 use crate::state::secrets;
@@ -48,7 +49,28 @@ pub fn from_file(path: &Path, ignore: &IgnoreList) -> Result<RefreshDrift, Input
                 .unwrap_or(text)
         },
     })?;
+    check_kind(&plan, path)?;
     from_plan(&plan, &path.display().to_string(), ignore)
+}
+
+/// Refuses what is not a refresh-only plan or a plan with `resource_drift`:
+/// a state, a plan of changes that says nothing of drift, other JSON. A
+/// document with a `resource_drift` member is read whatever else it lacks.
+fn check_kind(plan: &Value, path: &Path) -> Result<(), InputError> {
+    let kind = InputKind::of_value(plan);
+    let readable = match kind {
+        InputKind::RefreshOnlyPlan | InputKind::Plan { drift: true } => true,
+        InputKind::Unknown => plan.get("resource_drift").is_some(),
+        InputKind::Plan { drift: false } | InputKind::State | InputKind::ShownState => false,
+    };
+    if readable {
+        return Ok(());
+    }
+    Err(InputError::WrongKind {
+        file: path.to_path_buf(),
+        given: kind,
+        expected: expected::REFRESH_PLAN,
+    })
 }
 
 /// One relevant attribute: the resource address and the attribute path.

@@ -1,4 +1,4 @@
-//! Terraform plans (`terraform show -json`, format 1.x): reading them into
+//! Terraform plans (`terraform show -json`, formats 0.1, 0.2 and 1.x): reading them into
 //! compact records and what the records say, split by section of the plan
 //! JSON as Terraform's own `jsonplan` is.
 //!
@@ -27,7 +27,7 @@
 //!    plan object's members, dispatched), [`parse`] (files, stdin, binary
 //!    plans; hashing).
 //!
-//! May import: `error` and `guardrail_core`; never `rules`, `report`, `commands`, `config` or `cli`.
+//! May import: `error`, `input_kind` and `guardrail_core`; never `rules`, `report`, `commands`, `config` or `cli`.
 
 pub mod action;
 pub mod address;

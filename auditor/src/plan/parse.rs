@@ -8,8 +8,10 @@ use sha2::{Digest, Sha256};
 
 use super::model::Plan;
 use super::reader;
-use super::scanner::StreamError;
+use super::retention::Retention;
+use super::scanner::{StreamError, DEFAULT_BUFFER};
 use crate::error::InputError;
+use crate::input_kind::{expected, InputKind};
 
 /// Why a plan cannot be read.
 #[derive(Debug, thiserror::Error)]
@@ -215,9 +217,11 @@ impl Read for ChunkReader {
     }
 }
 
-/// Streams a plan into the model, mapping errors to [`InputError`]s.
+/// Streams a plan into the model, mapping errors to [`InputError`]s; the
+/// plan is checked ([`check_is_plan`]) before it is returned.
 fn read_plan(reader: impl Read, subject: &Path) -> Result<Plan, InputError> {
-    reader::read_plan(reader).map_err(|error| match error {
+    let read = reader::read_plan_and_kind(reader, DEFAULT_BUFFER, &Retention::AUDIT);
+    let (plan, kind) = read.map_err(|error| match error {
         StreamError::Io(source) => InputError::Read {
             file: subject.to_path_buf(),
             source,
@@ -232,7 +236,9 @@ fn read_plan(reader: impl Read, subject: &Path) -> Result<Plan, InputError> {
             column,
             message,
         },
-    })
+    })?;
+    check_is_plan(&plan, kind, subject)?;
+    Ok(plan)
 }
 
 /// Parses plan JSON held in memory (the output of `terraform show -json`).
@@ -241,7 +247,6 @@ pub fn parse_slice(bytes: &[u8], subject: &Path) -> Result<LoadedPlan, PlanError
 }
 
 fn finish(plan: Plan, sha256: String, size: u64, subject: &Path) -> Result<LoadedPlan, PlanError> {
-    check_is_plan(&plan, subject)?;
     Ok(LoadedPlan {
         plan,
         sha256,
@@ -250,22 +255,35 @@ fn finish(plan: Plan, sha256: String, size: u64, subject: &Path) -> Result<Loade
     })
 }
 
-/// Rejects JSON that is not a Terraform plan, or a plan format this version
-/// does not understand (only `1.x` is accepted).
-pub fn check_is_plan(plan: &Plan, subject: &Path) -> Result<(), InputError> {
+/// The plan formats accepted besides `1.x`: what Terraform 0.12 to 1.0 write.
+pub const OLDER_FORMATS: [&str; 2] = ["0.1", "0.2"];
+
+/// Rejects JSON that is not a Terraform plan (a state is named as one), or a
+/// plan format this version does not understand (`0.1`, `0.2` and `1.x` are
+/// accepted).
+pub fn check_is_plan(plan: &Plan, kind: InputKind, subject: &Path) -> Result<(), InputError> {
     let field_error = |field: &str, expected: String| InputError::Field {
         file: subject.to_path_buf(),
         field: field.to_string(),
         expected,
     };
+    if matches!(kind, InputKind::State | InputKind::ShownState) {
+        return Err(field_error(
+            "planned_values",
+            format!(
+                "missing: this is not a plan but {}; expected {}",
+                kind.describe(),
+                expected::PLAN
+            ),
+        ));
+    }
     let Some(version) = plan.format_version.as_deref() else {
         return Err(field_error(
             "format_version",
             "missing: expected Terraform plan JSON (`terraform show -json PLANFILE`)".into(),
         ));
     };
-    let major = version.split('.').next().unwrap_or_default();
-    if major != "1" {
+    if !is_supported_format(version) {
         let shown: String = version
             .chars()
             .take(20)
@@ -273,7 +291,7 @@ pub fn check_is_plan(plan: &Plan, subject: &Path) -> Result<(), InputError> {
             .collect();
         return Err(field_error(
             "format_version",
-            format!("unsupported plan format `{shown}`: expected 1.x"),
+            format!("unsupported plan format `{shown}`: expected 0.1, 0.2 or 1.x"),
         ));
     }
     if plan.planned_values.is_none() {
@@ -285,6 +303,24 @@ pub fn check_is_plan(plan: &Plan, subject: &Path) -> Result<(), InputError> {
         ));
     }
     Ok(())
+}
+
+/// Whether `version` is a plan format this version reads: any `1.x`, or one
+/// of [`OLDER_FORMATS`] (a patch level such as `0.2.1` included).
+pub fn is_supported_format(version: &str) -> bool {
+    let mut parts = version.split('.');
+    match (parts.next(), parts.next()) {
+        (Some("1"), _) => true,
+        (Some("0"), Some(minor)) => OLDER_FORMATS.contains(&format!("0.{minor}").as_str()),
+        _ => false,
+    }
+}
+
+/// Whether `version` is one of [`OLDER_FORMATS`]: a plan of Terraform 0.12 to
+/// 1.0, which may lack `resource_drift`, `relevant_attributes` and (0.1)
+/// `action_reason`.
+pub fn is_older_format(version: &str) -> bool {
+    version.starts_with("0.") && is_supported_format(version)
 }
 
 struct HashingReader<R> {

@@ -15,6 +15,7 @@ use super::prior_state;
 use super::retention::Retention;
 use super::scanner::{Result, Scanner, DEFAULT_BUFFER};
 use super::secrets::SecretCollector;
+use crate::input_kind::InputKind;
 
 /// Members skipped without deserializing.
 const SKIPPED: [&str; 2] = ["planned_values", "checks"];
@@ -33,29 +34,42 @@ pub fn read_plan_buffered(reader: impl Read, buffer: usize) -> Result<Plan> {
 
 /// [`read_plan_buffered`], keeping the values `retention` lists.
 pub fn read_plan_with(reader: impl Read, buffer: usize, retention: &Retention) -> Result<Plan> {
+    read_plan_and_kind(reader, buffer, retention).map(|(plan, _)| plan)
+}
+
+/// [`read_plan_with`], and what kind of document it is from its top-level
+/// members ([`InputKind`]).
+pub fn read_plan_and_kind(
+    reader: impl Read,
+    buffer: usize,
+    retention: &Retention,
+) -> Result<(Plan, InputKind)> {
     let mut scanner = Scanner::new(reader, buffer);
     let mut collector = SecretCollector::default();
     let mut plan = Plan::default();
-    if let Err(error) = read_members(&mut scanner, &mut collector, retention, &mut plan) {
-        // The collecting thread is let finish; the read's error is the one.
-        let _ = collector.finish();
-        return Err(error);
-    }
+    let kind = match read_members(&mut scanner, &mut collector, retention, &mut plan) {
+        Ok(kind) => kind,
+        Err(error) => {
+            // The collecting thread is let finish; the read's error is the one.
+            let _ = collector.finish();
+            return Err(error);
+        }
+    };
     plan.sensitive_strings.extend(collector.finish()?);
     // The records outlive the read: give back what the growth reserved.
     plan.resource_changes.shrink_to_fit();
     plan.resource_drift.shrink_to_fit();
-    Ok(plan)
+    Ok((plan, kind))
 }
 
 /// Reads the plan object into `plan`, handing what holds sensitive values to
-/// `collector`.
+/// `collector`; returns the kind of document its members make it.
 fn read_members<R: Read>(
     scanner: &mut Scanner<R>,
     collector: &mut SecretCollector,
     retention: &Retention,
     plan: &mut Plan,
-) -> Result<()> {
+) -> Result<InputKind> {
     match scanner.skip_whitespace()? {
         Some(b'{') => scanner.consume(1),
         Some(_) => {
@@ -65,8 +79,10 @@ fn read_members<R: Read>(
         None => return scanner.error("EOF while parsing a value"),
     }
     let mut first = true;
+    let mut members = Vec::new();
     while let Some(name) = scanner.member_name(first, None)? {
         first = false;
+        members.push(name.clone());
         match name.as_str() {
             "format_version" => plan.format_version = scanner.parse(&name)?,
             "terraform_version" => plan.terraform_version = scanner.parse(&name)?,
@@ -124,5 +140,16 @@ fn read_members<R: Read>(
     if scanner.skip_whitespace()?.is_some() {
         return scanner.error("trailing characters");
     }
-    Ok(())
+    // Members Terraform would have left out (null, empty lists) count as absent.
+    Ok(InputKind::from_members(
+        members
+            .iter()
+            .map(String::as_str)
+            .filter(|name| match *name {
+                "format_version" => plan.format_version.is_some(),
+                "resource_changes" => !plan.resource_changes.is_empty(),
+                "resource_drift" => !plan.resource_drift.is_empty(),
+                _ => true,
+            }),
+    ))
 }

@@ -35,6 +35,7 @@ pub mod incomplete;
 pub mod moved;
 pub mod output_secret;
 pub mod protected_destroy;
+pub mod reduced_coverage;
 pub mod replace;
 pub mod security_sensitive;
 pub mod unknown_critical;
@@ -245,6 +246,10 @@ pub const REGISTRY: Registry<PlanRules> = Registry {
         Rule {
             info: drift::INFO,
             check: drift::check,
+        },
+        Rule {
+            info: reduced_coverage::INFO,
+            check: reduced_coverage::check,
         },
     ],
     reported: &[

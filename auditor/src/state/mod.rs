@@ -8,7 +8,7 @@
 //! * [`rules`] holds one module per rule;
 //! * [`trail`] verifies the guardrail store's audit trail (`--guardrail-store`).
 //!
-//! May import: `findings`, `error`, `registry`, `config`, `redact` and `guardrail_core` (the store); nothing above.
+//! May import: `findings`, `error`, `input_kind`, `registry`, `config`, `redact` and `guardrail_core` (the store); nothing above.
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -47,6 +47,9 @@ pub enum StateError {
     GuardrailStore { location: String, message: String },
     #[error("{0}")]
     Usage(String),
+    /// Input of another kind than a state (a plan): the run stops.
+    #[error(transparent)]
+    Input(#[from] crate::error::InputError),
 }
 
 /// What every state rule reads.

@@ -8,6 +8,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use crate::error::InputError;
+use crate::input_kind::{expected, InputKind};
 
 /// A parsed state file.
 #[derive(Debug, Clone, Deserialize)]
@@ -75,6 +76,14 @@ impl StateFile {
             message: redact_values(&without_position(&error.to_string())),
         };
         let raw: Value = serde_json::from_slice(bytes).map_err(json_error)?;
+        let kind = InputKind::of_value(&raw);
+        if kind.is_plan() || kind == InputKind::ShownState {
+            return Err(InputError::WrongKind {
+                file: file(),
+                given: kind,
+                expected: expected::STATE,
+            });
+        }
         let version_error = |found: String| InputError::Field {
             file: file(),
             field: "version".to_owned(),

@@ -13,6 +13,7 @@ use super::lock::{LockObject, LOCK_SUFFIX};
 use super::model::StateFile;
 use super::target::{s3_url, Target};
 use super::StateError;
+use crate::error::InputError;
 use crate::findings::Finding;
 
 /// A state that was read and parsed.
@@ -51,6 +52,7 @@ pub type PerStateCheck = fn(&LoadedState) -> Vec<Finding>;
 enum Fetched {
     State(Box<LoadedState>, Vec<Finding>),
     Unreadable(Unreadable),
+    WrongKind(InputError),
     Lock(LockObject),
     NoLock,
 }
@@ -129,14 +131,23 @@ pub async fn collect(
     Ok(collected)
 }
 
-/// Parses fetched bytes into a [`LoadedState`] or an [`Unreadable`].
+/// Why fetched bytes are not a state.
+#[derive(Debug)]
+pub enum NotLoaded {
+    /// Not a readable state: reported as a finding, the run goes on.
+    Unreadable(Unreadable),
+    /// Terraform JSON of another kind (a plan): the run stops.
+    WrongKind(InputError),
+}
+
+/// Parses fetched bytes into a [`LoadedState`], or says why not.
 pub fn load(
     origin: String,
     group: String,
     object_bytes: &[u8],
     etag: Option<String>,
     last_modified: Option<DateTime<Utc>>,
-) -> Result<LoadedState, Unreadable> {
+) -> Result<LoadedState, NotLoaded> {
     match StateFile::parse(object_bytes, &origin) {
         Ok(state) => Ok(LoadedState {
             sha256: hex::encode(Sha256::digest(object_bytes)),
@@ -146,13 +157,14 @@ pub fn load(
             last_modified,
             state,
         }),
+        Err(error @ InputError::WrongKind { .. }) => Err(NotLoaded::WrongKind(error)),
         Err(error) => {
             let text = error.to_string();
             let reason = text
                 .strip_prefix(&format!("{origin}: "))
                 .unwrap_or(&text)
                 .to_owned();
-            Err(Unreadable { reason, origin })
+            Err(NotLoaded::Unreadable(Unreadable { reason, origin }))
         }
     }
 }
@@ -212,6 +224,7 @@ async fn run_jobs(
                 collected.findings.extend(findings);
             }
             Fetched::Unreadable(unreadable) => collected.unreadable.push(unreadable),
+            Fetched::WrongKind(error) => return Err(StateError::Input(error)),
             Fetched::Lock(lock) => collected.locks.push(lock),
             Fetched::NoLock => {}
         }
@@ -234,7 +247,8 @@ async fn fetch(client: aws_sdk_s3::Client, job: Job, per_state: Option<PerStateC
                         let (state, findings) = inspect(state, per_state);
                         Fetched::State(Box::new(state), findings)
                     }
-                    Err(unreadable) => Fetched::Unreadable(unreadable),
+                    Err(NotLoaded::Unreadable(unreadable)) => Fetched::Unreadable(unreadable),
+                    Err(NotLoaded::WrongKind(error)) => Fetched::WrongKind(error),
                 },
                 Ok(None) => Fetched::Unreadable(Unreadable {
                     origin,
@@ -390,7 +404,8 @@ fn collect_local(
                 collected.states.push(state);
                 collected.findings.extend(findings);
             }
-            Err(unreadable) => collected.unreadable.push(unreadable),
+            Err(NotLoaded::Unreadable(unreadable)) => collected.unreadable.push(unreadable),
+            Err(NotLoaded::WrongKind(error)) => return Err(StateError::Input(error)),
         }
     }
     Ok(())
