@@ -209,6 +209,12 @@ pub async fn run(args: DriftArgs) -> Result<i32, CommandError> {
         findings,
         rules: drift::rules::infos(),
         fail_on,
+        options: args.output.render_options(
+            args.output.repository_root().as_deref(),
+            args.refresh_plan
+                .as_deref()
+                .filter(|_| args.states.is_empty()),
+        ),
     };
     report::emit(args.output.format.into(), &args.output.reports, &report)?;
     Ok(if report.failed() { 1 } else { 0 })
