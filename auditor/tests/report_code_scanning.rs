@@ -291,3 +291,46 @@ fn a_large_plan_comment_fits_with_its_header() {
         assert!(critical < high, "critical rows come before high rows");
     }
 }
+
+#[test]
+fn the_comment_header_counts_towards_the_limit() {
+    use tfaudit::findings::{Finding, Severity};
+    use tfaudit::report::{markdown, RenderOptions, Report};
+    let findings: Vec<Finding> = (0..500)
+        .map(|i| {
+            let severity = Severity::ALL[i % 5];
+            let mut finding = Finding::new(
+                "plan/tags",
+                severity,
+                format!("module.m{}.hcloud_server.s{i:04}", i % 3),
+                "x".repeat(i % 90),
+            );
+            finding.module = format!("module.m{}", i % 3);
+            finding
+        })
+        .collect();
+    let header = format!(
+        "<!-- tfaudit-environment: production -->\n{}",
+        "h".repeat(3_000)
+    );
+    let report = Report {
+        command: "plan",
+        subject: "plan.json".into(),
+        summary: serde_json::Map::new(),
+        findings,
+        rules: Vec::new(),
+        fail_on: None,
+        options: RenderOptions {
+            comment_header: Some(header.clone()),
+            ..RenderOptions::default()
+        },
+    };
+    for limit in [8_000, 20_000, 65_536] {
+        let body = markdown::render_with_limit(&report, limit);
+        assert!(body.len() <= limit, "limit {limit}: {}", body.len());
+        assert!(body.starts_with(&format!("{}\n{header}\n", markdown::MARKER)));
+        let first_high = body.find("| high |").unwrap_or(usize::MAX);
+        let last_critical = body.rfind("| critical |").expect("critical rows");
+        assert!(last_critical < first_high, "limit {limit}");
+    }
+}
