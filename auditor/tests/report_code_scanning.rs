@@ -202,6 +202,18 @@ fn a_finding_in_a_tf_file_is_named_relative_to_the_repository_root() {
     let physical = &volume["locations"][0]["physicalLocation"];
     assert_eq!(physical["artifactLocation"]["uri"], "infra/prod/storage.tf");
     assert_eq!(physical["region"]["startLine"], 3);
+
+    // Code scanning rejects a result without a file: one the configuration
+    // does not declare points at the configuration's file, line 1, never at
+    // the plan outside the repository.
+    let unlocated = results(&log)
+        .iter()
+        .find(|r| r["properties"]["address"] != "hcloud_volume.data")
+        .expect("a finding the configuration does not declare");
+    let physical = &unlocated["locations"][0]["physicalLocation"];
+    assert_eq!(physical["artifactLocation"]["uri"], "infra/prod/storage.tf");
+    assert_eq!(physical["region"]["startLine"], 1);
+    assert!(!log.to_string().contains("file:"));
 }
 
 #[test]

@@ -88,17 +88,30 @@ impl OutputArgs {
         from_git.or_else(|| std::env::current_dir().ok())
     }
 
-    /// The rendering options of these flags; `subject` is the audited file, if
-    /// the subject is one local file.
-    pub fn render_options(&self, root: Option<&Path>, subject: Option<&Path>) -> RenderOptions {
-        let subject_file = match (root, subject) {
-            (Some(root), Some(file)) if file.is_file() => {
-                match crate::source::relative_to_root(file, root) {
-                    Some(relative) => SubjectFile::InRepository(relative),
-                    None => SubjectFile::Outside,
-                }
+    /// The rendering options of these flags. Findings without a `.tf` location
+    /// point at `subject` (the audited file, if the subject is one local file)
+    /// when it is in the repository, else at `fallback` (a file of the
+    /// configuration) when that is: code scanning rejects a result without a
+    /// file. Neither in the repository: the address alone.
+    pub fn render_options(
+        &self,
+        root: Option<&Path>,
+        subject: Option<&Path>,
+        fallback: Option<&Path>,
+    ) -> RenderOptions {
+        let in_repository = |file: &Path| {
+            let root = root?;
+            if !file.is_file() {
+                return None;
             }
-            _ => SubjectFile::Outside,
+            crate::source::relative_to_root(file, root)
+        };
+        let subject_file = match subject
+            .and_then(in_repository)
+            .or_else(|| fallback.and_then(in_repository))
+        {
+            Some(relative) => SubjectFile::InRepository(relative),
+            None => SubjectFile::Outside,
         };
         let repository = self
             .repository

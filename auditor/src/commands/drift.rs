@@ -214,6 +214,7 @@ pub async fn run(args: DriftArgs) -> Result<i32, CommandError> {
             args.refresh_plan
                 .as_deref()
                 .filter(|_| args.states.is_empty()),
+            None,
         ),
     };
     report::emit(args.output.format.into(), &args.output.reports, &report)?;

@@ -194,9 +194,13 @@ pub async fn run(args: PlanArgs) -> Result<i32, CommandError> {
     if let Some(root) = &root {
         crate::source::rebase(&mut findings, root);
     }
-    let options = args
-        .output
-        .render_options(root.as_deref(), Some(&loaded.subject));
+    let fallback = args
+        .source_dir
+        .as_deref()
+        .and_then(crate::source::configuration_file);
+    let options =
+        args.output
+            .render_options(root.as_deref(), Some(&loaded.subject), fallback.as_deref());
     let fail_on = args.output.fail_on.or(config.fail_on);
     let report = Report {
         command: "plan",

@@ -188,6 +188,7 @@ pub async fn run(args: StateArgs) -> Result<i32, CommandError> {
         options: args.output.render_options(
             args.output.repository_root().as_deref(),
             local_file(&args.targets),
+            None,
         ),
     };
     report::emit(args.output.format.into(), &args.output.reports, &report)?;

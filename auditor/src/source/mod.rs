@@ -218,6 +218,22 @@ pub fn annotate(findings: &mut [Finding], map: &SourceMap) {
     }
 }
 
+/// The file that stands for a configuration directory: its `main.tf`, else its
+/// first `.tf` file by name.
+pub fn configuration_file(dir: &Path) -> Option<PathBuf> {
+    let main = dir.join("main.tf");
+    if main.is_file() {
+        return Some(main);
+    }
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .ok()?
+        .filter_map(|entry| entry.ok().map(|entry| entry.path()))
+        .filter(|path| path.extension().is_some_and(|ext| ext == "tf") && path.is_file())
+        .collect();
+    files.sort();
+    files.into_iter().next()
+}
+
 /// Makes every finding's file relative to the repository `root` (what code
 /// scanning and workflow annotations read); a file outside it keeps its name.
 pub fn rebase(findings: &mut [Finding], root: &Path) {
