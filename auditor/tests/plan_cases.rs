@@ -189,6 +189,7 @@ fn run_case(dir: &Path) -> Result<(), String> {
         findings: outcome.findings.clone(),
         rules: rules::infos(),
         fail_on: config.fail_on,
+        options: Default::default(),
     };
     let exit_code = i64::from(report.failed());
     if Some(exit_code) != expected["exit_code"].as_i64() {

@@ -860,13 +860,17 @@ mod sarif {
         );
         assert_eq!(unlocated["region"]["startLine"], 1);
 
+        // An absolute subject is never named (no `file://` URI): the result
+        // keeps its logical location only.
         report.subject = "/work/repo/plan #1.json".into();
         let log = super::sarif::log(&report);
-        let absolute = &result_for(&log, "hcloud_volume.data")["locations"][0]["physicalLocation"];
+        let absolute = &result_for(&log, "hcloud_volume.data")["locations"][0];
+        assert!(absolute.get("physicalLocation").is_none(), "{absolute}");
         assert_eq!(
-            absolute["artifactLocation"]["uri"],
-            "file:///work/repo/plan%20%231.json"
+            absolute["logicalLocations"][0]["fullyQualifiedName"],
+            "hcloud_volume.data"
         );
+        assert!(!log.to_string().contains("file:"));
     }
 
     #[test]
@@ -1192,9 +1196,17 @@ mod properties {
             let json: Value = serde_json::from_str(&render(Format::Json, &report)).unwrap();
             prop_assert_eq!(json["findings"][0]["message"].as_str(), Some(message.as_str()));
             let sarif: Value = serde_json::from_str(&render(Format::Sarif, &report)).unwrap();
-            prop_assert!(sarif["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
-                .as_str()
-                .is_some_and(|uri| !uri.is_empty() && !uri.contains(' ')));
+            // A physical location only for a repository-relative file, never a
+            // `file://` URI; the address is always the logical location.
+            let location = &sarif["runs"][0]["results"][0]["locations"][0];
+            let relative = tfaudit::report::is_repository_relative(&format!("{address}.tf"));
+            prop_assert_eq!(location.get("physicalLocation").is_some(), relative);
+            if relative {
+                prop_assert!(location["physicalLocation"]["artifactLocation"]["uri"]
+                    .as_str()
+                    .is_some_and(|uri| !uri.is_empty() && !uri.contains(' ') && !uri.starts_with("file:")));
+            }
+            prop_assert_eq!(location["logicalLocations"][0]["fullyQualifiedName"].as_str(), Some(address.as_str()));
         }
 
         #[test]

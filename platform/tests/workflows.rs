@@ -773,6 +773,119 @@ fn code_scanning_receives_the_sarif_file_tfaudit_wrote() {
     );
 }
 
+/// Problems of what code scanning and the sticky comment receive: a SARIF
+/// category per environment (from `--sarif-category`, or upload-sarif's
+/// `category` when tfaudit sets none), `.tf` locations from `--source-dir`, and
+/// a comment body that tfaudit writes whole (its header inside the size limit).
+fn code_scanning_problems(workflow: &Value) -> Vec<String> {
+    let mut problems = Vec::new();
+    let flag = Regex::new(r#"--sarif-category\s+"?([^"\s]+)"?"#).expect("valid regex");
+    for (name, job) in jobs(workflow) {
+        let texts = step_texts(job).join("\n");
+        if !texts.contains("tfaudit plan") {
+            continue;
+        }
+        let environment_env = job["env"]["ENVIRONMENT"].as_str().unwrap_or("");
+        let per_environment = |value: &str| {
+            value.contains("matrix.environment")
+                || (value.contains("$ENVIRONMENT")
+                    && environment_env.contains("matrix.environment"))
+        };
+        // Shell comments name flags too; only commands count.
+        let commands: String = texts
+            .lines()
+            .filter(|line| !line.trim_start().starts_with('#'))
+            .collect::<Vec<_>>()
+            .join("\n");
+        let categories: Vec<String> = flag
+            .captures_iter(&commands)
+            .map(|captures| captures[1].to_string())
+            .collect();
+        for category in &categories {
+            if !per_environment(category) {
+                problems.push(format!(
+                    "jobs.{name}: --sarif-category `{category}` is the same for every environment"
+                ));
+            }
+        }
+        for step in job["steps"].as_sequence().into_iter().flatten() {
+            let is_upload = step["uses"]
+                .as_str()
+                .is_some_and(|used| used.starts_with("github/codeql-action/upload-sarif@"));
+            if !is_upload {
+                continue;
+            }
+            match step["with"]["category"].as_str() {
+                Some(_) if !categories.is_empty() => problems.push(format!(
+                    "jobs.{name}: upload-sarif's `category` is ignored when the log has an automationDetails.id (--sarif-category); set one of them"
+                )),
+                Some(category) if !per_environment(category) => problems.push(format!(
+                    "jobs.{name}: upload-sarif category `{category}` is the same for every environment"
+                )),
+                None if categories.is_empty() => problems.push(format!(
+                    "jobs.{name}: no SARIF category: every environment's upload replaces the others' alerts"
+                )),
+                _ => {}
+            }
+        }
+        if !commands.contains("--source-dir") {
+            problems.push(format!(
+                "jobs.{name}: tfaudit plan needs --source-dir for .tf locations in SARIF"
+            ));
+        }
+        if texts.contains("createComment") {
+            if !commands.contains("--comment-header") {
+                problems.push(format!(
+                    "jobs.{name}: the comment header must come from tfaudit (--comment-header), inside its size limit"
+                ));
+            }
+            if texts.contains("${report}") {
+                problems.push(format!(
+                    "jobs.{name}: the comment body must be tfaudit's report as it is"
+                ));
+            }
+        }
+    }
+    problems
+}
+
+#[test]
+fn each_environment_has_its_own_code_scanning_category_and_the_comment_fits() {
+    let (text, workflow) = workflow("terraform-plan.yml");
+    let problems = code_scanning_problems(&workflow);
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+    assert!(text.contains("--sarif-category \"tfaudit/plan/$ENVIRONMENT\""));
+    assert!(text.contains("<!-- tfaudit-environment: $ENVIRONMENT -->"));
+
+    let broken = |from: &str, to: &str| -> Vec<String> {
+        assert!(text.contains(from), "{from}");
+        let changed: Value = serde_yaml::from_str(&text.replace(from, to)).expect("valid YAML");
+        code_scanning_problems(&changed)
+    };
+    let fixed = broken("tfaudit/plan/$ENVIRONMENT", "tfaudit/plan");
+    assert!(
+        fixed
+            .iter()
+            .any(|p| p.contains("same for every environment")),
+        "{fixed:?}"
+    );
+    let both = broken(
+        "sarif_file: tfaudit-out/tfaudit.sarif\n",
+        "sarif_file: tfaudit-out/tfaudit.sarif\n          category: tfaudit-${{ matrix.environment }}\n",
+    );
+    assert!(both.iter().any(|p| p.contains("is ignored")), "{both:?}");
+    let none = broken("--sarif-category \"tfaudit/plan/$ENVIRONMENT\"", "");
+    assert!(
+        none.iter().any(|p| p.contains("no SARIF category")),
+        "{none:?}"
+    );
+    let header = broken("--comment-header", "--no-header");
+    assert!(
+        header.iter().any(|p| p.contains("--comment-header")),
+        "{header:?}"
+    );
+}
+
 /// Problems of the apply workflow's check of where the plan comes from.
 fn plan_origin_problems(workflow: &Value) -> Vec<String> {
     let mut problems = Vec::new();

@@ -1,12 +1,12 @@
 //! Options every subcommand shares, and how the command line names the
 //! library's types.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use clap::{Args, ValueEnum};
 
 use crate::findings::FailOn;
-use crate::report::Format;
+use crate::report::{Format, RenderOptions, SubjectFile};
 
 /// Output options shared by every subcommand.
 #[derive(Debug, Clone, Args)]
@@ -27,6 +27,127 @@ pub struct OutputArgs {
     /// [default: high, or the configuration's `fail_on`].
     #[arg(long, value_name = "SEVERITY")]
     pub fail_on: Option<FailOn>,
+
+    /// SARIF: the code scanning category, e.g. `tfaudit/plan/production`. The
+    /// run's `automationDetails.id` becomes `NAME/`, so uploads of different
+    /// categories (one per environment) keep their own alerts. Without it the
+    /// log has no `automationDetails` and upload-sarif's `category` applies.
+    #[arg(long, value_name = "NAME", value_parser = non_empty)]
+    pub sarif_category: Option<String>,
+
+    /// The repository root that SARIF and `.tf` locations are relative to
+    /// [default: `git rev-parse --show-toplevel` of the current directory, or the
+    /// current directory outside a Git work tree]. Files outside it are never
+    /// named in SARIF.
+    #[arg(long, value_name = "DIR")]
+    pub repo_root: Option<PathBuf>,
+
+    /// Markdown: text written right after the comment's `<!-- tfaudit -->`
+    /// marker line (e.g. a hidden environment marker and a title). It counts
+    /// towards GitHub's 65,536-character limit, so post the report as it is.
+    #[arg(long, value_name = "TEXT")]
+    pub comment_header: Option<String>,
+
+    /// Markdown: the pull request number; the comment then links to its code
+    /// scanning alerts in `--repository`.
+    #[arg(long, value_name = "N")]
+    pub pull_request: Option<u64>,
+
+    /// Markdown: `OWNER/REPO` for the code scanning link [default:
+    /// `GITHUB_REPOSITORY`; the link needs `--pull-request` too].
+    #[arg(long, value_name = "OWNER/REPO")]
+    pub repository: Option<String>,
+}
+
+fn non_empty(text: &str) -> Result<String, String> {
+    let text = text.trim();
+    if text.is_empty() {
+        Err("must not be empty".into())
+    } else {
+        Ok(text.to_string())
+    }
+}
+
+impl OutputArgs {
+    /// The repository root: `--repo-root`, the Git work tree of the current
+    /// directory, or the current directory.
+    pub fn repository_root(&self) -> Option<PathBuf> {
+        if let Some(root) = &self.repo_root {
+            return Some(absolute(root));
+        }
+        let from_git = std::process::Command::new("git")
+            .args(["rev-parse", "--show-toplevel"])
+            .stderr(std::process::Stdio::null())
+            .output()
+            .ok()
+            .filter(|output| output.status.success())
+            .and_then(|output| String::from_utf8(output.stdout).ok())
+            .map(|text| text.trim().to_string())
+            .filter(|text| !text.is_empty())
+            .map(PathBuf::from);
+        from_git.or_else(|| std::env::current_dir().ok())
+    }
+
+    /// The rendering options of these flags. Findings without a `.tf` location
+    /// point at `subject` (the audited file, if the subject is one local file)
+    /// when it is in the repository, else at `fallback` (a file of the
+    /// configuration) when that is: code scanning rejects a result without a
+    /// file. Neither in the repository: the address alone.
+    pub fn render_options(
+        &self,
+        root: Option<&Path>,
+        subject: Option<&Path>,
+        fallback: Option<&Path>,
+    ) -> RenderOptions {
+        let in_repository = |file: &Path| {
+            let root = root?;
+            if !file.is_file() {
+                return None;
+            }
+            crate::source::relative_to_root(file, root)
+        };
+        let subject_file = match subject
+            .and_then(in_repository)
+            .or_else(|| fallback.and_then(in_repository))
+        {
+            Some(relative) => SubjectFile::InRepository(relative),
+            None => SubjectFile::Outside,
+        };
+        let repository = self
+            .repository
+            .clone()
+            .or_else(|| std::env::var("GITHUB_REPOSITORY").ok())
+            .filter(|repository| repository.split('/').filter(|p| !p.is_empty()).count() == 2);
+        let alerts_url = match (repository, self.pull_request) {
+            (Some(repository), Some(number)) => {
+                let server = std::env::var("GITHUB_SERVER_URL")
+                    .ok()
+                    .filter(|url| url.starts_with("https://"))
+                    .unwrap_or_else(|| "https://github.com".into());
+                Some(format!(
+                    "{}/{repository}/security/code-scanning?query=pr:{number}",
+                    server.trim_end_matches('/')
+                ))
+            }
+            _ => None,
+        };
+        RenderOptions {
+            sarif_category: self.sarif_category.clone(),
+            subject_file,
+            comment_header: self.comment_header.clone(),
+            alerts_url,
+        }
+    }
+}
+
+fn absolute(path: &Path) -> PathBuf {
+    if path.is_absolute() {
+        path.to_path_buf()
+    } else {
+        std::env::current_dir()
+            .map(|cwd| cwd.join(path))
+            .unwrap_or_else(|_| path.to_path_buf())
+    }
 }
 
 /// The report formats as `--format` names them (see [`Format`]).

@@ -211,6 +211,13 @@ pub async fn run(args: DriftArgs) -> Result<i32, CommandError> {
         findings,
         rules: drift::rules::infos(),
         fail_on,
+        options: args.output.render_options(
+            args.output.repository_root().as_deref(),
+            args.refresh_plan
+                .as_deref()
+                .filter(|_| args.states.is_empty()),
+            None,
+        ),
     };
     super::output::emit(&args.output, &report)?;
     Ok(if report.failed() { 1 } else { 0 })

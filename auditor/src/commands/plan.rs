@@ -190,6 +190,17 @@ pub async fn run(args: PlanArgs) -> Result<i32, CommandError> {
     if let Some(map) = &source_map {
         crate::source::annotate(&mut findings, map);
     }
+    let root = args.output.repository_root();
+    if let Some(root) = &root {
+        crate::source::rebase(&mut findings, root);
+    }
+    let fallback = args
+        .source_dir
+        .as_deref()
+        .and_then(crate::source::configuration_file);
+    let options =
+        args.output
+            .render_options(root.as_deref(), Some(&loaded.subject), fallback.as_deref());
     let fail_on = args.output.fail_on.or(config.fail_on);
     let report = Report {
         command: "plan",
@@ -198,6 +209,7 @@ pub async fn run(args: PlanArgs) -> Result<i32, CommandError> {
         findings,
         rules: rules::infos(),
         fail_on,
+        options,
     };
 
     if let Some(settings) = attestation.as_ref().filter(|_| attesting) {

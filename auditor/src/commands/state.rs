@@ -189,6 +189,11 @@ pub async fn run(args: StateArgs) -> Result<i32, CommandError> {
             .chain([crate::config::WAIVER_EXPIRED])
             .collect(),
         fail_on,
+        options: args.output.render_options(
+            args.output.repository_root().as_deref(),
+            local_file(&args.targets),
+            None,
+        ),
     };
     super::output::emit(&args.output, &report)?;
     Ok(if report.failed() { 1 } else { 0 })
@@ -198,4 +203,16 @@ pub async fn run(args: StateArgs) -> Result<i32, CommandError> {
 fn stale_lock_after(text: &str) -> Result<std::time::Duration, String> {
     guardrail_core::duration::parse(text, guardrail_core::duration::MAX)
         .map_err(|error| error.to_string())
+}
+
+/// The one target when it is a local file (the SARIF artifact of findings
+/// without a `.tf` location).
+fn local_file(targets: &[String]) -> Option<&std::path::Path> {
+    match targets {
+        [target] if !target.contains("://") => {
+            let path = std::path::Path::new(target);
+            path.is_file().then_some(path)
+        }
+        _ => None,
+    }
 }

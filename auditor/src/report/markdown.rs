@@ -1,10 +1,17 @@
 //! The `markdown` format: a sticky pull-request comment.
 //!
 //! The first line is the hidden marker `<!-- tfaudit -->`, so a CI step can find
-//! and update its previous comment. Then the verdict, a table of changes, and the
-//! findings grouped by module (root module first), each group a table.
+//! and update its previous comment; any `--comment-header` text follows it. Then
+//! the verdict, a table of changes, a link to the pull request's code scanning
+//! alerts (when the repository and pull request are known), and the findings
+//! grouped by module, each group a table, modules in the order of their most
+//! severe finding. With more than [`FIRST_SCREEN`] findings, the most severe
+//! [`FIRST_SCREEN`] come first in one table, and the others are collapsed in a
+//! `<details>` section per severity and module (most severe first), so critical
+//! findings always come before high ones.
 //!
-//! GitHub refuses comments longer than 65,536 characters: when the findings do not
+//! GitHub refuses comments longer than 65,536 characters: the whole body counts,
+//! header included, so a workflow posts it as it is. When the findings do not
 //! fit, the most severe ones are kept, whole rows only, and a note says how many
 //! were left out. Table cells escape `|`, backticks and the other characters that
 //! would change the table's structure or formatting.
@@ -36,46 +43,151 @@ pub fn render_with_limit(report: &Report, limit: usize) -> String {
     if sorted.is_empty() {
         return format!("{header}\nNo findings.\n");
     }
+    let large = sorted.len() > FIRST_SCREEN;
 
     // The note's size with the largest possible count, so that adding it after
-    // choosing the rows can never break the limit.
+    // choosing the rows can never break the limit; likewise a collapsed
+    // section's summary is paid for with the largest count.
     let note_budget = omitted_note(sorted.len()).len();
     let budget = limit.saturating_sub(header.len() + note_budget);
 
     // Keep the longest run of findings in the global order (most severe first)
-    // that fits, paying for a module's heading and table head the first time one
-    // of its rows is kept. Stopping at the first row that does not fit keeps a
-    // shorter, less severe row from taking the place of a more severe one.
-    let mut kept: BTreeMap<ModuleKey, Vec<String>> = BTreeMap::new();
+    // that fits, paying for a section's heading and table head the first time
+    // one of its rows is kept. Stopping at the first row that does not fit keeps
+    // a shorter, less severe row from taking the place of a more severe one.
+    let mut groups: BTreeMap<ModuleKey, Group> = BTreeMap::new();
+    let mut top: Vec<String> = Vec::new();
+    let mut collapsed: BTreeMap<(std::cmp::Reverse<Severity>, ModuleKey), Vec<String>> =
+        BTreeMap::new();
     let mut used = 0usize;
     let mut kept_count = 0usize;
     for finding in &sorted {
         let key = ModuleKey::of(finding);
         let row = row(finding);
-        let opening = if kept.contains_key(&key) {
-            0
+        let opening = if !large {
+            match groups.contains_key(&key) {
+                true => 0,
+                false => group_heading(&key).len() + TABLE_HEAD.len(),
+            }
+        } else if kept_count < FIRST_SCREEN {
+            if top.is_empty() {
+                TOP_HEADING.len() + TABLE_HEAD.len()
+            } else {
+                0
+            }
         } else {
-            group_heading(&key).len() + TABLE_HEAD.len()
+            let section = (std::cmp::Reverse(finding.severity), key.clone());
+            let more = if collapsed.is_empty() {
+                MORE_HEADING.len()
+            } else {
+                0
+            };
+            match collapsed.contains_key(&section) {
+                true => more,
+                false => {
+                    more + collapsed_open(finding.severity, &key, sorted.len()).len()
+                        + TABLE_HEAD.len()
+                        + COLLAPSED_CLOSE.len()
+                }
+            }
         };
         if used + opening + row.len() > budget {
             break;
         }
         used += opening + row.len();
+        if !large {
+            groups
+                .entry(key)
+                .or_insert_with(|| Group {
+                    rank: kept_count,
+                    rows: Vec::new(),
+                })
+                .rows
+                .push(row);
+        } else if kept_count < FIRST_SCREEN {
+            top.push(row);
+        } else {
+            collapsed
+                .entry((std::cmp::Reverse(finding.severity), key))
+                .or_default()
+                .push(row);
+        }
         kept_count += 1;
-        kept.entry(key).or_default().push(row);
     }
     let left_out = sorted.len() - kept_count;
 
     let mut out = header;
-    for (key, rows) in &kept {
+    // Modules in the order of their most severe finding (the global order's
+    // first row of each), so critical findings come first.
+    let mut ordered: Vec<(&ModuleKey, &Group)> = groups.iter().collect();
+    ordered.sort_by_key(|(_, group)| group.rank);
+    for (key, group) in ordered {
         out.push_str(&group_heading(key));
+        out.push_str(TABLE_HEAD);
+        for row in &group.rows {
+            out.push_str(row);
+        }
+    }
+    if !top.is_empty() {
+        out.push_str(TOP_HEADING);
+        out.push_str(TABLE_HEAD);
+        for row in &top {
+            out.push_str(row);
+        }
+    }
+    if !collapsed.is_empty() {
+        out.push_str(MORE_HEADING);
+    }
+    for ((std::cmp::Reverse(severity), key), rows) in &collapsed {
+        out.push_str(&collapsed_open(*severity, key, rows.len()));
         out.push_str(TABLE_HEAD);
         for row in rows {
             out.push_str(row);
         }
+        out.push_str(COLLAPSED_CLOSE);
     }
     if left_out > 0 {
         out.push_str(&omitted_note(left_out));
+    }
+    out
+}
+
+/// How many findings the comment shows before collapsing the rest.
+pub const FIRST_SCREEN: usize = 20;
+
+const COLLAPSED_CLOSE: &str = "\n</details>\n";
+const TOP_HEADING: &str = "\n#### Most severe findings\n\n";
+const MORE_HEADING: &str = "\n#### More findings, by severity and module\n";
+
+/// The kept rows of one module: `rank` is the position of its first row in the
+/// global order.
+struct Group {
+    rank: usize,
+    rows: Vec<String>,
+}
+
+fn collapsed_open(severity: Severity, key: &ModuleKey, count: usize) -> String {
+    let noun = if count == 1 { "finding" } else { "findings" };
+    let place = match key {
+        ModuleKey::Root => "the root module".to_string(),
+        ModuleKey::Module(address) => format!("<code>{}</code>", html(address)),
+    };
+    format!("\n<details><summary>{count} {severity} {noun} in {place}</summary>\n\n")
+}
+
+/// `text` for HTML: `&`, `<`, `>` and quotes as entities, one line.
+fn html(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c if c.is_control() => out.push(' '),
+            c => out.push(c),
+        }
     }
     out
 }
@@ -119,6 +231,12 @@ fn omitted_note(count: usize) -> String {
 fn header(report: &Report) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "{MARKER}");
+    if let Some(extra) = &report.options.comment_header {
+        let extra = extra.trim_end();
+        if !extra.is_empty() {
+            let _ = writeln!(out, "{extra}");
+        }
+    }
     let verdict = if report.failed() {
         ":x: **FAIL**"
     } else {
@@ -175,6 +293,13 @@ fn header(report: &Report) -> String {
         let _ = write!(out, ", {waived} waived");
     }
     out.push('\n');
+    if let Some(url) = &report.options.alerts_url {
+        let _ = writeln!(
+            out,
+            "\n[Code scanning alerts of this pull request]({})",
+            url.replace(' ', "%20").replace(')', "%29")
+        );
+    }
     out
 }
 

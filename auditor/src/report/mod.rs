@@ -122,6 +122,52 @@ pub struct Report {
     pub rules: Vec<RuleInfo>,
     #[serde(skip)]
     pub fail_on: Option<FailOn>,
+    /// How the report is rendered for where it goes (code scanning, a comment).
+    #[serde(skip)]
+    pub options: RenderOptions,
+}
+
+/// Rendering choices the command line makes (the library knows no flags).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RenderOptions {
+    /// The SARIF category (`--sarif-category`): the run's `automationDetails.id`
+    /// is the category with a trailing `/`. Without it the log has no
+    /// `automationDetails` and the uploader's `category` applies.
+    pub sarif_category: Option<String>,
+    /// Where the audited file is for findings the source map did not locate.
+    pub subject_file: SubjectFile,
+    /// Markdown written right after the comment's marker line
+    /// (`--comment-header`), counted in the comment's size limit.
+    pub comment_header: Option<String>,
+    /// The code scanning alerts of the pull request, linked from the comment.
+    pub alerts_url: Option<String>,
+}
+
+/// The audited file as SARIF may name it: only ever relative to the
+/// repository root.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum SubjectFile {
+    /// The subject as given, when it is a relative path (read from the
+    /// repository root); nothing when it is absolute or a URL.
+    #[default]
+    AsGiven,
+    /// This path, relative to the repository root.
+    InRepository(String),
+    /// Not a file in the repository: results carry a logical location only.
+    Outside,
+}
+
+/// Whether `path` can be an artifact of the repository as it is: relative,
+/// not leaving the root, not a URL.
+pub fn is_repository_relative(path: &str) -> bool {
+    let path = path.replace('\\', "/");
+    let drive = path.as_bytes().get(1) == Some(&b':');
+    !(path.is_empty()
+        || path.starts_with('/')
+        || drive
+        || path.contains("://")
+        || path == ".."
+        || path.starts_with("../"))
 }
 
 impl Report {

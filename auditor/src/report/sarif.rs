@@ -2,11 +2,19 @@
 //!
 //! * `runs[0].tool.driver.rules` lists every rule the command declared (and any
 //!   rule a finding names that was not declared), with its default level.
+//!   Each rule has a `helpUri` (its section of the auditor's README) and the
+//!   `security` tag, so code scanning reads its `security-severity`.
 //! * Each finding is a result with `ruleId`, `ruleIndex`, `level` (critical and
-//!   high: `error`; medium: `warning`; low and info: `note`), a location (the `.tf`
-//!   file and line when the source map located it, otherwise the audited subject
-//!   at line 1: code scanning drops results without a location), and a
-//!   `partialFingerprints` hash of rule id and address so alerts survive line moves.
+//!   high: `error`; medium: `warning`; low and info: `note`), a logical location
+//!   (the address), a physical location only inside the repository (the `.tf`
+//!   file and line, relative to the repository root, when the source map located
+//!   it; otherwise the audited file at line 1 when it is in the repository;
+//!   never a `file://` URI), and a `partialFingerprints` hash of rule id and
+//!   address so alerts survive line moves.
+//! * `automationDetails.id` is `CATEGORY/` only with a category
+//!   ([`super::RenderOptions::sarif_category`]): code scanning keeps the alerts of
+//!   each category apart (one per environment), and upload-sarif ignores its own
+//!   `category` input when the log has an id.
 //! * Waived findings carry an `external` suppression with the waiver's reason.
 //! * At most [`MAX_RESULTS`] results (code scanning's limit per run): the most
 //!   severe are kept and a tool notification counts the others.
@@ -15,12 +23,15 @@ use serde::Serialize;
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
-use super::{one_line, Report};
+use super::{is_repository_relative, one_line, Report, SubjectFile};
 use crate::findings::{Finding, RuleInfo, Severity};
 
 pub const SCHEMA_URI: &str = "https://json.schemastore.org/sarif-2.1.0.json";
 pub const SARIF_VERSION: &str = "2.1.0";
 pub const INFORMATION_URI: &str = "https://github.com/sre-control-plane/guardrail";
+/// Where the rules are documented: the auditor's README on the default branch.
+pub const RULES_DOCUMENTATION: &str =
+    "https://github.com/sre-control-plane/guardrail/blob/main/auditor/README.md";
 /// GitHub code scanning rejects a run with more results than this.
 pub const MAX_RESULTS: usize = 25_000;
 /// The key of the stable fingerprint in `partialFingerprints`.
@@ -71,15 +82,25 @@ fn rule_name(rule_id: &str) -> String {
         .collect()
 }
 
-/// A path as a URI reference: a relative path stays relative (code scanning
-/// reads it from the repository root), an absolute one becomes a `file://` URI
-/// (which the SARIF upload makes relative to the checkout); `/` is kept and
-/// characters a URI cannot hold are percent-encoded.
+/// The README section that documents `rule_id`, as a `helpUri`.
+pub fn help_uri(rule_id: &str) -> String {
+    let anchor = match rule_id.split('/').next().unwrap_or("") {
+        "state" => "state-audits",
+        "trail" => "the-guardrail-stores-audit-trail",
+        "drift" => "drift",
+        "config" => "configuration-tfaudittoml",
+        "plan" | "budget" => "severities-worth-knowing",
+        _ => "code-scanning-sarif",
+    };
+    format!("{RULES_DOCUMENTATION}#{anchor}")
+}
+
+/// A repository-relative path as a URI reference (code scanning reads it from
+/// the repository root): `/` is kept and characters a URI cannot hold are
+/// percent-encoded. Absolute paths never reach it (see
+/// [`super::is_repository_relative`]).
 pub fn uri_reference(path: &str) -> String {
-    let mut out = String::with_capacity(path.len() + 7);
-    if path.starts_with('/') {
-        out.push_str("file://");
-    }
+    let mut out = String::with_capacity(path.len());
     for byte in path.replace('\\', "/").bytes() {
         let keep = byte.is_ascii_alphanumeric()
             || matches!(
@@ -146,9 +167,10 @@ fn rule_descriptor(rule: &RuleInfo, command: &str) -> Value {
             "text": help,
             "markdown": format!("**{}** (`{}`)\n\n{}", rule.summary, rule.id, help),
         },
+        "helpUri": help_uri(rule.id),
         "defaultConfiguration": { "level": level(rule.default_severity) },
         "properties": {
-            "tags": ["terraform", "tfaudit", command, rule.default_severity.as_str()],
+            "tags": ["security", "terraform", "tfaudit", command, rule.default_severity.as_str()],
             "precision": "high",
             "security-severity": security_severity(rule.default_severity),
         },
@@ -170,7 +192,8 @@ struct Log<'a> {
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 struct Run<'a> {
-    automation_details: Value,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    automation_details: Option<Value>,
     invocations: [Value; 1],
     results: Vec<SarifResult<'a>>,
     tool: Value,
@@ -194,7 +217,8 @@ struct SarifResult<'a> {
 #[serde(rename_all = "camelCase")]
 struct Location<'a> {
     logical_locations: [LogicalLocation<'a>; 1],
-    physical_location: PhysicalLocation,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    physical_location: Option<PhysicalLocation>,
 }
 
 #[derive(Serialize)]
@@ -248,9 +272,18 @@ struct Suppression<'a> {
 }
 
 fn result<'a>(finding: &'a Finding, rule_index: usize, report: &Report) -> SarifResult<'a> {
-    let (uri, line) = match &finding.location {
-        Some(location) => (uri_reference(&location.file), location.line.max(1)),
-        None => (uri_reference(&report.subject), 1),
+    let artifact = match &finding.location {
+        Some(location) => is_repository_relative(&location.file)
+            .then(|| (uri_reference(&location.file), location.line.max(1))),
+        None => match &report.options.subject_file {
+            SubjectFile::AsGiven => {
+                is_repository_relative(&report.subject).then(|| (uri_reference(&report.subject), 1))
+            }
+            SubjectFile::InRepository(path) => {
+                is_repository_relative(path).then(|| (uri_reference(path), 1))
+            }
+            SubjectFile::Outside => None,
+        },
     };
     SarifResult {
         level: level(finding.severity),
@@ -259,10 +292,10 @@ fn result<'a>(finding: &'a Finding, rule_index: usize, report: &Report) -> Sarif
                 fully_qualified_name: &finding.address,
                 kind: "resource",
             }],
-            physical_location: PhysicalLocation {
+            physical_location: artifact.map(|(uri, line)| PhysicalLocation {
                 artifact_location: ArtifactLocation { uri },
                 region: Region { start_line: line },
-            },
+            }),
         }],
         message: Text {
             text: format!(
@@ -326,7 +359,10 @@ fn log(report: &Report, max_results: usize) -> Log<'_> {
     Log {
         schema: SCHEMA_URI,
         runs: [Run {
-            automation_details: json!({ "id": format!("tfaudit/{}/", report.command) }),
+            automation_details: report.options.sarif_category.as_deref().map(|category| {
+                let category = category.trim_end_matches('/');
+                json!({ "id": format!("{category}/") })
+            }),
             invocations: [invocation],
             results,
             tool: json!({

@@ -24,6 +24,9 @@ pub(super) struct ModuleDeclarations {
     pub(super) blocks: HashMap<String, SourceLocation>,
     /// Module calls by name.
     pub(super) calls: HashMap<String, SourceLocation>,
+    /// `removed` blocks (Terraform 1.7+) by their `from` address as written,
+    /// relative to this module: `TYPE.NAME`, `module.NAME`, `module.A.TYPE.NAME`.
+    pub(super) removed: HashMap<String, SourceLocation>,
 }
 
 /// A parsed module directory: its declarations and its local module calls.
@@ -131,6 +134,16 @@ fn parse_file(dir: &Path, file: &Path, parsed: &mut ParsedModule) -> Result<(), 
                         }));
                     }
                     parsed.local_calls.push(((*name).to_string(), child));
+                }
+            }
+            ("removed", []) => {
+                let from = block.body.get_attribute("from").and_then(|attribute| {
+                    let span = attribute.value.span()?;
+                    let written = text.get(span)?;
+                    Some(written.split_whitespace().collect::<String>())
+                });
+                if let Some(from) = from.filter(|from| !from.is_empty()) {
+                    insert_first(&mut parsed.declarations.removed, from, location_of(block));
                 }
             }
             _ if ADDRESSABLE_BLOCKS.contains(&kind) => {

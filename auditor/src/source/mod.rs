@@ -2,8 +2,9 @@
 //! (`--source-dir`).
 //!
 //! [`SourceMap::load`] parses every `.tf` file of a configuration directory with
-//! `hcl-rs`, records where each `resource`, `data`, `ephemeral`, `module` and
-//! `output` block starts, and follows local module sources
+//! `hcl-rs`, records where each `resource`, `data`, `ephemeral`, `module`,
+//! `output` and `removed` block starts (a `removed` block by its `from`, so an
+//! object a plan forgets or destroys after its block was removed is located), and follows local module sources
 //! (`source = "./modules/net"`) recursively. [`SourceMap::locate`] then maps an
 //! address such as `module.net.hcloud_firewall.web["a"]` to the resource block in
 //! the module's file. An address inside a module whose source is not local (a
@@ -15,6 +16,9 @@
 //! an absolute source directory inside the working directory is made relative to
 //! it. That is what code scanning expects when the audit runs at the repository
 //! root. Only `.tf` files are read (not `.tf.json`).
+//!
+//! [`rebase`] then makes the names relative to the repository root (the
+//! command finds it), so they are right wherever the audit runs.
 //!
 //! Addresses are split by [`crate::plan::address`], the one reader of
 //! Terraform addresses; [`declarations`] reads the module directories, [`paths`] names
@@ -33,6 +37,7 @@ use crate::findings::{Finding, SourceLocation};
 use crate::plan::address::Address;
 
 use declarations::{parse_module_dir, ModuleDeclarations, ParsedModule};
+pub use paths::relative_to_root;
 use paths::{normalize, relative_to_cwd};
 
 /// Why a configuration directory cannot be mapped.
@@ -137,16 +142,57 @@ impl SourceMap {
                 None => break,
             }
         }
-        if let Some(key) = parsed.block_key() {
+        let key = parsed.block_key();
+        if let Some(key) = &key {
             if let Some(location) = self
                 .modules
                 .get(&modules)
-                .and_then(|module| module.blocks.get(&key))
+                .and_then(|module| module.blocks.get(key))
             {
                 return Some(location.clone());
             }
         }
-        best.cloned()
+        self.removed_block(&modules, key.as_deref())
+            .or(best)
+            .cloned()
+    }
+
+    /// The `removed` block whose `from` names the object (or a module it was
+    /// in), looked up from the innermost known module outwards.
+    fn removed_block(&self, modules: &[String], key: Option<&str>) -> Option<&SourceLocation> {
+        for depth in (0..=modules.len()).rev() {
+            let Some(module) = self.modules.get(&modules[..depth]) else {
+                continue;
+            };
+            if module.removed.is_empty() {
+                continue;
+            }
+            let calls: Vec<String> = modules[depth..]
+                .iter()
+                .map(|name| format!("module.{name}"))
+                .collect();
+            let mut candidates = Vec::new();
+            if let Some(key) = key {
+                candidates.push(
+                    calls
+                        .iter()
+                        .cloned()
+                        .chain([key.to_string()])
+                        .collect::<Vec<_>>()
+                        .join("."),
+                );
+            }
+            for end in (1..=calls.len()).rev() {
+                candidates.push(calls[..end].join("."));
+            }
+            if let Some(location) = candidates
+                .iter()
+                .find_map(|candidate| module.removed.get(candidate))
+            {
+                return Some(location);
+            }
+        }
+        None
     }
 
     /// How many declarations the map knows (blocks and module calls).
@@ -168,6 +214,32 @@ pub fn annotate(findings: &mut [Finding], map: &SourceMap) {
     for finding in findings.iter_mut() {
         if finding.location.is_none() {
             finding.location = map.locate(&finding.address);
+        }
+    }
+}
+
+/// The file that stands for a configuration directory: its `main.tf`, else its
+/// first `.tf` file by name.
+pub fn configuration_file(dir: &Path) -> Option<PathBuf> {
+    let main = dir.join("main.tf");
+    if main.is_file() {
+        return Some(main);
+    }
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .ok()?
+        .filter_map(|entry| entry.ok().map(|entry| entry.path()))
+        .filter(|path| path.extension().is_some_and(|ext| ext == "tf") && path.is_file())
+        .collect();
+    files.sort();
+    files.into_iter().next()
+}
+
+/// Makes every finding's file relative to the repository `root` (what code
+/// scanning and workflow annotations read); a file outside it keeps its name.
+pub fn rebase(findings: &mut [Finding], root: &Path) {
+    for location in findings.iter_mut().filter_map(|f| f.location.as_mut()) {
+        if let Some(relative) = relative_to_root(Path::new(&location.file), root) {
+            location.file = relative;
         }
     }
 }

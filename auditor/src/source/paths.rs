@@ -42,3 +42,19 @@ pub(super) fn relative_to_cwd(path: &Path) -> PathBuf {
 pub(super) fn path_to_slash(path: &Path) -> String {
     path.to_string_lossy().replace('\\', "/")
 }
+
+/// `path` (relative paths read from the working directory) relative to `root`,
+/// written with `/`; `None` when it is outside `root`. Symbolic links are
+/// resolved only when the lexical comparison fails.
+pub fn relative_to_root(path: &Path, root: &Path) -> Option<String> {
+    let cwd = std::env::current_dir().ok()?;
+    let absolute = normalize(&cwd.join(path));
+    let root = normalize(&cwd.join(root));
+    if let Ok(relative) = absolute.strip_prefix(&root) {
+        return Some(path_to_slash(&normalize(relative)));
+    }
+    let real_root = std::fs::canonicalize(&root).ok()?;
+    let real_path = std::fs::canonicalize(&absolute).ok()?;
+    let relative = real_path.strip_prefix(&real_root).ok()?;
+    Some(path_to_slash(&normalize(relative)))
+}

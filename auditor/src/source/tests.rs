@@ -58,3 +58,23 @@ proptest! {
         let _ = SourceMap::load(dir.path());
     }
 }
+
+#[test]
+fn names_are_made_relative_to_the_repository_root() {
+    use super::relative_to_root;
+    let root = tempfile::tempdir().unwrap();
+    let inside = root.path().join("infra/main.tf");
+    assert_eq!(
+        relative_to_root(&inside, root.path()).as_deref(),
+        Some("infra/main.tf")
+    );
+    assert_eq!(
+        relative_to_root(&root.path().join("a/../b/./c.tf"), root.path()).as_deref(),
+        Some("b/c.tf")
+    );
+    let elsewhere = tempfile::tempdir().unwrap();
+    assert_eq!(
+        relative_to_root(&elsewhere.path().join("plan.json"), root.path()),
+        None
+    );
+}
