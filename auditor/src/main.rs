@@ -16,7 +16,19 @@ fn init_logging(filter: &str) {
         .init();
 }
 
+/// A closed pipe (`tfaudit rules | head`) ends the process quietly, as it does
+/// for other command-line tools, instead of a panic on the next write.
+fn exit_quietly_on_closed_pipe() {
+    #[cfg(unix)]
+    // SAFETY: restoring the default disposition of SIGPIPE at the start of
+    // `main`, before any thread is started.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
+}
+
 fn main() {
+    exit_quietly_on_closed_pipe();
     let cli = Cli::parse_and_configure();
     init_logging(&cli.log);
     let runtime = match tokio::runtime::Builder::new_multi_thread()

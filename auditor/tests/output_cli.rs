@@ -222,3 +222,23 @@ fn a_refused_s3_connection_is_one_line_for_people() {
     assert!(text.contains(line), "{text}");
     assert!(!text.contains("DispatchFailure"), "{text}");
 }
+
+#[test]
+fn a_reader_that_stops_early_ends_the_run_without_a_panic() {
+    // `tfaudit rules | head -n 0`: the reading end is closed before tfaudit
+    // writes, so its first write meets a closed pipe.
+    let mut child = tfaudit()
+        .arg("rules")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run tfaudit rules");
+    drop(child.stdout.take());
+    let output = child.wait_with_output().expect("tfaudit ends");
+    let stderr = stderr(&output);
+    assert!(
+        !stderr.contains("panicked") && !stderr.contains("Broken pipe"),
+        "{stderr}"
+    );
+    assert_ne!(output.status.code(), Some(101), "a panic's exit code");
+}
