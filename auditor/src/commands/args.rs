@@ -150,6 +150,19 @@ fn absolute(path: &Path) -> PathBuf {
     }
 }
 
+/// The guardrail store a command reads or writes (`gate`, `lock`, `verify`).
+#[derive(Debug, Clone, Args)]
+pub struct StoreArgs {
+    /// Guardrail store: s3://BUCKET[/PREFIX] (default prefix `guardrail/`), the
+    /// provider's `store` block.
+    #[arg(long, value_name = "URL")]
+    pub store: String,
+
+    /// S3 endpoint (R2: https://ACCOUNT.r2.cloudflarestorage.com); else AWS_ENDPOINT_URL_S3, else AWS_ENDPOINT_URL.
+    #[arg(long, value_name = "URL")]
+    pub endpoint: Option<String>,
+}
+
 /// The report formats as `--format` names them (see [`Format`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum FormatArg {

@@ -16,6 +16,7 @@ use guardrail_core::environment::EnvironmentName;
 use guardrail_core::gate::{self, Blocker, GateRequest, Outcome, Phase};
 use serde_json::json;
 
+use super::args::StoreArgs;
 use super::error::CommandError;
 use crate::attest::{connect_store, parse_store_url};
 use crate::window_file;
@@ -32,13 +33,8 @@ pub struct GateArgs {
     #[arg(long, value_name = "ENV")]
     pub environment: String,
 
-    /// Guardrail store: s3://BUCKET[/PREFIX] (default prefix `guardrail/`).
-    #[arg(long, value_name = "URL")]
-    pub store: String,
-
-    /// S3 endpoint (R2: https://ACCOUNT.r2.cloudflarestorage.com); else AWS_ENDPOINT_URL_S3, else AWS_ENDPOINT_URL.
-    #[arg(long, value_name = "URL")]
-    pub endpoint: Option<String>,
+    #[command(flatten)]
+    pub location: StoreArgs,
 
     /// The change window, in the shape of `guardrail_change_window` (HCL or JSON).
     #[arg(long, value_name = "FILE")]
@@ -64,7 +60,7 @@ pub struct GateArgs {
 pub async fn run(args: GateArgs) -> Result<i32, CommandError> {
     let environment = EnvironmentName::parse(&args.environment)
         .map_err(|error| CommandError::Usage(format!("--environment: {error}")))?;
-    parse_store_url(&args.store)?;
+    parse_store_url(&args.location.store)?;
     let window = args.window.as_deref().map(window_file::load).transpose()?;
     let break_glass = match &args.break_glass_reason {
         Some(reason) if reason.trim().is_empty() => {
@@ -78,7 +74,7 @@ pub async fn run(args: GateArgs) -> Result<i32, CommandError> {
         }),
         None => None,
     };
-    let store = connect_store(&args.store, args.endpoint.as_deref()).await?;
+    let store = connect_store(&args.location.store, args.location.endpoint.as_deref()).await?;
     let request = GateRequest {
         environment: environment.to_string(),
         phase: Phase::Apply,

@@ -20,6 +20,7 @@ use guardrail_core::lock::{lock_key, LockError, LockRecord, Locks, OperatorReque
 use guardrail_core::store::Store;
 use serde_json::{json, Value};
 
+use super::args::StoreArgs;
 use super::error::CommandError;
 use crate::attest::connect_store;
 
@@ -50,14 +51,8 @@ pub struct Target {
     #[arg(long, value_name = "ENV")]
     pub environment: String,
 
-    /// Guardrail store: s3://BUCKET[/PREFIX] (default prefix `guardrail/`), the
-    /// provider's `store` block.
-    #[arg(long, value_name = "URL")]
-    pub store: String,
-
-    /// S3 endpoint (R2: https://ACCOUNT.r2.cloudflarestorage.com); else AWS_ENDPOINT_URL_S3, else AWS_ENDPOINT_URL.
-    #[arg(long, value_name = "URL")]
-    pub endpoint: Option<String>,
+    #[command(flatten)]
+    pub location: StoreArgs,
 
     /// Format printed on stdout.
     #[arg(long, value_enum, default_value_t = LockFormat::Text)]
@@ -110,7 +105,8 @@ impl Connected {
         EnvironmentName::parse(&target.environment).map_err(|error| {
             CommandError::Usage(format!("--environment `{}`: {error}", target.environment))
         })?;
-        let store = connect_store(&target.store, target.endpoint.as_deref()).await?;
+        let store =
+            connect_store(&target.location.store, target.location.endpoint.as_deref()).await?;
         let url = store.location().url();
         Ok(Connected {
             environment: target.environment.clone(),

@@ -16,6 +16,7 @@ use clap::Args;
 use guardrail_core::attestation::{self, VerifyingKey};
 use guardrail_core::store::Store;
 
+use super::args::StoreArgs;
 use super::error::CommandError;
 use crate::attest::{connect_store, gate_targets, parse_store_url};
 use crate::error::InputError;
@@ -26,13 +27,8 @@ pub struct VerifyArgs {
     #[arg(value_name = "PLAN")]
     pub plan: String,
 
-    /// Guardrail store: s3://BUCKET[/PREFIX] (default prefix `guardrail/`).
-    #[arg(long, value_name = "URL")]
-    pub store: String,
-
-    /// S3 endpoint (R2: https://ACCOUNT.r2.cloudflarestorage.com); else AWS_ENDPOINT_URL_S3, else AWS_ENDPOINT_URL.
-    #[arg(long, value_name = "URL")]
-    pub endpoint: Option<String>,
+    #[command(flatten)]
+    pub location: StoreArgs,
 
     /// A trusted ed25519 public key (base64 of the raw 32 bytes, or a PEM file's
     /// contents); repeatable. The same keys as the provider's attestation_public_keys.
@@ -85,7 +81,7 @@ fn trusted_keys(args: &VerifyArgs) -> Result<Vec<VerifyingKey>, CommandError> {
 
 pub async fn run(args: VerifyArgs) -> Result<i32, CommandError> {
     let keys = trusted_keys(&args)?;
-    parse_store_url(&args.store)?;
+    parse_store_url(&args.location.store)?;
     let loaded = crate::plan::load(&args.plan)?;
     let digest = format!("sha256:{}", loaded.sha256);
     let targets = gate_targets(&loaded);
@@ -96,7 +92,7 @@ pub async fn run(args: VerifyArgs) -> Result<i32, CommandError> {
         );
         return Ok(1);
     }
-    let store = connect_store(&args.store, args.endpoint.as_deref()).await?;
+    let store = connect_store(&args.location.store, args.location.endpoint.as_deref()).await?;
     let mut refused = 0;
     for (environment, plan_id) in &targets {
         match check(&store, &keys, environment, plan_id, &digest).await {

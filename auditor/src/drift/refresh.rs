@@ -317,19 +317,18 @@ fn diff(before: &Value, after: &Value, path: &mut Vec<String>, out: &mut Vec<Vec
 }
 
 fn lookup<'a>(value: &'a Value, path: &[String]) -> &'a Value {
-    let mut current = value;
-    for step in path {
-        current = match current {
-            Value::Object(map) => map.get(step).unwrap_or(&Value::Null),
-            Value::Array(items) => step
-                .parse::<usize>()
-                .ok()
-                .and_then(|i| items.get(i))
-                .unwrap_or(&Value::Null),
-            _ => &Value::Null,
-        };
+    path.iter().fold(value, |current, step| {
+        child(current, step).unwrap_or(&Value::Null)
+    })
+}
+
+/// The member or element `step` names in an object or array.
+fn child<'a>(value: &'a Value, step: &str) -> Option<&'a Value> {
+    match value {
+        Value::Object(map) => map.get(step),
+        Value::Array(items) => step.parse::<usize>().ok().and_then(|i| items.get(i)),
+        _ => None,
     }
-    current
 }
 
 /// Whether a `*_sensitive` mask marks `path` (or anything above it) as sensitive.
@@ -339,15 +338,10 @@ fn is_sensitive(mask: &Value, path: &[String]) -> bool {
         if current == &Value::Bool(true) {
             return true;
         }
-        current = match current {
-            Value::Object(map) => map.get(step).unwrap_or(&Value::Null),
-            Value::Array(items) => step
-                .parse::<usize>()
-                .ok()
-                .and_then(|i| items.get(i))
-                .unwrap_or(&Value::Null),
-            _ => return false,
+        let Some(next) = child(current, step) else {
+            return false;
         };
+        current = next;
     }
     match current {
         Value::Bool(flag) => *flag,

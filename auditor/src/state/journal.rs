@@ -17,7 +17,7 @@ use tokio::task::JoinSet;
 
 use guardrail_core::store::{connect, describe_sdk_error, S3Settings, StaticCredentials};
 
-use super::source::LoadedState;
+use super::source::{list_keys, LoadedState};
 use super::target::{s3_url, Target};
 use super::StateError;
 
@@ -185,24 +185,12 @@ impl Journal {
                 prefix,
             } => {
                 let location = s3_url(bucket, prefix);
-                let mut pages = client
-                    .list_objects_v2()
-                    .bucket(bucket)
-                    .prefix(prefix.as_str())
-                    .into_paginator()
-                    .send();
-                let mut keys = Vec::new();
-                while let Some(page) = pages.next().await {
-                    let page = page.map_err(|error| StateError::Journal {
+                let keys = list_keys(client, bucket, prefix).await.map_err(|message| {
+                    StateError::Journal {
                         location: location.clone(),
-                        message: describe_sdk_error(&error),
-                    })?;
-                    keys.extend(
-                        page.contents()
-                            .iter()
-                            .filter_map(|o| o.key().map(str::to_owned)),
-                    );
-                }
+                        message,
+                    }
+                })?;
                 let permits = Arc::new(Semaphore::new(JOURNAL_READ_CONCURRENCY));
                 let mut reads: JoinSet<Result<(String, String), StateError>> = JoinSet::new();
                 for key in keys.into_iter().filter(|key| key.ends_with(".jsonl")) {

@@ -94,7 +94,12 @@ pub async fn collect(
             }
             Target::S3Prefix { bucket, prefix } => {
                 let client = client.ok_or(StateError::NoS3Client)?;
-                let keys = list_keys(client, bucket, prefix).await?;
+                let keys = list_keys(client, bucket, prefix).await.map_err(|message| {
+                    StateError::List {
+                        location: s3_url(bucket, prefix),
+                        message,
+                    }
+                })?;
                 let before = jobs.len();
                 for key in keys {
                     if key.ends_with(".tfstate") {
@@ -316,11 +321,12 @@ async fn get_object(
     }))
 }
 
-async fn list_keys(
+/// Every key under `prefix`, page by page; the error is the SDK's, described.
+pub(super) async fn list_keys(
     client: &aws_sdk_s3::Client,
     bucket: &str,
     prefix: &str,
-) -> Result<Vec<String>, StateError> {
+) -> Result<Vec<String>, String> {
     let mut keys = Vec::new();
     let mut pages = client
         .list_objects_v2()
@@ -329,10 +335,7 @@ async fn list_keys(
         .into_paginator()
         .send();
     while let Some(page) = pages.next().await {
-        let page = page.map_err(|error| StateError::List {
-            location: s3_url(bucket, prefix),
-            message: describe_sdk_error(&error),
-        })?;
+        let page = page.map_err(|error| describe_sdk_error(&error))?;
         keys.extend(
             page.contents()
                 .iter()
