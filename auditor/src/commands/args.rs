@@ -15,7 +15,8 @@ pub struct OutputArgs {
     #[arg(long, value_enum, default_value_t = FormatArg::Text)]
     pub format: FormatArg,
 
-    /// Also write a report: FORMAT=PATH (repeatable), e.g. `sarif=out.sarif`.
+    /// Also write a report: FORMAT=PATH (repeatable), e.g. `sarif=out.sarif`;
+    /// PATH `-` is stdout (then without `--format`, and one report at most).
     #[arg(long = "report", value_name = "FORMAT=PATH")]
     pub reports: Vec<String>,
 
