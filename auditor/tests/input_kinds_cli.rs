@@ -3,25 +3,12 @@
 //! given to `plan`, a plan given to `state`, anything but a refresh-only plan
 //! or a plan with `resource_drift` given to `drift --refresh-plan`.
 
+#[path = "support/cli.rs"]
+mod cli;
+
+use cli::{data, run, write};
+
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-
-fn data(path: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/data")
-        .join(path)
-}
-
-fn run(args: &[&str], dir: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_tfaudit"))
-        .args(args)
-        .current_dir(dir)
-        .env_remove("TFAUDIT_LOG")
-        .env_remove("HCLOUD_TOKEN")
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("run tfaudit")
-}
 
 /// Runs `command` on `input` with a JSON report and checks the refusal.
 fn assert_refused(command: &[&str], input: &Path, fragments: &[&str]) {
@@ -44,12 +31,6 @@ fn assert_refused(command: &[&str], input: &Path, fragments: &[&str]) {
     }
     assert!(output.stdout.is_empty(), "{args:?}: nothing on stdout");
     assert!(!report.exists(), "{args:?}: no report after a refusal");
-}
-
-fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
-    let path = dir.join(name);
-    std::fs::write(&path, text).unwrap();
-    path
 }
 
 #[test]

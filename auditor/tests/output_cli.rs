@@ -3,36 +3,19 @@
 //! ANSI escapes in logs written to a file, and an unreachable S3 endpoint said
 //! in one line for people.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+#[path = "support/cli.rs"]
+mod cli;
 
-fn plan(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/data/plans")
-        .join(name)
-        .join("plan.json")
-}
+use cli::{case as plan, run, stderr};
 
+use std::path::Path;
+use std::process::{Command, Stdio};
+
+/// [`cli::tfaudit`] with colour left to tfaudit's own rules.
 fn tfaudit() -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_tfaudit"));
+    let mut command = cli::tfaudit();
+    command.env_remove("NO_COLOR");
     command
-        .env_remove("TFAUDIT_LOG")
-        .env_remove("NO_COLOR")
-        .env_remove("AWS_ENDPOINT_URL_S3")
-        .env_remove("AWS_ENDPOINT_URL");
-    command
-}
-
-fn run(args: &[&str], dir: &Path) -> Output {
-    tfaudit()
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("run tfaudit")
-}
-
-fn stderr(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stderr).into_owned()
 }
 
 #[test]

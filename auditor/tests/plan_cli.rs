@@ -1,43 +1,17 @@
 //! `tfaudit plan` as users run it: exit codes, input errors, report files,
 //! configuration errors, and a real Terraform plan end to end.
 
+#[path = "support/cli.rs"]
+mod cli;
+
+use cli::{case, run, stderr, tfaudit, write};
+
 use std::io::Write;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::path::Path;
+use std::process::{Output, Stdio};
 
 use guardrail_testkit::tools;
 use guardrail_testkit::TerraformDir;
-
-fn tfaudit() -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_tfaudit"));
-    command.env_remove("TFAUDIT_LOG").env("NO_COLOR", "1");
-    command
-}
-
-fn case(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/data/plans")
-        .join(name)
-        .join("plan.json")
-}
-
-fn run(args: &[&str], dir: &Path) -> Output {
-    tfaudit()
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("run tfaudit")
-}
-
-fn stderr(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stderr).into_owned()
-}
-
-fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
-    let path = dir.join(name);
-    std::fs::write(&path, text).unwrap();
-    path
-}
 
 #[test]
 fn exit_codes_follow_the_threshold() {

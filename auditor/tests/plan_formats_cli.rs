@@ -2,25 +2,10 @@
 //! beside 1.x, saying what the older format lacks in an info finding, and
 //! refuses a format it does not know with exit 2, naming `format_version`.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+#[path = "support/cli.rs"]
+mod cli;
 
-fn case(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/data/plans")
-        .join(name)
-        .join("plan.json")
-}
-
-fn run(args: &[&str], dir: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_tfaudit"))
-        .args(args)
-        .current_dir(dir)
-        .env_remove("TFAUDIT_LOG")
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("run tfaudit")
-}
+use cli::{case, run};
 
 #[test]
 fn older_formats_are_read_with_reduced_coverage_reported() {

@@ -2,35 +2,15 @@
 //! relative to the repository root (never `file://`), `removed` blocks located,
 //! and a pull-request comment within GitHub's limit with the header included.
 
-use std::path::{Path, PathBuf};
+#[path = "support/cli.rs"]
+mod cli;
+
+use cli::{case, run};
+
+use std::path::Path;
 use std::process::{Command, Output};
 
 use serde_json::Value;
-
-fn tfaudit() -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_tfaudit"));
-    command
-        .env_remove("TFAUDIT_LOG")
-        .env_remove("GITHUB_REPOSITORY")
-        .env_remove("GITHUB_SERVER_URL")
-        .env("NO_COLOR", "1");
-    command
-}
-
-fn case(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/data/plans")
-        .join(name)
-        .join("plan.json")
-}
-
-fn run(args: &[&str], dir: &Path) -> Output {
-    tfaudit()
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("run tfaudit")
-}
 
 fn sarif(output: &Output) -> Value {
     assert!(
