@@ -41,6 +41,7 @@ pub fn audit(
 ) -> PlanAudit {
     audit_with(
         loaded,
+        &Redactor::for_plan(&loaded.plan),
         config,
         flag_budget,
         freezes,
@@ -49,10 +50,12 @@ pub fn audit(
     )
 }
 
-/// [`audit`] with findings from elsewhere (policies) added before severity
-/// overrides, waivers and redaction apply.
+/// [`audit`] with the plan's redactor built by the caller (who also needs it),
+/// and findings from elsewhere (policies) added before severity overrides,
+/// waivers and redaction apply.
 pub fn audit_with(
     loaded: &LoadedPlan,
+    redactor: &Redactor,
     config: &Config,
     flag_budget: BudgetLimits,
     freezes: &[rules::Freeze],
@@ -60,18 +63,13 @@ pub fn audit_with(
     extra_findings: Vec<Finding>,
 ) -> PlanAudit {
     let plan = &loaded.plan;
-    let redactor = Redactor::for_plan(plan);
-    let context = PlanContext {
-        plan,
-        config,
-        budget: config.budget.overridden_by(flag_budget),
-        planned_at: clock
-            .overridden_at
-            .or_else(|| planned_at(plan.timestamp.as_deref())),
-        clock_overridden: clock.overridden_at.is_some(),
-        freezes,
-        redactor: &redactor,
-    };
+    let mut context = PlanContext::new(plan, config, redactor);
+    context.budget = config.budget.overridden_by(flag_budget);
+    context.planned_at = clock
+        .overridden_at
+        .or_else(|| planned_at(plan.timestamp.as_deref()));
+    context.clock_overridden = clock.overridden_at.is_some();
+    context.freezes = freezes;
     let mut findings = rules::run_all(&context);
     findings.extend(extra_findings);
     config.apply(&mut findings, clock.now().date_naive());
@@ -96,13 +94,8 @@ pub fn audit_with(
     }
 }
 
-/// The environments the plan names (see [`PlanContext::environments`]).
-pub fn environments_of(loaded: &LoadedPlan, redactor: &Redactor) -> Vec<rules::Environment> {
-    crate::plan::resolve::environments(&loaded.plan, |name| redactor.is_sensitive(name))
-}
-
 /// The plan's `timestamp` as an instant, when it is one.
-pub fn planned_at(timestamp: Option<&str>) -> Option<DateTime<Utc>> {
+fn planned_at(timestamp: Option<&str>) -> Option<DateTime<Utc>> {
     DateTime::parse_from_rfc3339(timestamp?)
         .ok()
         .map(|at| at.with_timezone(&Utc))

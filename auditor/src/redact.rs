@@ -55,18 +55,12 @@ pub struct Redactor {
 }
 
 impl Redactor {
-    /// Collects every sensitive value of `plan` (`prior_state` values come in
-    /// through [`Plan::sensitive_strings`], where the loader puts them).
+    /// Collects every sensitive value of `plan` (the masked values of resource
+    /// changes and of `prior_state` come in through [`Plan::sensitive_strings`],
+    /// where the plan reader puts them).
     pub fn for_plan(plan: &Plan) -> Redactor {
         let mut found = sensitive_variable_values(plan);
         found.extend(plan.sensitive_strings.iter().cloned());
-        for parts in plan
-            .resource_changes
-            .iter()
-            .filter_map(|change| change.sensitive.as_ref())
-        {
-            parts.collect(&mut found);
-        }
         for drift in &plan.resource_drift {
             found.extend(drift.sensitive_strings.iter().cloned());
         }

@@ -61,15 +61,8 @@ fn unredacted_findings(
     budget: BudgetLimits,
 ) -> String {
     let redactor = Redactor::default();
-    let context = PlanContext {
-        plan: &loaded.plan,
-        config,
-        budget: config.budget.overridden_by(budget),
-        planned_at: None,
-        clock_overridden: false,
-        freezes: &[],
-        redactor: &redactor,
-    };
+    let mut context = PlanContext::new(&loaded.plan, config, &redactor);
+    context.budget = config.budget.overridden_by(budget);
     rules::run_all(&context)
         .iter()
         .map(|finding| format!("{}\n{}\n", finding.address, finding.message))

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use report_fixture::plan_report;
 use tfaudit::commands::error::CommandError;
 use tfaudit::report::output::{emit_to, parse_report_specs, write_all_atomically, ReportSpec};
-use tfaudit::report::{emit, render, Format};
+use tfaudit::report::{render, Format};
 
 fn specs(items: &[&str]) -> Vec<String> {
     items.iter().map(|s| s.to_string()).collect()
@@ -88,14 +88,11 @@ fn bad_pairs_are_named_with_the_accepted_formats() {
 fn nothing_is_written_when_one_pair_is_invalid() {
     let dir = tempfile::tempdir().unwrap();
     let good = dir.path().join("reports/tfaudit.json");
-    let error = emit(
-        Format::Json,
-        &[
-            format!("json={}", good.display()),
-            format!("yaml={}", dir.path().join("b.yaml").display()),
-        ],
-        &plan_report(),
-    )
+    let error = parse_report_specs(&[
+        format!("json={}", good.display()),
+        format!("yaml={}", dir.path().join("b.yaml").display()),
+    ])
+    .and_then(|specs| emit_to(&mut Vec::new(), false, Format::Json, &specs, &plan_report()))
     .unwrap_err();
     assert!(
         error.to_string().contains("unknown format `yaml`"),

@@ -8,7 +8,7 @@ use guardrail_core::store::S3Settings;
 
 use super::args::OutputArgs;
 use super::error::CommandError;
-use crate::report::Report;
+use crate::report::{Format, Report};
 
 use crate::{drift, hcloud};
 
@@ -109,24 +109,15 @@ pub async fn run(args: DriftArgs) -> Result<i32, CommandError> {
             "--label-selector needs live drift: set {TOKEN_VAR} and give --state TARGET"
         )));
     }
-    super::output::destinations(&args.output)?;
+    let destinations = super::output::destinations(&args.output)?;
     let targets = args
         .states
         .iter()
         .map(|text| Target::parse(text).map_err(CommandError::Usage))
         .collect::<Result<Vec<_>, _>>()?;
-    let config = super::config::read_table(args.output.config.as_deref())?;
-    let config_origin = args
-        .output
-        .config
-        .as_deref()
-        .map(|p| p.display().to_string())
-        .unwrap_or_else(|| ".tfaudit.toml".into());
-    let ignore = IgnoreList::from_config(config.as_ref(), &config_origin)?;
-    let fail_on = match args.output.fail_on {
-        Some(fail_on) => Some(fail_on),
-        None => super::config::fail_on(args.output.config.as_deref())?,
-    };
+    let config = super::config::load(args.output.config.as_deref())?;
+    let ignore = IgnoreList::new(config.drift_ignore.clone());
+    let fail_on = args.output.fail_on.or(config.fail_on);
 
     let mut findings = Vec::new();
     if let Some(plan) = &args.refresh_plan {
@@ -199,7 +190,7 @@ pub async fn run(args: DriftArgs) -> Result<i32, CommandError> {
         summary.insert(rule.trim_start_matches("drift/").into(), count.into());
     }
 
-    super::config::apply(args.output.config.as_deref(), &mut findings)?;
+    config.apply(&mut findings, chrono::Utc::now().date_naive());
     let report = Report {
         command: "drift",
         subject: match (&args.refresh_plan, args.states.is_empty()) {
@@ -212,13 +203,17 @@ pub async fn run(args: DriftArgs) -> Result<i32, CommandError> {
         rules: drift::rules::infos(),
         fail_on,
         options: args.output.render_options(
-            args.output.repository_root().as_deref(),
+            destinations
+                .include(Format::Sarif)
+                .then(|| args.output.repository_root())
+                .flatten()
+                .as_deref(),
             args.refresh_plan
                 .as_deref()
                 .filter(|_| args.states.is_empty()),
             None,
         ),
     };
-    super::output::emit(&args.output, &report)?;
+    super::output::emit(&destinations, &report)?;
     Ok(if report.failed() { 1 } else { 0 })
 }

@@ -6,12 +6,13 @@
 //! Colour on stdout ([`colour_on_stdout`]): the text format on a terminal,
 //! unless `--no-color`, `NO_COLOR` (not empty) or `TERM=dumb` says otherwise.
 
+use std::io::IsTerminal;
 use std::path::Path;
 use std::sync::OnceLock;
 
 use super::args::OutputArgs;
 use super::error::CommandError;
-use crate::report::output::{emit_to, parse_report_specs, stdout_wants_color, ReportSpec};
+use crate::report::output::{check_distinct_paths, emit_to, ReportSpec};
 use crate::report::{Format, Report};
 
 /// The path that names stdout in `--report FORMAT=-`.
@@ -48,7 +49,7 @@ pub fn colour_allowed() -> bool {
 /// Whether the text report on stdout gets colour: a terminal, and
 /// [`colour_allowed`].
 pub fn colour_on_stdout() -> bool {
-    colour_allowed() && stdout_wants_color()
+    colour_allowed() && std::io::stdout().is_terminal()
 }
 
 /// Where the report goes.
@@ -60,20 +61,24 @@ pub struct Destinations {
     pub files: Vec<ReportSpec>,
 }
 
+impl Destinations {
+    /// Whether one of the reports is in `format`.
+    pub fn include(&self, format: Format) -> bool {
+        self.stdout == format || self.files.iter().any(|spec| spec.format == format)
+    }
+}
+
 /// Parses `--format` and every `--report`: the first invalid one, two reports
 /// on stdout, or an explicit `--format` beside `FORMAT=-` is the error.
 pub fn destinations(output: &OutputArgs) -> Result<Destinations, CommandError> {
-    let mut to_stdout = Vec::new();
-    let mut file_specs = Vec::new();
-    for text in &output.reports {
-        let spec = ReportSpec::parse(text)?;
-        if spec.path == Path::new(STDOUT_PATH) {
-            to_stdout.push(spec);
-        } else {
-            file_specs.push(text.clone());
-        }
-    }
-    let files = parse_report_specs(&file_specs)?;
+    let (to_stdout, files): (Vec<_>, Vec<_>) = output
+        .reports
+        .iter()
+        .map(|text| ReportSpec::parse(text))
+        .collect::<Result<Vec<_>, _>>()?
+        .into_iter()
+        .partition(|spec| spec.path == Path::new(STDOUT_PATH));
+    check_distinct_paths(&files)?;
     let stdout = match to_stdout.as_slice() {
         [] => output.format.into(),
         [spec] if options().format_given => {
@@ -96,8 +101,7 @@ pub fn destinations(output: &OutputArgs) -> Result<Destinations, CommandError> {
 }
 
 /// Writes every report file (all or none), then the stdout report.
-pub fn emit(output: &OutputArgs, report: &Report) -> Result<(), CommandError> {
-    let destinations = destinations(output)?;
+pub fn emit(destinations: &Destinations, report: &Report) -> Result<(), CommandError> {
     let colour = destinations.stdout == Format::Text && colour_on_stdout();
     emit_to(
         &mut std::io::stdout().lock(),

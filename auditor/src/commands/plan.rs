@@ -8,11 +8,11 @@ use clap::Args;
 
 use super::args::OutputArgs;
 use super::error::CommandError;
-use crate::audit::{audit_with, environments_of, AuditClock};
+use crate::audit::{audit_with, AuditClock};
 use crate::config::BudgetLimits;
 use crate::plan as tfplan;
 use crate::redact::Redactor;
-use crate::report::{self, Report};
+use crate::report::{self, Format, Report};
 use crate::{attest, policy, rules};
 
 #[derive(Debug, Args)]
@@ -162,10 +162,12 @@ pub async fn run(args: PlanArgs) -> Result<i32, CommandError> {
         "plan read"
     );
 
+    let redactor = Redactor::for_plan(&loaded.plan);
     let freezes = match &attestation {
         Some(settings) => {
-            let redactor = Redactor::for_plan(&loaded.plan);
-            let environments = environments_of(&loaded, &redactor);
+            let environments = crate::plan::resolve::environments(&loaded.plan, |name| {
+                redactor.is_sensitive(name)
+            });
             attest::freezes(settings, &environments, clock.now()).await?
         }
         None => Vec::new(),
@@ -180,6 +182,7 @@ pub async fn run(args: PlanArgs) -> Result<i32, CommandError> {
     drop(plan_bytes);
     let audit = audit_with(
         &loaded,
+        &redactor,
         &config,
         flag_budget,
         &freezes,
@@ -190,7 +193,12 @@ pub async fn run(args: PlanArgs) -> Result<i32, CommandError> {
     if let Some(map) = &source_map {
         crate::source::annotate(&mut findings, map);
     }
-    let root = args.output.repository_root();
+    // File paths are made relative to the repository where findings have them
+    // (a source map) and where SARIF needs one for the audited file; `git` is
+    // asked only then.
+    let root = (source_map.is_some() || destinations.include(Format::Sarif))
+        .then(|| args.output.repository_root())
+        .flatten();
     if let Some(root) = &root {
         crate::source::rebase(&mut findings, root);
     }
@@ -225,7 +233,7 @@ pub async fn run(args: PlanArgs) -> Result<i32, CommandError> {
                  (provider `now`, --now or GUARDRAIL_NOW; see plan/clock-override); nothing was \
                  signed or published. Attest only on the system clock"
             );
-            super::output::emit(&args.output, &report)?;
+            super::output::emit(&destinations, &report)?;
             return Ok(1);
         }
         if report.failed() {
@@ -246,7 +254,7 @@ pub async fn run(args: PlanArgs) -> Result<i32, CommandError> {
                     "tfaudit: attestation refused: the plan has no {} with a known plan_id; nothing was signed",
                     rules::GATE_TYPE
                 );
-                super::output::emit(&args.output, &report)?;
+                super::output::emit(&destinations, &report)?;
                 return Ok(1);
             }
             for key in &published {
@@ -254,7 +262,7 @@ pub async fn run(args: PlanArgs) -> Result<i32, CommandError> {
             }
         }
     }
-    super::output::emit(&args.output, &report)?;
+    super::output::emit(&destinations, &report)?;
     let code = if report.failed() { 1 } else { 0 };
     free_in_background((loaded, report));
     Ok(code)

@@ -8,7 +8,7 @@ use guardrail_core::store::{self, S3Settings};
 use super::args::OutputArgs;
 use super::connection;
 use super::error::CommandError;
-use crate::report::Report;
+use crate::report::{Format, Report};
 
 use crate::state;
 
@@ -64,6 +64,8 @@ pub struct StateArgs {
 
 /// Runs the subcommand and returns the exit code.
 pub async fn run(args: StateArgs) -> Result<i32, CommandError> {
+    // A bad --format/--report pair is refused before anything is read.
+    let destinations = super::output::destinations(&args.output)?;
     let targets = args
         .targets
         .iter()
@@ -81,8 +83,7 @@ pub async fn run(args: StateArgs) -> Result<i32, CommandError> {
         Some(spec) => Some(Journal::open(spec, endpoint).await.map_err(said)?),
         None => None,
     };
-    // Fail on a bad --report or an unreadable journal before fetching anything.
-    super::output::destinations(&args.output)?;
+    // An unreadable journal fails before anything is fetched.
     let history = match &journal {
         Some(journal) => journal.history().await.map_err(said)?,
         None => JournalHistory::default(),
@@ -190,12 +191,16 @@ pub async fn run(args: StateArgs) -> Result<i32, CommandError> {
             .collect(),
         fail_on,
         options: args.output.render_options(
-            args.output.repository_root().as_deref(),
+            destinations
+                .include(Format::Sarif)
+                .then(|| args.output.repository_root())
+                .flatten()
+                .as_deref(),
             local_file(&args.targets),
             None,
         ),
     };
-    super::output::emit(&args.output, &report)?;
+    super::output::emit(&destinations, &report)?;
     Ok(if report.failed() { 1 } else { 0 })
 }
 

@@ -265,7 +265,7 @@ impl Fields<'_> {
                 let field = format!("{base}.address");
                 let pattern =
                     self.string(&field, value, "an address glob such as module.nodes.*")?;
-                Some(pattern.to_string())
+                Some(crate::plan::address::Glob::new(pattern))
             }
         };
         let field = format!("{base}.expires");

@@ -50,7 +50,7 @@ mod fields;
 mod waiver;
 
 pub use budget::BudgetLimits;
-pub use waiver::{address_matches, Waiver};
+pub use waiver::Waiver;
 
 use fields::Fields;
 
@@ -174,7 +174,7 @@ impl Config {
                 format!(
                     "waiver for {} on {} expired on {expires} and no longer applies (reason: {}; owner: {})",
                     waiver.rule,
-                    waiver.address.as_deref().unwrap_or("every address"),
+                    waiver.address.as_ref().map_or("every address", |glob| glob.as_str()),
                     waiver.reason,
                     if waiver.owner.is_empty() { "none" } else { &waiver.owner },
                 ),

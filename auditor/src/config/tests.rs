@@ -99,7 +99,7 @@ fn address_globs() {
     ];
     for (pattern, address, expected) in cases {
         assert_eq!(
-            address_matches(pattern, address),
+            crate::plan::address::Glob::new(pattern).matches(address),
             expected,
             "{pattern} {address}"
         );
@@ -160,6 +160,10 @@ fn bad_configuration_names_the_file_and_field() {
         (
             "[drift]\nignores = {}\n".into(),
             "cfg.toml: field `drift.ignores`: unknown setting",
+        ),
+        (
+            "[drift.ignore]\nhcloud_server = \"labels\"\n".into(),
+            "cfg.toml: field `drift.ignore.hcloud_server`",
         ),
     ];
     for (text, expected) in cases {

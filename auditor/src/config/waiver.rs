@@ -3,13 +3,16 @@
 use chrono::NaiveDate;
 
 use crate::findings::Finding;
+use crate::plan::address::Glob;
 
 /// One `[[waiver]]`.
 #[derive(Debug, Clone)]
 pub struct Waiver {
     pub rule: String,
-    /// The address glob as written; `None` waives the rule everywhere.
-    pub address: Option<String>,
+    /// The address glob: `*` is any run of characters (dots and brackets
+    /// included), `?` any one character, every other character stands for
+    /// itself. `None` waives the rule everywhere.
+    pub address: Option<Glob>,
     pub reason: String,
     pub owner: String,
     /// The last day the waiver applies. Required: a waiver without an end is a
@@ -24,18 +27,11 @@ impl Waiver {
         self.rule == finding.rule_id
             && self
                 .address
-                .as_deref()
-                .is_none_or(|pattern| address_matches(pattern, &finding.address))
+                .as_ref()
+                .is_none_or(|glob| glob.matches(&finding.address))
     }
 
     pub fn expired(&self, today: NaiveDate) -> bool {
         self.expires < today
     }
-}
-
-/// Whether `address` matches the waiver glob `pattern`: `*` is any run of
-/// characters (dots and brackets included), `?` any one character, and every
-/// other character stands for itself ([`crate::plan::address::Glob`]).
-pub fn address_matches(pattern: &str, address: &str) -> bool {
-    crate::plan::address::glob_matches(pattern, address)
 }

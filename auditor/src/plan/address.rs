@@ -199,23 +199,29 @@ fn instance_key(address: &str, open: usize) -> Option<(InstanceKey<'_>, usize)> 
     }
 }
 
-/// A waiver's address glob (see the module documentation).
+/// A waiver's address glob (see the module documentation), compiled once.
 #[derive(Debug, Clone)]
-pub struct Glob(WildMatch);
+pub struct Glob {
+    pattern: Box<str>,
+    matcher: WildMatch,
+}
 
 impl Glob {
     pub fn new(pattern: &str) -> Glob {
-        Glob(WildMatch::new(pattern))
+        Glob {
+            pattern: pattern.into(),
+            matcher: WildMatch::new(pattern),
+        }
     }
 
     pub fn matches(&self, address: &str) -> bool {
-        self.0.matches(address)
+        self.matcher.matches(address)
     }
-}
 
-/// Whether `address` matches the glob `pattern`.
-pub fn glob_matches(pattern: &str, address: &str) -> bool {
-    Glob::new(pattern).matches(address)
+    /// The pattern as written.
+    pub fn as_str(&self) -> &str {
+        &self.pattern
+    }
 }
 
 #[cfg(test)]

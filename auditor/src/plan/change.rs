@@ -48,8 +48,9 @@ pub struct ResourceChange {
     /// `change.after`, likewise.
     pub after: Option<Box<Value>>,
     /// The values that `before_sensitive` / `after_sensitive` mark, still
-    /// unparsed: their strings are collected by whoever takes them (the plan
-    /// reader does so on a thread of its own).
+    /// unparsed, when the change is deserialized on its own. The plan reader
+    /// leaves it empty: it hands masked values to its secret collector, which
+    /// gathers them into [`Plan::sensitive_strings`](super::Plan).
     pub sensitive: Option<Box<SensitiveParts>>,
 }
 
@@ -236,21 +237,20 @@ fn json_text(raw: Option<&RawValue>) -> String {
 }
 
 impl<'a> RawChange<'a> {
-    /// `before` and `after` with their masks, where the mask may mark
-    /// something (its text has a `true`).
-    fn masked_values(&self) -> impl Iterator<Item = (&'a RawValue, &'a RawValue)> {
+    /// `before` and `after` with their masks, where both are present.
+    fn values_with_masks(&self) -> impl Iterator<Item = (&'a RawValue, &'a RawValue)> {
         [
             (self.before, self.before_sensitive),
             (self.after, self.after_sensitive),
         ]
         .into_iter()
         .filter_map(|(value, mask)| Some((value?, mask?)))
-        .filter(|(_, mask)| may_mark(mask.get()))
     }
 
     fn sensitive_parts(&self) -> Option<Box<SensitiveParts>> {
         let parts: Vec<_> = self
-            .masked_values()
+            .values_with_masks()
+            .filter(|(_, mask)| may_mark(mask.get()))
             .map(|(value, mask)| (value.to_owned(), Mask::parse(mask.get())))
             .filter(|(_, mask)| mask.marks_anything())
             .collect();
@@ -269,7 +269,8 @@ impl<S: SensitiveSink> ReadBorrowed for ChangeReader<'_, S> {
     type Raw<'a> = RawResourceChange<'a>;
     type Output = Result<ResourceChange, InvalidActions>;
     fn finish(&mut self, raw: RawResourceChange<'_>) -> Result<ResourceChange, InvalidActions> {
-        for (value, mask) in raw.change.masked_values() {
+        // The sink judges each mask (see [`SensitiveSink::masked`]).
+        for (value, mask) in raw.change.values_with_masks() {
             self.sink.masked(value.get(), mask.get());
         }
         ResourceChange::from_raw(raw, None, self.retention)

@@ -207,7 +207,8 @@ fn build(text: &str) -> Result<Mask, Malformed> {
 /// is its own affair, but every string is found by the one walk of this
 /// module ([`collect_masked_text`]).
 pub trait SensitiveSink {
-    /// `value` under `mask`: both JSON text the parser accepted.
+    /// `value` under `mask`: both JSON text the parser accepted. Callers pass
+    /// every mask; the sink decides (with [`may_mark`] first) what it marks.
     fn masked(&mut self, value: &str, mask: &str);
 
     /// A value that is sensitive as a whole (a sensitive output).

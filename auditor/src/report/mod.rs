@@ -323,16 +323,6 @@ pub fn write_report(
     }
 }
 
-/// Renders `--format` to stdout and every `--report FORMAT=PATH`.
-///
-/// The FORMAT=PATH pairs are all parsed first: when one is invalid the error names
-/// it and the accepted formats, and nothing is written. Each file is written
-/// atomically (a temporary file in the same folder, then a rename). Colour is used
-/// on stdout only when it is a terminal and `NO_COLOR` is unset; files never get it.
-pub fn emit(format: Format, report_specs: &[String], report: &Report) -> Result<(), ReportError> {
-    output::emit(format, report_specs, report)
-}
-
 /// `text` on one line without control characters: line breaks and tabs become
 /// spaces, other control characters (terminal escapes included) become `�`.
 pub(crate) fn one_line(text: &str) -> String {

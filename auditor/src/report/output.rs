@@ -1,6 +1,6 @@
 //! Writing reports: `--format` on stdout and every `--report FORMAT=PATH` file.
 
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use super::ReportError;
@@ -43,38 +43,36 @@ impl ReportSpec {
 }
 
 /// Parses every spec; the first invalid one is the error. Two specs naming the
-/// same path are an error too (one would silently overwrite the other).
+/// same path are an error too ([`check_distinct_paths`]).
 pub fn parse_report_specs(specs: &[String]) -> Result<Vec<ReportSpec>, ReportError> {
-    let mut parsed: Vec<ReportSpec> = Vec::with_capacity(specs.len());
-    for spec in specs {
-        let report = ReportSpec::parse(spec)?;
-        if parsed.iter().any(|earlier| earlier.path == report.path) {
-            return Err(ReportError::Spec(format!(
-                "--report `{spec}`: the path `{}` is given more than once",
-                report.path.display()
-            )));
-        }
-        parsed.push(report);
-    }
+    let parsed = specs
+        .iter()
+        .map(|spec| ReportSpec::parse(spec))
+        .collect::<Result<Vec<_>, _>>()?;
+    check_distinct_paths(&parsed)?;
     Ok(parsed)
 }
 
-/// Whether stdout gets colour: a terminal, and `NO_COLOR` unset or empty.
-pub fn stdout_wants_color() -> bool {
-    let no_color = std::env::var_os("NO_COLOR").is_some_and(|value| !value.is_empty());
-    !no_color && std::io::stdout().is_terminal()
+/// Two reports for one path are an error: one would silently overwrite the other.
+pub fn check_distinct_paths(specs: &[ReportSpec]) -> Result<(), ReportError> {
+    for (index, spec) in specs.iter().enumerate() {
+        if specs[..index]
+            .iter()
+            .any(|earlier| earlier.path == spec.path)
+        {
+            return Err(ReportError::Spec(format!(
+                "--report `{}={}`: the path `{}` is given more than once",
+                spec.format,
+                spec.path.display(),
+                spec.path.display()
+            )));
+        }
+    }
+    Ok(())
 }
 
-/// See [`super::emit`]: parse every spec, write every file (all of them or none
-/// of them when a write fails), then print `format` on stdout.
-pub fn emit(format: Format, report_specs: &[String], report: &Report) -> Result<(), ReportError> {
-    let specs = parse_report_specs(report_specs)?;
-    let color = format == Format::Text && stdout_wants_color();
-    emit_to(&mut std::io::stdout().lock(), color, format, &specs, report)
-}
-
-/// [`emit`] with the stdout stream and the colour decision given: writes every
-/// report file (all or none), then `format` to `out`.
+/// Writes every report file (all of them or none of them when a write fails),
+/// then `format` to `out`, in colour when `color` says.
 pub fn emit_to(
     out: &mut dyn Write,
     color: bool,

@@ -19,7 +19,7 @@ pub const INFO: RuleInfo = RuleInfo {
 pub fn check(context: &PlanContext) -> Vec<Finding> {
     let changes = &context.plan.resource_changes;
     let mut findings = Vec::new();
-    for (address, spec) in context.declared_budgets() {
+    for &(address, ref spec) in context.declared_budgets() {
         let counts = budget_counts(changes.iter().filter(|c| c.is_managed()), |resource| {
             spec.in_scope(resource)
         });

@@ -19,7 +19,6 @@ pub const INFO: RuleInfo = RuleInfo {
 };
 
 pub fn check(context: &PlanContext) -> Vec<Finding> {
-    let budgets = context.declared_budgets();
     context
         .managed()
         .filter(|change| change.action == Action::Delete)
@@ -39,7 +38,7 @@ pub fn check(context: &PlanContext) -> Vec<Finding> {
                 change,
                 format!("{what} {}{reason}", change.resource_type),
             );
-            if context.budget_governs(&budgets, &change.address, false) {
+            if context.budget_governs(&change.address, false) {
                 finding.severity = Severity::Medium;
             }
             finding

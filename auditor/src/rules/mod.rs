@@ -68,6 +68,8 @@ pub struct PlanContext<'a> {
     /// The plan's sensitive values: rules use it to keep them out of logs and
     /// to label environments that come from sensitive values.
     pub redactor: &'a Redactor,
+    /// The budgets the plan declares, resolved once for every rule that reads them.
+    declared_budgets: Vec<(&'a str, BudgetSpec)>,
 }
 
 impl Environment {
@@ -82,6 +84,21 @@ impl Environment {
 }
 
 impl<'a> PlanContext<'a> {
+    /// The context of auditing `plan` under `config`: the configuration's budget,
+    /// no clock (windows then go by nothing), no freezes. Callers set the rest.
+    pub fn new(plan: &'a Plan, config: &'a Config, redactor: &'a Redactor) -> Self {
+        PlanContext {
+            plan,
+            config,
+            budget: config.budget,
+            planned_at: None,
+            clock_overridden: false,
+            freezes: &[],
+            redactor,
+            declared_budgets: resolve::declared_budgets(plan),
+        }
+    }
+
     /// The managed resource changes.
     pub fn managed(&self) -> impl Iterator<Item = &'a ResourceChange> {
         self.plan
@@ -98,8 +115,8 @@ impl<'a> PlanContext<'a> {
 
     /// The budgets declared in the plan (not being destroyed), with their
     /// addresses ([`resolve::declared_budgets`]).
-    pub fn declared_budgets(&self) -> Vec<(&'a str, BudgetSpec)> {
-        resolve::declared_budgets(self.plan)
+    pub fn declared_budgets(&self) -> &[(&'a str, BudgetSpec)] {
+        &self.declared_budgets
     }
 
     /// Whether a blast-radius budget governs destroys (or, with `replacement`,
@@ -109,14 +126,9 @@ impl<'a> PlanContext<'a> {
     /// limits `changes` does not govern destroys. Destroys and replacements a
     /// budget governs are for the budget to stop; the rules that list them then
     /// report at `medium` instead of `high`.
-    pub fn budget_governs(
-        &self,
-        budgets: &[(&str, BudgetSpec)],
-        address: &str,
-        replacement: bool,
-    ) -> bool {
+    pub fn budget_governs(&self, address: &str, replacement: bool) -> bool {
         let flag = self.budget.destroy.is_some() || (replacement && self.budget.replace.is_some());
-        flag || budgets.iter().any(|(_, spec)| {
+        flag || self.declared_budgets.iter().any(|(_, spec)| {
             spec.in_scope(address)
                 && (spec.max_destroy.is_some() || (replacement && spec.max_replace.is_some()))
         })
@@ -323,16 +335,7 @@ mod tests {
     fn environments_of(plan: &Plan) -> Vec<Environment> {
         let redactor = Redactor::for_plan(plan);
         let config = Config::default();
-        let context = PlanContext {
-            plan,
-            config: &config,
-            budget: BudgetLimits::default(),
-            planned_at: None,
-            clock_overridden: false,
-            freezes: &[],
-            redactor: &redactor,
-        };
-        context.environments()
+        PlanContext::new(plan, &config, &redactor).environments()
     }
 
     #[test]

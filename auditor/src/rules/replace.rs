@@ -18,7 +18,6 @@ pub const INFO: RuleInfo = RuleInfo {
 };
 
 pub fn check(context: &PlanContext) -> Vec<Finding> {
-    let budgets = context.declared_budgets();
     context
         .managed()
         .filter_map(|change| {
@@ -43,7 +42,7 @@ pub fn check(context: &PlanContext) -> Vec<Finding> {
                 message.push_str(&format!("; forced by {}", paths.join(", ")));
             }
             let mut finding = change_finding(&INFO, change, message);
-            if context.budget_governs(&budgets, &change.address, true) {
+            if context.budget_governs(&change.address, true) {
                 finding.severity = Severity::Medium;
             }
             Some(finding)
