@@ -40,7 +40,9 @@ instructions: build
 
 test: lint cargo-test instructions
 
-demo: release
+# The scenarios run on the dev-profile build `make test` also uses (no LTO build
+# before the first scenario); `make release` builds the optimised binaries.
+demo: build
 	@bash scripts/demo.sh
 
 bench: release
