@@ -102,22 +102,22 @@ fn deny_warn_and_exceptions_become_findings() {
     let expected = [
         (
             "policy/deny",
-            "policy.main",
-            "main.violation_moves: moves need review",
-        ),
-        (
-            "policy/deny",
-            "policy.terraform.guard",
+            "module.pool[1].terraform_data.node",
             "terraform.guard.deny: module.pool[1].terraform_data.node must not be deleted",
         ),
         (
             "policy/deny",
-            "policy.terraform.guard",
+            "module.zones[\"b\"].terraform_data.node",
             "terraform.guard.deny: module.zones[\"b\"].terraform_data.node must not be deleted",
         ),
         (
             "policy/deny",
-            "policy.terraform.guard",
+            "policy.main.violation_moves[0]",
+            "main.violation_moves: moves need review",
+        ),
+        (
+            "policy/deny",
+            "terraform_data.gone",
             "terraform.guard.deny: terraform_data.gone must not be deleted",
         ),
         (
@@ -131,6 +131,49 @@ fn deny_warn_and_exceptions_become_findings() {
         .map(|(a, b, c)| (a.to_string(), b.to_string(), c.to_string()))
         .collect();
     assert_eq!(found, expected);
+}
+
+/// The built-in functions conftest policies use every day are there (they
+/// come with OPA; an engine built without them fails "could not find function").
+const CONFTEST_BUILTINS: &str = r#"package builtins
+
+import rego.v1
+
+checks := {
+  "regex.match": regex.match(`^terraform_data\.`, "terraform_data.gone"),
+  "glob.match": glob.match("module.*.terraform_data.*", ["."], "module.pool.terraform_data.node"),
+  "time.now_ns": time.now_ns() > 0,
+  "net.cidr_contains": net.cidr_contains("10.0.0.0/8", "10.1.2.3"),
+  "base64.encode": base64.encode("guardrail") == "Z3VhcmRyYWls",
+  "semver.is_valid": semver.is_valid("1.11.4"),
+  "yaml.marshal": yaml.marshal({"a": 1}) != "",
+  "json.match_schema": json.match_schema({"n": 1}, {"type": "object", "required": ["n"]})[0],
+}
+
+deny contains sprintf("%s is missing or false", [name]) if {
+  some name in ["regex.match", "glob.match", "time.now_ns", "net.cidr_contains",
+    "base64.encode", "semver.is_valid", "yaml.marshal", "json.match_schema"]
+  not checks[name]
+}
+
+warn contains sprintf("%d builtins checked", [count(checks)]) if true
+"#;
+
+#[test]
+fn conftest_builtins_are_available() {
+    let (output, report) = audit_with_policies(&[("builtins.rego", CONFTEST_BUILTINS)]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    let found = policy_findings(&report);
+    assert_eq!(
+        found,
+        vec![(
+            "policy/warn".to_string(),
+            "policy.builtins.warn[0]".to_string(),
+            "builtins.warn: 8 builtins checked".to_string()
+        )],
+        "{stderr}"
+    );
 }
 
 #[test]

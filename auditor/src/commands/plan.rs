@@ -182,7 +182,13 @@ pub async fn run(args: PlanArgs) -> Result<i32, CommandError> {
     let policy_findings = match (&mut policies, &plan_bytes) {
         (Some(policies), Some(bytes)) => {
             let text = String::from_utf8_lossy(bytes);
-            policies.evaluate(&text)?
+            let addresses = loaded
+                .plan
+                .resource_changes
+                .iter()
+                .map(|change| &*change.address)
+                .collect();
+            policies.evaluate(&text, &addresses)?
         }
         _ => Vec::new(),
     };

@@ -13,11 +13,20 @@
 //!   whose results are dropped, as in conftest.
 //!
 //! A result is a message string, or an object with `msg` (and optionally
-//! `address`, which the finding then points at). Messages go through the
-//! plan's redactor like every other finding.
+//! `address`, which the finding then points at). A result without `address`
+//! points at the plan resource its message names (the longest one), else at
+//! `policy.PACKAGE.RULE[N]`, its place among the rule's results: every result
+//! is a finding of its own, with its own code-scanning fingerprint. Messages go
+//! through the plan's redactor like every other finding.
+//!
+//! The engine is regorus with OPA's built-in functions (`regex`, `glob`,
+//! `time`, `net`, `base64`, `semver`, `yaml`, `json.match_schema`, ...), as
+//! conftest policies expect; only regorus' own allocator is left out, so that
+//! tfaudit keeps the system one.
 //!
 //! May import: `findings`, `error`; nothing above.
 
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
 use regorus::Engine;
@@ -109,8 +118,13 @@ impl Policies {
         self.files
     }
 
-    /// Evaluates every package against the plan JSON.
-    pub fn evaluate(&mut self, plan_json: &str) -> Result<Vec<Finding>, PolicyError> {
+    /// Evaluates every package against the plan JSON; `addresses` are the
+    /// plan's resource addresses, which results that name one point at.
+    pub fn evaluate(
+        &mut self,
+        plan_json: &str,
+        addresses: &HashSet<&str>,
+    ) -> Result<Vec<Finding>, PolicyError> {
         self.engine
             .set_input_json(plan_json)
             .map_err(|error| PolicyError::Evaluate {
@@ -140,7 +154,7 @@ impl Policies {
                 .map_err(|error| evaluation_error(error.to_string()))?;
             let document: Value =
                 serde_json::from_str(&json).map_err(|error| evaluation_error(error.to_string()))?;
-            findings.extend(package_findings(&package, &document));
+            findings.extend(package_findings(&package, &document, addresses));
         }
         Ok(findings)
     }
@@ -203,7 +217,7 @@ fn classify_rule(name: &str) -> Option<(&'static RuleInfo, &str)> {
 }
 
 /// The findings of one evaluated package document.
-fn package_findings(package: &str, document: &Value) -> Vec<Finding> {
+fn package_findings(package: &str, document: &Value, addresses: &HashSet<&str>) -> Vec<Finding> {
     let Some(rules) = document.as_object() else {
         return Vec::new();
     };
@@ -232,7 +246,7 @@ fn package_findings(package: &str, document: &Value) -> Vec<Finding> {
             Value::String(_) | Value::Object(_) => vec![results],
             _ => Vec::new(),
         };
-        for result in results {
+        for (index, result) in results.into_iter().enumerate() {
             let (message, address) = match result {
                 Value::String(message) => (message.clone(), None),
                 Value::Object(fields) => (
@@ -248,7 +262,11 @@ fn package_findings(package: &str, document: &Value) -> Vec<Finding> {
                 ),
                 other => (other.to_string(), None),
             };
-            let address = address.unwrap_or_else(|| format!("policy.{package_address}"));
+            // Each result is its own finding (and code-scanning alert): at the
+            // resource its message names, else at its place among the rule's results.
+            let address = address
+                .or_else(|| named_address(&message, addresses))
+                .unwrap_or_else(|| format!("policy.{package_address}.{name}[{index}]"));
             findings.push(Finding::new(
                 info.id,
                 info.default_severity,
@@ -258,6 +276,19 @@ fn package_findings(package: &str, document: &Value) -> Vec<Finding> {
         }
     }
     findings
+}
+
+/// The longest plan address `message` names as a word of its own
+/// (`hcloud_volume.data is protected` names `hcloud_volume.data`).
+fn named_address(message: &str, addresses: &HashSet<&str>) -> Option<String> {
+    let is_address_char =
+        |c: char| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.' | '[' | ']' | '"');
+    message
+        .split(|c: char| !is_address_char(c))
+        .map(|word| word.trim_matches(|c| matches!(c, '.' | '"')))
+        .filter(|word| addresses.contains(word))
+        .max_by_key(|word| word.len())
+        .map(str::to_string)
 }
 
 #[cfg(test)]
