@@ -57,10 +57,19 @@ enum Fetched {
     NoLock,
 }
 
-struct RawObject {
-    bytes: Vec<u8>,
-    etag: Option<String>,
-    last_modified: Option<DateTime<Utc>>,
+/// One fetched object.
+pub struct RawObject {
+    pub bytes: Vec<u8>,
+    pub etag: Option<String>,
+    pub last_modified: Option<DateTime<Utc>>,
+}
+
+/// One listed object: its key, ETag and modification time.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListedObject {
+    pub key: String,
+    pub etag: String,
+    pub last_modified: Option<DateTime<Utc>>,
 }
 
 /// Collects every target. Listing failures and missing local paths are errors
@@ -286,7 +295,9 @@ async fn fetch(client: aws_sdk_s3::Client, job: Job, per_state: Option<PerStateC
     }
 }
 
-async fn get_object(
+/// Reads one object: `None` when there is no such key; other failures are the
+/// SDK's error, described.
+pub async fn get_object(
     client: &aws_sdk_s3::Client,
     bucket: &str,
     key: &str,
@@ -343,6 +354,37 @@ pub(super) async fn list_keys(
         );
     }
     Ok(keys)
+}
+
+/// Every object under `prefix` with its ETag, page by page (what an incremental
+/// audit compares between runs).
+pub async fn list_objects(
+    client: &aws_sdk_s3::Client,
+    bucket: &str,
+    prefix: &str,
+) -> Result<Vec<ListedObject>, String> {
+    let mut objects = Vec::new();
+    let mut pages = client
+        .list_objects_v2()
+        .bucket(bucket)
+        .prefix(prefix)
+        .into_paginator()
+        .send();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|error| describe_sdk_error(&error))?;
+        objects.extend(page.contents().iter().filter_map(|object| {
+            Some(ListedObject {
+                key: object.key()?.to_owned(),
+                etag: object
+                    .e_tag()
+                    .unwrap_or_default()
+                    .trim_matches('"')
+                    .to_owned(),
+                last_modified: to_chrono(object.last_modified()),
+            })
+        }));
+    }
+    Ok(objects)
 }
 
 /// Converts an S3 timestamp.

@@ -1,0 +1,195 @@
+//! The incremental read of state buckets: every cycle lists, compares each
+//! object's ETag with the previous cycle's, and fetches only what changed. A
+//! cached state keeps its structure and its per-state findings, never its values.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::Semaphore;
+use tokio::task::JoinSet;
+
+use crate::findings::Finding;
+use crate::state::lock::{LockObject, LOCK_SUFFIX};
+use crate::state::source::{self, ListedObject, LoadedState, NotLoaded, Unreadable};
+use crate::state::target::{s3_url, Target};
+
+/// What one object was when last read.
+#[derive(Debug, Clone)]
+pub enum Entry {
+    State(Box<LoadedState>, Vec<Finding>),
+    Unreadable(Unreadable),
+    Lock(LockObject),
+}
+
+#[derive(Debug, Clone)]
+struct Cached {
+    etag: String,
+    entry: Entry,
+}
+
+/// The objects of the previous cycle, by origin.
+#[derive(Debug, Default)]
+pub struct Cache {
+    objects: HashMap<String, Cached>,
+}
+
+/// What listing and fetching one environment's targets gave.
+#[derive(Debug, Default)]
+pub struct Read {
+    pub entries: Vec<Entry>,
+    pub listed: usize,
+    pub fetched: usize,
+}
+
+/// Why a cycle could not read a target: the whole cycle fails (stale report).
+#[derive(Debug, Clone)]
+pub struct ListFailure {
+    pub location: String,
+    pub message: String,
+}
+
+/// The `(bucket, key)` pairs under `target` that are states or lockfiles.
+async fn list_target(
+    client: &aws_sdk_s3::Client,
+    target: &Target,
+) -> Result<Vec<(String, ListedObject)>, ListFailure> {
+    let (bucket, prefix, exact) = match target {
+        Target::S3Prefix { bucket, prefix } => (bucket, prefix.as_str(), None),
+        Target::S3Object { bucket, key } => (bucket, key.as_str(), Some(key.as_str())),
+        Target::Local(path) => {
+            return Err(ListFailure {
+                location: path.display().to_string(),
+                message: "the advisor reads s3:// targets only".into(),
+            })
+        }
+    };
+    let listed = source::list_objects(client, bucket, prefix)
+        .await
+        .map_err(|message| ListFailure {
+            location: s3_url(bucket, prefix),
+            message,
+        })?;
+    Ok(listed
+        .into_iter()
+        .filter(|object| match exact {
+            Some(key) => object.key == key || object.key == format!("{key}{LOCK_SUFFIX}"),
+            None => object.key.ends_with(".tfstate") || object.key.ends_with(".tfstate.tflock"),
+        })
+        .map(|object| (bucket.clone(), object))
+        .collect())
+}
+
+impl Cache {
+    /// Lists every target, fetches what changed (at most `concurrency` at once,
+    /// each within `object_timeout`) and returns every entry. `keep` collects
+    /// the origins seen this cycle, so that [`Cache::retain`] can drop the rest.
+    pub async fn read(
+        &mut self,
+        client: &aws_sdk_s3::Client,
+        targets: &[Target],
+        concurrency: usize,
+        object_timeout: Duration,
+        keep: &mut std::collections::HashSet<String>,
+    ) -> Result<Read, ListFailure> {
+        let mut read = Read::default();
+        let mut wanted = Vec::new();
+        for target in targets {
+            for (bucket, object) in list_target(client, target).await? {
+                read.listed += 1;
+                let origin = s3_url(&bucket, &object.key);
+                keep.insert(origin.clone());
+                match self.objects.get(&origin) {
+                    Some(cached) if !object.etag.is_empty() && cached.etag == object.etag => {
+                        read.entries.push(cached.entry.clone())
+                    }
+                    _ => wanted.push((bucket, object)),
+                }
+            }
+        }
+        read.fetched = wanted.len();
+        let gate = Arc::new(Semaphore::new(concurrency.max(1)));
+        let mut running = JoinSet::new();
+        for (bucket, object) in wanted {
+            let client = client.clone();
+            let gate = gate.clone();
+            running.spawn(async move {
+                let _permit = gate.acquire_owned().await;
+                let entry = fetch(&client, &bucket, &object, object_timeout).await;
+                (object.etag, entry)
+            });
+        }
+        while let Some(joined) = running.join_next().await {
+            let Ok((etag, entry)) = joined else {
+                continue;
+            };
+            let origin = match &entry {
+                Entry::State(state, _) => state.origin.clone(),
+                Entry::Unreadable(unreadable) => unreadable.origin.clone(),
+                Entry::Lock(lock) => lock.origin.clone(),
+            };
+            // An unreadable object is read again next cycle.
+            if !matches!(entry, Entry::Unreadable(_)) {
+                self.objects.insert(
+                    origin,
+                    Cached {
+                        etag,
+                        entry: entry.clone(),
+                    },
+                );
+            }
+            read.entries.push(entry);
+        }
+        Ok(read)
+    }
+
+    /// Forgets objects no longer listed.
+    pub fn retain(&mut self, keep: &std::collections::HashSet<String>) {
+        self.objects.retain(|origin, _| keep.contains(origin));
+    }
+}
+
+async fn fetch(
+    client: &aws_sdk_s3::Client,
+    bucket: &str,
+    object: &ListedObject,
+    timeout: Duration,
+) -> Entry {
+    let origin = s3_url(bucket, &object.key);
+    let unreadable = |reason: String| {
+        Entry::Unreadable(Unreadable {
+            origin: origin.clone(),
+            reason,
+        })
+    };
+    let raw = match tokio::time::timeout(timeout, source::get_object(client, bucket, &object.key))
+        .await
+    {
+        Err(_) => return unreadable(format!("no answer within {}s", timeout.as_secs())),
+        Ok(Err(reason)) => return unreadable(reason),
+        Ok(Ok(None)) => return unreadable("no such object (removed while listed)".into()),
+        Ok(Ok(Some(raw))) => raw,
+    };
+    if object.key.ends_with(LOCK_SUFFIX) {
+        return Entry::Lock(LockObject::from_bytes(
+            origin.clone(),
+            &raw.bytes,
+            raw.last_modified.or(object.last_modified),
+        ));
+    }
+    match source::load(
+        origin.clone(),
+        format!("s3://{bucket}"),
+        &raw.bytes,
+        raw.etag.or_else(|| Some(object.etag.clone())),
+        raw.last_modified.or(object.last_modified),
+    ) {
+        Ok(mut state) => {
+            let findings = crate::state::rules::per_state(&state);
+            state.state.drop_values();
+            Entry::State(Box::new(state), findings)
+        }
+        Err(NotLoaded::Unreadable(unreadable)) => Entry::Unreadable(unreadable),
+        Err(NotLoaded::WrongKind(error)) => unreadable(error.to_string()),
+    }
+}
