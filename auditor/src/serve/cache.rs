@@ -115,12 +115,12 @@ impl Cache {
             let gate = gate.clone();
             running.spawn(async move {
                 let _permit = gate.acquire_owned().await;
-                let entry = fetch(&client, &bucket, &object, object_timeout).await;
-                (object.etag, entry)
+                let (entry, cacheable) = fetch(&client, &bucket, &object, object_timeout).await;
+                (object.etag, entry, cacheable)
             });
         }
         while let Some(joined) = running.join_next().await {
-            let Ok((etag, entry)) = joined else {
+            let Ok((etag, entry, cacheable)) = joined else {
                 continue;
             };
             let origin = match &entry {
@@ -128,8 +128,9 @@ impl Cache {
                 Entry::Unreadable(unreadable) => unreadable.origin.clone(),
                 Entry::Lock(lock) => lock.origin.clone(),
             };
-            // An unreadable object is read again next cycle.
-            if !matches!(entry, Entry::Unreadable(_)) {
+            // An object that could not be read is read again next cycle; one
+            // that was read but does not parse is kept until its ETag changes.
+            if cacheable {
                 self.objects.insert(
                     origin,
                     Cached {
@@ -149,12 +150,13 @@ impl Cache {
     }
 }
 
+/// The entry, and whether it may be kept for the next cycle (its bytes were read).
 async fn fetch(
     client: &aws_sdk_s3::Client,
     bucket: &str,
     object: &ListedObject,
     timeout: Duration,
-) -> Entry {
+) -> (Entry, bool) {
     let origin = s3_url(bucket, &object.key);
     let unreadable = |reason: String| {
         Entry::Unreadable(Unreadable {
@@ -165,19 +167,30 @@ async fn fetch(
     let raw = match tokio::time::timeout(timeout, source::get_object(client, bucket, &object.key))
         .await
     {
-        Err(_) => return unreadable(format!("no answer within {}s", timeout.as_secs())),
-        Ok(Err(reason)) => return unreadable(reason),
-        Ok(Ok(None)) => return unreadable("no such object (removed while listed)".into()),
+        Err(_) => {
+            return (
+                unreadable(format!("no answer within {}s", timeout.as_secs())),
+                false,
+            )
+        }
+        Ok(Err(reason)) => return (unreadable(reason), false),
+        Ok(Ok(None)) => {
+            return (
+                unreadable("no such object (removed while listed)".into()),
+                false,
+            )
+        }
         Ok(Ok(Some(raw))) => raw,
     };
     if object.key.ends_with(LOCK_SUFFIX) {
-        return Entry::Lock(LockObject::from_bytes(
+        let lock = LockObject::from_bytes(
             origin.clone(),
             &raw.bytes,
             raw.last_modified.or(object.last_modified),
-        ));
+        );
+        return (Entry::Lock(lock), true);
     }
-    match source::load(
+    let entry = match source::load(
         origin.clone(),
         format!("s3://{bucket}"),
         &raw.bytes,
@@ -191,5 +204,6 @@ async fn fetch(
         }
         Err(NotLoaded::Unreadable(unreadable)) => Entry::Unreadable(unreadable),
         Err(NotLoaded::WrongKind(error)) => unreadable(error.to_string()),
-    }
+    };
+    (entry, true)
 }
