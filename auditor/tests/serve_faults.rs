@@ -35,15 +35,27 @@ async fn seed(client: &aws_sdk_s3::Client, bucket: &str) {
     }
 }
 
+/// A moto server started by hand; killed when dropped.
+struct Moto(Child);
+
+impl Drop for Moto {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 /// A moto server on `port` (the one that was killed), with `bucket` created.
-fn restart_moto(port: u16, bucket: &str) -> Child {
-    let child = Command::new(tools::moto_server_bin())
-        .args(["-H", "127.0.0.1", "-p", &port.to_string()])
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("restart moto");
+fn restart_moto(port: u16, bucket: &str) -> Moto {
+    let moto = Moto(
+        Command::new(tools::moto_server_bin())
+            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("restart moto"),
+    );
     let deadline = std::time::Instant::now() + Duration::from_secs(30);
     loop {
         let created = Command::new("curl")
@@ -56,7 +68,7 @@ fn restart_moto(port: u16, bucket: &str) -> Child {
             .output()
             .is_ok_and(|o| o.status.success());
         if created {
-            return child;
+            return moto;
         }
         assert!(
             std::time::Instant::now() < deadline,
@@ -180,7 +192,7 @@ async fn a_slow_object_is_a_finding_and_a_dead_s3_leaves_a_stale_report_until_it
     assert!(advisor.get("/").body.contains("STALE"));
 
     // S3 returns (empty, as a fresh server): the advisor recovers by itself.
-    let mut moto = restart_moto(port, &bucket);
+    let moto = restart_moto(port, &bucket);
     let client = {
         let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
             .region(aws_config::Region::new("auto"))
@@ -210,6 +222,5 @@ async fn a_slow_object_is_a_finding_and_a_dead_s3_leaves_a_stale_report_until_it
     let (code, took) = advisor.terminate();
     assert_eq!(code, Some(0), "{}", advisor.logs());
     assert!(took < Duration::from_secs(5), "{took:?}");
-    let _ = moto.kill();
-    let _ = moto.wait();
+    drop(moto);
 }

@@ -16,7 +16,7 @@ use hmac::{Hmac, Mac};
 use serde_json::{json, Value};
 use sha2::Sha256;
 
-use super::http::{error, same_secret};
+use super::reply::{error, same_secret};
 use super::App;
 
 /// Whether `signature` (`sha256=HEX`) is the HMAC-SHA256 of `body` under

@@ -15,9 +15,8 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use chrono::Utc;
 use serde_json::json;
-use sha2::{Digest, Sha256};
-use subtle::ConstantTimeEq;
 
+use super::reply::{error, same_secret};
 use super::{views, App};
 
 /// The largest request body accepted (413 beyond).
@@ -48,18 +47,6 @@ pub fn router(app: Arc<App>) -> Router {
         .layer(DefaultBodyLimit::max(MAX_BODY))
         .layer(tower_http::timeout::TimeoutLayer::new(REQUEST_TIMEOUT))
         .with_state(app)
-}
-
-pub fn error(status: StatusCode, message: &str) -> Response {
-    (status, Json(json!({"error": message}))).into_response()
-}
-
-/// Equal secrets, compared in constant time (over their digests, so that the
-/// length does not show either).
-pub fn same_secret(given: &[u8], expected: &[u8]) -> bool {
-    let given = Sha256::digest(given);
-    let expected = Sha256::digest(expected);
-    bool::from(given.as_slice().ct_eq(expected.as_slice()))
 }
 
 /// `Authorization: Bearer TOKEN` when an API token is configured.

@@ -5,7 +5,7 @@
 //! * [`settings`] reads `advisor.toml` and its overrides;
 //! * [`cache`] reads state buckets incrementally (by ETag), [`guardrail`] the
 //!   guardrail store, [`cycle`] runs one whole cycle into a [`snapshot`];
-//! * [`metrics`] holds the SLIs, [`http`] the routes, [`views`] the JSON
+//! * [`metrics`] holds the SLIs, [`http`] the routes ([`reply`] what they share), [`views`] the JSON
 //!   shapes, [`ask`] the answers to incident questions, [`events`] the
 //!   webhooks, [`page`] the HTML page and [`llm`] the optional summary.
 //!
@@ -29,6 +29,7 @@ pub mod http;
 pub mod llm;
 pub mod metrics;
 pub mod page;
+pub mod reply;
 pub mod settings;
 pub mod snapshot;
 pub mod views;
