@@ -99,12 +99,18 @@ fn frozen(snapshot: &Snapshot, question: &str, env: &str, now: DateTime<Utc>) ->
     let text = if lock.is_live(now) {
         let until = lock
             .expires_at
-            .map(|e| format!("until {}", e.to_rfc3339()))
+            .map(|e| {
+                format!(
+                    "until {}",
+                    e.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+                )
+            })
             .unwrap_or_else(|| "until it is released".into());
         format!(
             "{env} is frozen by {} since {}, {until}: \"{}\" (lock generation {}).",
             lock.owner,
-            lock.acquired_at.to_rfc3339(),
+            lock.acquired_at
+                .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
             lock.reason,
             lock.generation
         )
@@ -144,7 +150,7 @@ fn last_apply(snapshot: &Snapshot, question: &str, env: &str) -> Value {
                 format!(
                     "{} applied to {env} last, at {}, with plan {}{glass} (decision {}).",
                     record.who,
-                    record.at.to_rfc3339(),
+                    record.at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
                     record.plan_id,
                     record.decision
                 ),
@@ -184,11 +190,14 @@ fn changed(snapshot: &Snapshot, question: &str, env: &str, since: DateTime<Utc>)
         cites.push(json!({"key": record.key, "sequence": record.sequence}));
     }
     let text = if lines.is_empty() {
-        format!("Nothing changed in {env} since {}.", since.to_rfc3339())
+        format!(
+            "Nothing changed in {env} since {}.",
+            since.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+        )
     } else {
         format!(
             "Since {} in {env}: {}.",
-            since.to_rfc3339(),
+            since.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
             lines.join("; ")
         )
     };
@@ -227,7 +236,12 @@ fn safe(
         if !status.open {
             let next = status
                 .opens_at
-                .map(|t| format!("; it opens {}", t.to_rfc3339()))
+                .map(|t| {
+                    format!(
+                        "; it opens {}",
+                        t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+                    )
+                })
                 .unwrap_or_default();
             blockers.push(format!(
                 "the change window is closed ({}{next})",
@@ -268,7 +282,7 @@ fn stale_locks(snapshot: &Snapshot, question: &str) -> Value {
     let stale: Vec<_> = snapshot.state_locks.iter().filter(|l| l.stale).collect();
     let cites = stale
         .iter()
-        .map(|l| json!({"key": l.origin, "who": l.who, "created": l.created.map(|c| c.to_rfc3339())}))
+        .map(|l| json!({"key": l.origin, "who": l.who, "created": l.created.map(|c| c.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))}))
         .collect();
     let text = if stale.is_empty() {
         "No state lock is stale.".to_owned()
@@ -282,7 +296,7 @@ fn stale_locks(snapshot: &Snapshot, question: &str) -> Value {
                     l.environment,
                     l.who,
                     l.created
-                        .map(|c| c.to_rfc3339())
+                        .map(|c| c.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
                         .unwrap_or_else(|| "an unknown time".into())
                 )
             })

@@ -37,7 +37,10 @@ pub async fn read(
     let trail = records
         .into_iter()
         .map(|record| TrailEntry {
-            key: audit_record::chained_key(environment, record.sequence),
+            key: format!(
+                "{location}{}",
+                audit_record::chained_key(environment, record.sequence)
+            ),
             environment: record.environment,
             sequence: record.sequence,
             plan_id: record.plan_id,

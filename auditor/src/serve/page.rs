@@ -51,7 +51,7 @@ pub fn render(
     let _ = write!(
         html,
         "<p id=\"status\">Report made at <time>{}</time> in {} ms ({} objects listed, {} fetched).</p>",
-        snapshot.generated_at.to_rfc3339(),
+        snapshot.generated_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
         snapshot.duration_ms,
         snapshot.objects_listed,
         snapshot.objects_fetched
@@ -60,7 +60,7 @@ pub fn render(
         let _ = write!(
             html,
             "<p id=\"stale\" class=\"stale\">STALE: the last cycles failed since {} ({}); this report is the last complete one.</p>",
-            failure.since.to_rfc3339(),
+            failure.since.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
             escape(failure.reason)
         );
     }
@@ -83,9 +83,13 @@ fn environments(html: &mut String, snapshot: &Snapshot, settings: &Settings, now
             Some(lock) => format!(
                 "<td class=\"frozen\">FROZEN by {} since {}{}: {}</td>",
                 escape(&lock.owner),
-                lock.acquired_at.to_rfc3339(),
+                lock.acquired_at
+                    .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
                 lock.expires_at
-                    .map(|e| format!(" until {}", e.to_rfc3339()))
+                    .map(|e| format!(
+                        " until {}",
+                        e.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+                    ))
                     .unwrap_or_default(),
                 escape(&lock.reason)
             ),
@@ -100,7 +104,12 @@ fn environments(html: &mut String, snapshot: &Snapshot, settings: &Settings, now
                 } else {
                     let next = status
                         .opens_at
-                        .map(|t| format!(", opens {}", t.to_rfc3339()))
+                        .map(|t| {
+                            format!(
+                                ", opens {}",
+                                t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+                            )
+                        })
                         .unwrap_or_default();
                     format!("closed ({}{next})", escape(&status.reason))
                 }
@@ -111,7 +120,7 @@ fn environments(html: &mut String, snapshot: &Snapshot, settings: &Settings, now
             .map(|t| {
                 format!(
                     "{} by {} (plan {})",
-                    t.at.to_rfc3339(),
+                    t.at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
                     escape(&t.who),
                     escape(&t.plan_id)
                 )
@@ -143,7 +152,9 @@ fn stale_locks(html: &mut String, snapshot: &Snapshot) {
             escape(&lock.origin),
             escape(&lock.environment),
             escape(&lock.who),
-            lock.created.map(|c| c.to_rfc3339()).unwrap_or_default(),
+            lock.created
+                .map(|c| c.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+                .unwrap_or_default(),
             if lock.stale { "STALE LOCK" } else { "held" }
         );
     }
@@ -198,7 +209,7 @@ fn trail(html: &mut String, snapshot: &Snapshot) {
         let _ = write!(
             html,
             "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}{glass}</td><td>{}</td><td>{}</td></tr>",
-            t.at.to_rfc3339(),
+            t.at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
             escape(&t.environment),
             escape(&t.action),
             escape(&t.decision),
