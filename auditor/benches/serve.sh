@@ -87,7 +87,7 @@ with ThreadPoolExecutor(16) as pool:
 PY
 }
 
-metric() { curl -sf "http://$address/metrics" | awk -v name="$1" 'index($0, name) == 1 {print $NF; exit}'; }
+metric() { curl -sf "http://$address/metrics" | awk -v name="$1" 'index($0, name) == 1 && !found {print $NF; found = 1}'; }
 cycles() { metric 'guardrail_advisor_cycles_total{outcome="complete"}'; }
 report_field() { curl -sf "http://$address/api/v1/report" | "$python" -c "import json,sys; print(json.load(sys.stdin)['summary']['$1'])"; }
 reaudit() { # waits for one more complete cycle after an event

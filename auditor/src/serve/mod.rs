@@ -73,7 +73,12 @@ pub struct App {
     current: RwLock<Option<Arc<Snapshot>>>,
     failure: RwLock<Option<Failure>>,
     wake: Notify,
+    /// The rendered report of the current snapshot and staleness.
+    report: std::sync::Mutex<Option<(ReportKey, bytes::Bytes)>>,
 }
+
+/// What a rendered report depends on: the snapshot and when it went stale.
+type ReportKey = (DateTime<Utc>, Option<DateTime<Utc>>);
 
 impl App {
     pub fn new(settings: settings::Settings) -> App {
@@ -83,6 +88,7 @@ impl App {
             current: RwLock::new(None),
             failure: RwLock::new(None),
             wake: Notify::new(),
+            report: std::sync::Mutex::new(None),
         }
     }
 
@@ -94,6 +100,26 @@ impl App {
     /// Why the last cycle failed, while it has not succeeded since.
     pub fn failure(&self) -> Option<Failure> {
         self.failure.read().ok().and_then(|guard| guard.clone())
+    }
+
+    /// `GET /api/v1/report` as JSON text, rendered once per snapshot and staleness.
+    pub fn report_json(&self) -> Option<bytes::Bytes> {
+        let snapshot = self.snapshot()?;
+        let failure = self.failure();
+        let key = (snapshot.generated_at, failure.as_ref().map(|f| f.since));
+        if let Ok(cached) = self.report.lock() {
+            if let Some((cached_key, text)) = cached.as_ref() {
+                if *cached_key == key {
+                    return Some(text.clone());
+                }
+            }
+        }
+        let value = views::report(&snapshot, &self.settings, failure.as_ref());
+        let text = bytes::Bytes::from(serde_json::to_vec(&value).unwrap_or_default());
+        if let Ok(mut cached) = self.report.lock() {
+            *cached = Some((key, text.clone()));
+        }
+        Some(text)
     }
 
     /// Asks for a cycle now; many requests before it starts make one cycle.
