@@ -122,6 +122,17 @@ async fn seed_store(server: &S3Server) {
     .unwrap();
 }
 
+/// Every object of the bucket with the sha256 of its bytes.
+async fn objects(server: &S3Server) -> Vec<(String, String)> {
+    use sha2::Digest;
+    let mut all = Vec::new();
+    for key in server.keys().await {
+        let body = server.get(&key).await.unwrap_or_default();
+        all.push((key, hex::encode(sha2::Sha256::digest(&body))));
+    }
+    all
+}
+
 fn headless_chromium() -> Option<&'static str> {
     ["chromium", "chromium-browser"].into_iter().find(|name| {
         Command::new(name)
@@ -133,7 +144,13 @@ fn headless_chromium() -> Option<&'static str> {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_advisor_serves_every_endpoint_from_a_real_s3_server() {
-    let server = S3Server::start();
+    // moto records every request it serves: what the advisor sent is read back below.
+    let scratch = tempfile::tempdir().unwrap();
+    let recording = scratch.path().join("requests.jsonl");
+    let server = S3Server::start_with_env(&[
+        ("MOTO_ENABLE_RECORDING", "true"),
+        ("MOTO_RECORDER_FILEPATH", recording.to_str().unwrap()),
+    ]);
     let bucket = server.bucket().to_owned();
     terraform_state(&server);
     put(
@@ -178,6 +195,8 @@ async fn the_advisor_serves_every_endpoint_from_a_real_s3_server() {
         ),
     )
     .unwrap();
+    let before = objects(&server).await;
+    std::fs::write(&recording, "").unwrap();
     let mut env = server.env();
     env.push(("TFAUDIT_SERVE_FLUX_TOKEN".into(), FLUX_TOKEN.into()));
     let mut advisor = Advisor::start(&["--config", config.to_str().unwrap()], &env);
@@ -369,6 +388,25 @@ async fn the_advisor_serves_every_endpoint_from_a_real_s3_server() {
             .request("POST", "/api/v1/ask", &[], b"not json")
             .status,
         400
+    );
+
+    // The state bucket and the guardrail store in it were only read (no IAM here:
+    // serve_readonly.rs runs under a read-only user), and are as they were.
+    let sent = std::fs::read_to_string(&recording).unwrap();
+    let methods: Vec<String> = sent
+        .lines()
+        .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
+        .map(|entry| entry["method"].as_str().unwrap_or("").to_owned())
+        .collect();
+    assert!(!methods.is_empty());
+    assert!(
+        methods.iter().all(|m| m == "GET" || m == "HEAD"),
+        "{methods:?}"
+    );
+    assert_eq!(
+        objects(&server).await,
+        before,
+        "every object byte for byte as it was"
     );
 
     // Incremental: a second cycle over unchanged objects lists and fetches nothing.
