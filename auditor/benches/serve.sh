@@ -129,7 +129,7 @@ for count in "${counts[@]}"; do
   echo "states=$count cold=${cold_ms}ms warm_1pct=${warm_ms}ms (fetched $warm_fetched)" \
     "warm_unchanged=${idle_ms}ms (fetched $idle_fetched) peak_rss=$((rss_kib / 1024))MiB"
   echo "  /metrics        $(wrk_line "http://$address/metrics")"
-  echo "  /api/v1/report  $(wrk_line "http://$address/api/v1/report")"
+  echo "  /api/v1/report  $(wrk_line "http://$address/api/v1/report") bytes=$(curl -sf "http://$address/api/v1/report" | wc -c)"
   kill "$advisor_pid"
   wait "$advisor_pid" 2>/dev/null || true
   advisor_pid=""
