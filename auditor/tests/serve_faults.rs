@@ -1,5 +1,6 @@
 //! The advisor under faults: a bad configuration stops it with exit code 2 and
-//! a message naming the file and field; a slow object becomes a finding while
+//! a message naming the file and field; S3 answering 503 is counted and never
+//! crashes it; a slow object becomes a finding while
 //! the cycle completes; S3 killed mid-run leaves the last report served, marked
 //! stale, with the errors counted; S3 restarted, it recovers by itself.
 
@@ -223,4 +224,73 @@ async fn a_slow_object_is_a_finding_and_a_dead_s3_leaves_a_stale_report_until_it
     assert_eq!(code, Some(0), "{}", advisor.logs());
     assert!(took < Duration::from_secs(5), "{took:?}");
     drop(moto);
+}
+
+/// An S3 endpoint that answers every request with 503 Slow Down.
+fn always_503() -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let address = format!("http://{}", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        for stream in listener.incoming().take(500).flatten() {
+            std::thread::spawn(move || {
+                use std::io::{BufRead, BufReader, Write};
+                let mut reader = BufReader::new(stream.try_clone().unwrap());
+                let mut line = String::new();
+                while reader.read_line(&mut line).unwrap_or(0) > 2 {
+                    line.clear();
+                }
+                let body = "<Error><Code>SlowDown</Code><Message>Please reduce your request rate.</Message></Error>";
+                let mut stream = stream;
+                let _ = write!(
+                    stream,
+                    "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/xml\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+            });
+        }
+    });
+    address
+}
+
+#[test]
+fn an_s3_answering_503_is_counted_and_never_crashes_the_advisor() {
+    let endpoint = always_503();
+    let env = vec![
+        (
+            "AWS_ACCESS_KEY_ID".to_owned(),
+            "AKIAFAULT00000000000".to_owned(),
+        ),
+        (
+            "AWS_SECRET_ACCESS_KEY".to_owned(),
+            "fault-secret".to_owned(),
+        ),
+        ("AWS_REGION".to_owned(), "auto".to_owned()),
+    ];
+    let mut advisor = Advisor::start(
+        &[
+            "--target",
+            "production=s3://states/prod/",
+            "--endpoint",
+            &endpoint,
+            "--interval",
+            "1s",
+        ],
+        &env,
+    );
+    advisor.wait_until("counting errors", |a| {
+        a.metric("guardrail_advisor_cycle_errors_total{reason=\"list\"}") >= Some(2.0)
+    });
+    let ready = advisor.get("/readyz");
+    assert_eq!(ready.status, 503, "not ready before a complete cycle");
+    assert_eq!(ready.json()["last_error"], "list");
+    assert_eq!(advisor.get("/healthz").status, 200, "alive all the same");
+    assert_eq!(advisor.get("/api/v1/report").status, 503);
+    assert!(advisor
+        .get("/")
+        .body
+        .contains("No complete audit cycle yet"));
+    let (code, took) = advisor.terminate();
+    assert_eq!(code, Some(0), "{}", advisor.logs());
+    assert!(took < Duration::from_secs(5), "{took:?}");
+    assert!(!advisor.logs().contains("fault-secret"));
 }
