@@ -40,6 +40,9 @@ pub struct Read {
     pub entries: Vec<Entry>,
     pub listed: usize,
     pub fetched: usize,
+    /// States moved out of the cache (not copied) for this cycle, with the ETag
+    /// they were listed with: [`Cache::give_back`] takes them back.
+    pub lent: HashMap<String, String>,
 }
 
 /// Why a cycle could not read a target: the whole cycle fails (stale report).
@@ -101,7 +104,14 @@ impl Cache {
                 keep.insert(origin.clone());
                 match self.objects.get(&origin) {
                     Some(cached) if !object.etag.is_empty() && cached.etag == object.etag => {
-                        read.entries.push(cached.entry.clone())
+                        if matches!(cached.entry, Entry::State(..)) {
+                            if let Some(cached) = self.objects.remove(&origin) {
+                                read.lent.insert(origin, cached.etag);
+                                read.entries.push(cached.entry);
+                            }
+                        } else {
+                            read.entries.push(cached.entry.clone());
+                        }
                     }
                     _ => wanted.push((bucket, object)),
                 }
@@ -130,7 +140,9 @@ impl Cache {
             };
             // An object that could not be read is read again next cycle; one
             // that was read but does not parse is kept until its ETag changes.
-            if cacheable {
+            if matches!(entry, Entry::State(..)) {
+                read.lent.insert(origin, etag);
+            } else if cacheable {
                 self.objects.insert(
                     origin,
                     Cached {
@@ -142,6 +154,27 @@ impl Cache {
             read.entries.push(entry);
         }
         Ok(read)
+    }
+
+    /// Takes back the states [`Read::lent`] names, with their per-state findings.
+    pub fn give_back(
+        &mut self,
+        states: Vec<LoadedState>,
+        mut per_state: HashMap<String, Vec<Finding>>,
+        mut lent: HashMap<String, String>,
+    ) {
+        for state in states {
+            if let Some(etag) = lent.remove(&state.origin) {
+                let findings = per_state.remove(&state.origin).unwrap_or_default();
+                self.objects.insert(
+                    state.origin.clone(),
+                    Cached {
+                        etag,
+                        entry: Entry::State(Box::new(state), findings),
+                    },
+                );
+            }
+        }
     }
 
     /// Forgets objects no longer listed.

@@ -122,10 +122,12 @@ impl Auditor {
             snapshot.objects_fetched += read.fetched;
             let (mut states, mut unreadable, mut locks, mut findings) =
                 (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+            let mut per_state_findings = std::collections::HashMap::new();
             for entry in read.entries {
                 match entry {
                     Entry::State(state, per_state) => {
-                        findings.extend(per_state);
+                        findings.extend(per_state.iter().cloned());
+                        per_state_findings.insert(state.origin.clone(), per_state);
                         states.push(*state);
                     }
                     Entry::Unreadable(object) => unreadable.push(object),
@@ -167,6 +169,7 @@ impl Auditor {
                     created: lock.created(),
                     stale: lock.created().is_some_and(|at| now - at > stale_after),
                 }));
+            self.cache.give_back(states, per_state_findings, read.lent);
             let data = match &self.store {
                 Some(store) => {
                     let read =
