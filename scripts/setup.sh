@@ -32,6 +32,9 @@ command -v amtool >/dev/null 2>&1 || missing_debs+=(prometheus-alertmanager)
 command -v shellcheck >/dev/null 2>&1 || missing_debs+=(shellcheck)
 command -v valgrind >/dev/null 2>&1 || missing_debs+=(valgrind)
 command -v npm >/dev/null 2>&1 || missing_debs+=(npm)
+# The advisor's page test (headless Chromium) and its benchmark (wrk).
+command -v chromium >/dev/null 2>&1 || missing_debs+=(chromium)
+command -v wrk >/dev/null 2>&1 || missing_debs+=(wrk)
 if [ "${#missing_debs[@]}" -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     say "installing Debian packages: ${missing_debs[*]}"
@@ -114,3 +117,5 @@ say "promtool:    $(promtool --version 2>&1 | head -n1)"
 say "amtool:      $(amtool --version 2>&1 | head -n1)"
 say "shellcheck:  $(shellcheck --version | sed -n 2p)"
 say "valgrind:    $(valgrind --version)"
+say "chromium:    $(chromium --version 2>/dev/null | head -n1)"
+say "wrk:         $(wrk -v 2>&1 | head -n1)"

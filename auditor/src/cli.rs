@@ -69,4 +69,7 @@ pub enum Command {
     Rules(commands::rules::RulesArgs),
     /// An environment's lock: status, and release or takeover by an operator (audited).
     Lock(commands::lock::LockArgs),
+    /// Run the read-only advisor: audits state, locks, the trail and
+    /// attestations in a loop and serves the report over HTTP.
+    Serve(commands::serve::ServeArgs),
 }

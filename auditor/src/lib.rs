@@ -15,7 +15,8 @@
 //!   [`redact`] the sensitive-value redactor, [`policy`] Rego policies, [`attest`]
 //!   signed attestations;
 //! * [`state`] audits remote state, [`drift`] compares it with the cloud through
-//!   the [`hcloud`] client; [`window_file`] reads `--window` files for `tfaudit gate`.
+//!   the [`hcloud`] client; [`window_file`] reads `--window` files for `tfaudit gate`;
+//! * [`serve`] is the read-only advisor (`tfaudit serve`) over the state audit.
 
 pub mod attest;
 pub mod audit;
@@ -34,6 +35,7 @@ pub mod redact;
 pub mod registry;
 pub mod report;
 pub mod rules;
+pub mod serve;
 pub mod source;
 pub mod state;
 pub mod window_file;

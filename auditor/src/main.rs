@@ -51,6 +51,7 @@ fn main() {
             Command::Keygen(args) => commands::keygen::run(args).await,
             Command::Rules(args) => commands::rules::run(args).await,
             Command::Lock(args) => commands::lock::run(args).await,
+            Command::Serve(args) => commands::serve::run(args).await,
         }
     });
     let code = match result {

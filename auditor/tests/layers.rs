@@ -30,6 +30,8 @@ const LAYERS: &[&[&str]] = &[
     &["drift", "attest", "report"],
     // The plan audit pipeline and the catalogue of every rule.
     &["audit", "catalogue"],
+    // The advisor, serving the state audit over HTTP.
+    &["serve"],
     // The command line.
     &["commands", "cli"],
     // The binary.

@@ -15,5 +15,6 @@ pub mod lock;
 pub mod output;
 pub mod plan;
 pub mod rules;
+pub mod serve;
 pub mod state;
 pub mod verify;

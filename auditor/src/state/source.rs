@@ -57,10 +57,19 @@ enum Fetched {
     NoLock,
 }
 
-struct RawObject {
-    bytes: Vec<u8>,
-    etag: Option<String>,
-    last_modified: Option<DateTime<Utc>>,
+/// One fetched object.
+pub struct RawObject {
+    pub bytes: Vec<u8>,
+    pub etag: Option<String>,
+    pub last_modified: Option<DateTime<Utc>>,
+}
+
+/// One listed object: its key, ETag and modification time.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListedObject {
+    pub key: String,
+    pub etag: String,
+    pub last_modified: Option<DateTime<Utc>>,
 }
 
 /// Collects every target. Listing failures and missing local paths are errors
@@ -286,7 +295,9 @@ async fn fetch(client: S3Client, job: Job, per_state: Option<PerStateCheck>) -> 
     }
 }
 
-async fn get_object(
+/// Reads one object: `None` when there is no such key; other failures are the
+/// SDK's error, described.
+pub async fn get_object(
     client: &S3Client,
     bucket: &str,
     key: &str,
@@ -334,7 +345,18 @@ pub(super) async fn list_keys(
     bucket: &str,
     prefix: &str,
 ) -> Result<Vec<String>, String> {
-    let mut keys = Vec::new();
+    let objects = list_objects(client, bucket, prefix).await?;
+    Ok(objects.into_iter().map(|object| object.key).collect())
+}
+
+/// Every object under `prefix` with its ETag, page by page (what an incremental
+/// audit compares between runs).
+pub async fn list_objects(
+    client: &S3Client,
+    bucket: &str,
+    prefix: &str,
+) -> Result<Vec<ListedObject>, String> {
+    let mut objects = Vec::new();
     let mut pages = client
         .sdk()
         .list_objects_v2()
@@ -345,13 +367,19 @@ pub(super) async fn list_keys(
     while let Some(page) = pages.next().await {
         let page =
             page.map_err(|error| describe_sdk_failure("ListObjectsV2", &error, client.endpoint()))?;
-        keys.extend(
-            page.contents()
-                .iter()
-                .filter_map(|o| o.key().map(str::to_owned)),
-        );
+        objects.extend(page.contents().iter().filter_map(|object| {
+            Some(ListedObject {
+                key: object.key()?.to_owned(),
+                etag: object
+                    .e_tag()
+                    .unwrap_or_default()
+                    .trim_matches('"')
+                    .to_owned(),
+                last_modified: to_chrono(object.last_modified()),
+            })
+        }));
     }
-    Ok(keys)
+    Ok(objects)
 }
 
 /// Converts an S3 timestamp.

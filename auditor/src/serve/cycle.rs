@@ -1,0 +1,201 @@
+//! One audit cycle over every environment: states (incrementally, see
+//! [`super::cache`]), every state rule with the journal, and the guardrail
+//! store. A cycle either completes into a [`Snapshot`] or fails as a whole with
+//! the reason it failed; a single bad object is a finding, never a failure.
+
+use std::collections::HashSet;
+use std::time::Instant;
+
+use chrono::Utc;
+use guardrail_core::store::{Store, StoreConfig};
+
+use super::cache::{Cache, Entry};
+use super::settings::Settings;
+use super::snapshot::{EnvFinding, EnvironmentData, Snapshot, StateLockSummary, StateSummary};
+use crate::state::journal::{Journal, JournalHistory};
+use crate::state::{rules, AuditInput};
+
+/// Why a cycle failed; `reason` is a metric label (a fixed word, never a value).
+#[derive(Debug, Clone)]
+pub struct CycleError {
+    pub reason: &'static str,
+    pub message: String,
+}
+
+/// The connections a cycle uses, made once.
+pub struct Auditor {
+    settings: Settings,
+    client: guardrail_core::store::S3Client,
+    store: Option<Store>,
+    journal: Option<Journal>,
+    cache: Cache,
+}
+
+impl Auditor {
+    pub async fn connect(settings: Settings) -> Result<Auditor, super::ServeError> {
+        let endpoint = settings.endpoint.as_deref();
+        let client = guardrail_core::store::connect(
+            &guardrail_core::store::S3Settings::with_endpoint(endpoint),
+        )
+        .await;
+        let store = match &settings.guardrail_store {
+            Some(url) => {
+                let mut config = StoreConfig::from_url(url).map_err(|problem| {
+                    super::ServeError::Usage(format!("guardrail_store `{url}`: {problem}"))
+                })?;
+                config.endpoint = settings.endpoint.clone();
+                Some(
+                    Store::connect(&config)
+                        .await
+                        .map_err(|error| super::ServeError::Usage(error.to_string()))?,
+                )
+            }
+            None => None,
+        };
+        let journal = match &settings.journal {
+            Some(spec) => Some(
+                Journal::open(spec, endpoint)
+                    .await
+                    .map_err(|error| super::ServeError::Usage(format!("journal: {error}")))?,
+            ),
+            None => None,
+        };
+        Ok(Auditor {
+            settings,
+            client,
+            store,
+            journal,
+            cache: Cache::default(),
+        })
+    }
+
+    pub fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
+    /// Runs one cycle.
+    pub async fn cycle(&mut self) -> Result<Snapshot, CycleError> {
+        let started = Instant::now();
+        let now = Utc::now();
+        let history = match &self.journal {
+            Some(journal) => journal.history().await.map_err(|error| CycleError {
+                reason: "journal",
+                message: error.to_string(),
+            })?,
+            None => JournalHistory::default(),
+        };
+        let mut snapshot = Snapshot {
+            generated_at: now,
+            duration_ms: 0,
+            findings: Vec::new(),
+            environments: Vec::new(),
+            states: Vec::new(),
+            state_locks: Vec::new(),
+            objects_listed: 0,
+            objects_fetched: 0,
+            store_location: self
+                .store
+                .as_ref()
+                .map(|store| format!("s3://{}/{}", store.bucket(), store.prefix())),
+        };
+        let mut keep = HashSet::new();
+        for environment in &self.settings.environments {
+            let read = self
+                .cache
+                .read(
+                    &self.client,
+                    &environment.targets,
+                    self.settings.concurrency,
+                    self.settings.object_timeout,
+                    &mut keep,
+                )
+                .await
+                .map_err(|failure| CycleError {
+                    reason: "list",
+                    message: format!(
+                        "{}: cannot list objects: {}",
+                        failure.location, failure.message
+                    ),
+                })?;
+            snapshot.objects_listed += read.listed;
+            snapshot.objects_fetched += read.fetched;
+            let (mut states, mut unreadable, mut locks, mut findings) =
+                (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+            let mut per_state_findings = std::collections::HashMap::new();
+            for entry in read.entries {
+                match entry {
+                    Entry::State(state, per_state) => {
+                        findings.extend(per_state.iter().cloned());
+                        per_state_findings.insert(state.origin.clone(), per_state);
+                        states.push(*state);
+                    }
+                    Entry::Unreadable(object) => unreadable.push(object),
+                    Entry::Lock(lock) => locks.push(lock),
+                }
+            }
+            states.sort_by(|a, b| a.origin.cmp(&b.origin));
+            unreadable.sort_by(|a, b| a.origin.cmp(&b.origin));
+            locks.sort_by(|a, b| a.origin.cmp(&b.origin));
+            let input = AuditInput {
+                states: &states,
+                unreadable: &unreadable,
+                locks: &locks,
+                history: &history,
+                now,
+                stale_lock_after: self.settings.stale_lock_after,
+            };
+            findings.extend(rules::across_states(&input));
+            let name = &environment.name;
+            snapshot
+                .states
+                .extend(states.iter().map(|state| StateSummary {
+                    environment: name.clone(),
+                    origin: state.origin.clone(),
+                    lineage: state.state.lineage.clone(),
+                    serial: state.state.serial,
+                    resources: state.state.instance_count(),
+                    last_modified: state.last_modified,
+                }));
+            let stale_after = chrono::Duration::from_std(self.settings.stale_lock_after)
+                .unwrap_or(chrono::Duration::MAX);
+            snapshot
+                .state_locks
+                .extend(locks.iter().map(|lock| StateLockSummary {
+                    environment: name.clone(),
+                    origin: lock.origin.clone(),
+                    who: lock.info.who.clone(),
+                    operation: lock.info.operation.clone(),
+                    created: lock.created(),
+                    stale: lock.created().is_some_and(|at| now - at > stale_after),
+                }));
+            self.cache.give_back(states, per_state_findings, read.lent);
+            let data = match &self.store {
+                Some(store) => {
+                    let read =
+                        super::guardrail::read(store, name, now)
+                            .await
+                            .map_err(|message| CycleError {
+                                reason: "store",
+                                message,
+                            })?;
+                    findings.extend(read.findings);
+                    read.data
+                }
+                None => EnvironmentData {
+                    name: name.clone(),
+                    ..EnvironmentData::default()
+                },
+            };
+            snapshot.environments.push(data);
+            snapshot
+                .findings
+                .extend(findings.into_iter().map(|finding| EnvFinding {
+                    environment: name.clone(),
+                    finding,
+                }));
+        }
+        self.cache.retain(&keep);
+        snapshot.duration_ms = started.elapsed().as_millis() as u64;
+        Ok(snapshot)
+    }
+}

@@ -1,0 +1,283 @@
+//! The advisor needs read access only. moto enforces IAM after the setup
+//! requests; the advisor runs as a user allowed `s3:Get*` and `s3:List*` on the
+//! state bucket and nothing else, every endpoint is called (events included,
+//! which trigger cycles), and the bucket is then byte for byte what it was,
+//! with moto's recording showing nothing but GET and HEAD requests.
+//!
+//! The targets are whole buckets: moto 5.2 with IAM enforced refuses list
+//! requests whose prefix holds a `/` (see `state_readonly.rs`), which is also
+//! why the guardrail store (listed under `audit/<env>/`) is not part of this run.
+
+#[path = "support/advisor.rs"]
+mod advisor;
+#[path = "support/cli.rs"]
+mod cli;
+
+use std::collections::BTreeMap;
+use std::io::{Read, Write};
+use std::net::TcpStream;
+
+use advisor::Advisor;
+use guardrail_testkit::S3Server;
+use serde_json::{json, Value};
+use sha2::Digest;
+
+const FLUX_TOKEN: &str = "flux-token-readonly";
+
+fn iam(endpoint: &str, params: &[(&str, &str)]) -> String {
+    let address = endpoint.trim_start_matches("http://");
+    let mut body = String::from("Version=2010-05-08");
+    for (key, value) in params {
+        let encoded: String = value
+            .bytes()
+            .map(|b| {
+                if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+                    char::from(b).to_string()
+                } else {
+                    format!("%{b:02X}")
+                }
+            })
+            .collect();
+        body.push_str(&format!("&{key}={encoded}"));
+    }
+    let request = format!(
+        "POST / HTTP/1.1\r\nHost: {address}\r\nContent-Type: application/x-www-form-urlencoded\r\n\
+         Authorization: AWS4-HMAC-SHA256 Credential=AKIASETUP00000000000/20260101/us-east-1/iam/aws4_request, SignedHeaders=host, Signature=00\r\n\
+         Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    let mut stream = TcpStream::connect(address).unwrap();
+    stream.write_all(request.as_bytes()).unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    assert!(
+        response.starts_with("HTTP/1.1 200"),
+        "IAM {params:?}: {response}"
+    );
+    response
+}
+
+fn between<'a>(text: &'a str, open: &str, close: &str) -> &'a str {
+    let start = text.find(open).map(|i| i + open.len()).unwrap();
+    &text[start..start + text[start..].find(close).unwrap()]
+}
+
+async fn listing(client: &aws_sdk_s3::Client, bucket: &str) -> BTreeMap<String, String> {
+    let page = client
+        .list_objects_v2()
+        .bucket(bucket)
+        .send()
+        .await
+        .unwrap();
+    let mut objects = BTreeMap::new();
+    for object in page.contents() {
+        let key = object.key().unwrap().to_owned();
+        let body = client
+            .get_object()
+            .bucket(bucket)
+            .key(&key)
+            .send()
+            .await
+            .unwrap();
+        let bytes = body.body.collect().await.unwrap().into_bytes();
+        objects.insert(
+            key,
+            format!(
+                "etag={} modified={:?} sha256={}",
+                object.e_tag().unwrap_or_default(),
+                object.last_modified(),
+                hex::encode(sha2::Sha256::digest(&bytes))
+            ),
+        );
+    }
+    objects
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_advisor_reads_only_and_leaves_every_object_as_it_was() {
+    let seeds: Vec<(&str, Vec<u8>)> = vec![
+        (
+            "production-cluster.tfstate",
+            std::fs::read(cli::data("states/cluster.tfstate")).unwrap(),
+        ),
+        (
+            "production-tainted.tfstate",
+            std::fs::read(cli::data("states/mixed/tainted.tfstate")).unwrap(),
+        ),
+        (
+            "production-broken.tfstate",
+            std::fs::read(cli::data("states/mixed/broken.tfstate")).unwrap(),
+        ),
+        (
+            "production-cluster.tfstate.tflock",
+            json!({"ID": "1", "Operation": "OperationTypeApply", "Who": "ci@runner-1",
+                   "Created": (chrono::Utc::now() - chrono::Duration::hours(5)).to_rfc3339()})
+            .to_string()
+            .into_bytes(),
+        ),
+    ];
+    let scratch = tempfile::tempdir().unwrap();
+    let recording = scratch.path().join("requests.jsonl");
+    let count = (1 + 3 + seeds.len()).to_string();
+    let server = S3Server::start_with_env(&[
+        ("INITIAL_NO_AUTH_ACTION_COUNT", count.as_str()),
+        ("MOTO_ENABLE_RECORDING", "true"),
+        ("MOTO_RECORDER_FILEPATH", recording.to_str().unwrap()),
+    ]);
+    let bucket = server.bucket().to_owned();
+    let endpoint = server.endpoint();
+    let policy = json!({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": ["s3:Get*", "s3:List*"],
+         "Resource": [format!("arn:aws:s3:::{bucket}"), format!("arn:aws:s3:::{bucket}/*")]}]})
+    .to_string();
+    iam(
+        &endpoint,
+        &[("Action", "CreateUser"), ("UserName", "advisor")],
+    );
+    iam(
+        &endpoint,
+        &[
+            ("Action", "PutUserPolicy"),
+            ("UserName", "advisor"),
+            ("PolicyName", "s3"),
+            ("PolicyDocument", &policy),
+        ],
+    );
+    let created = iam(
+        &endpoint,
+        &[("Action", "CreateAccessKey"), ("UserName", "advisor")],
+    );
+    let key_id = between(&created, "<AccessKeyId>", "</AccessKeyId>").to_owned();
+    let secret = between(&created, "<SecretAccessKey>", "</SecretAccessKey>").to_owned();
+    let seed = server.client().await;
+    for (key, body) in &seeds {
+        seed.put_object()
+            .bucket(&bucket)
+            .key(*key)
+            .body(body.clone().into())
+            .send()
+            .await
+            .unwrap();
+    }
+    let reader = {
+        let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
+            .region(aws_config::Region::new("auto"))
+            .credentials_provider(aws_sdk_s3::config::Credentials::new(
+                &key_id, &secret, None, None, "test",
+            ))
+            .endpoint_url(&endpoint)
+            .load()
+            .await;
+        aws_sdk_s3::Client::from_conf(
+            aws_sdk_s3::config::Builder::from(&config)
+                .force_path_style(true)
+                .build(),
+        )
+    };
+    let denied = reader
+        .put_object()
+        .bucket(&bucket)
+        .key("x.tfstate")
+        .body(b"{}".to_vec().into())
+        .send()
+        .await;
+    assert!(denied.is_err(), "IAM is enforced: the reader cannot write");
+    let before = listing(&reader, &bucket).await;
+    std::fs::write(&recording, "").unwrap();
+
+    let mut env: Vec<(String, String)> = server
+        .env()
+        .into_iter()
+        .filter(|(k, _)| !k.starts_with("AWS_ACCESS") && !k.starts_with("AWS_SECRET"))
+        .collect();
+    env.push(("AWS_ACCESS_KEY_ID".into(), key_id));
+    env.push(("AWS_SECRET_ACCESS_KEY".into(), secret.clone()));
+    env.push(("TFAUDIT_SERVE_FLUX_TOKEN".into(), FLUX_TOKEN.into()));
+    let target = format!("production=s3://{bucket}");
+    let mut advisor = Advisor::start(&["--target", &target, "--interval", "1s"], &env);
+    advisor.wait_ready();
+    let report = advisor.get("/api/v1/report").json();
+    let rules: Vec<&str> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["rule_id"].as_str().unwrap())
+        .collect();
+    for rule in ["state/tainted", "state/unreadable", "state/stale-lock"] {
+        assert!(rules.contains(&rule), "{rule} missing: {report}");
+    }
+    for path in [
+        "/",
+        "/healthz",
+        "/readyz",
+        "/metrics",
+        "/api/v1/report",
+        "/api/v1/environments",
+        "/api/v1/environments/production",
+        "/api/v1/findings?severity=high",
+        "/api/v1/trail?since=24h",
+        "/api/v1/summary",
+    ] {
+        assert_eq!(advisor.get(path).status, 200, "{path}");
+    }
+    for question in [
+        "why is production frozen?",
+        "which locks are stale?",
+        "is it safe to apply to production now?",
+        "who applied to production last?",
+        "what changed in production since yesterday?",
+    ] {
+        assert_eq!(
+            advisor
+                .post_json("/api/v1/ask", &json!({"question": question}))
+                .status,
+            200
+        );
+    }
+    let event = json!({"involvedObject": {"name": "production"}}).to_string();
+    for _ in 0..3 {
+        assert_eq!(
+            advisor
+                .request(
+                    "POST",
+                    "/api/v1/events",
+                    &[("X-Flux-Token", FLUX_TOKEN)],
+                    event.as_bytes()
+                )
+                .status,
+            202
+        );
+    }
+    let cycles = advisor
+        .metric("guardrail_advisor_cycles_total{outcome=\"complete\"}")
+        .unwrap();
+    advisor.wait_until("more cycles", |a| {
+        a.metric("guardrail_advisor_cycles_total{outcome=\"complete\"}") >= Some(cycles + 2.0)
+    });
+    let (code, _) = advisor.terminate();
+    assert_eq!(code, Some(0));
+    assert!(!advisor.logs().contains(&secret));
+
+    let text = std::fs::read_to_string(&recording).unwrap();
+    let sent: Vec<(String, String)> = text
+        .lines()
+        .filter_map(|line| serde_json::from_str::<Value>(line).ok())
+        .map(|e| {
+            (
+                e["method"].as_str().unwrap_or("").to_owned(),
+                e["url"].as_str().unwrap_or("").to_owned(),
+            )
+        })
+        .filter(|(_, url)| url.contains(&bucket))
+        .collect();
+    assert!(!sent.is_empty());
+    assert!(
+        sent.iter().all(|(m, _)| m == "GET" || m == "HEAD"),
+        "only reads: {sent:?}"
+    );
+    assert_eq!(
+        listing(&reader, &bucket).await,
+        before,
+        "every object byte for byte as it was"
+    );
+}
