@@ -4,7 +4,7 @@ export PATH := $(CURDIR)/.tools/bin:$(PATH)
 export CHECKPOINT_DISABLE := 1
 CARGO ?= cargo
 
-.PHONY: setup build release test lint fmt-check clippy cargo-test instructions terraform-fmt demo bench clean-tools
+.PHONY: setup build release test lint fmt-check clippy cargo-test instructions terraform-fmt demo lab bench clean-tools
 
 setup:
 	@bash scripts/setup.sh
@@ -42,6 +42,11 @@ test: lint cargo-test instructions
 
 demo: release
 	@bash scripts/demo.sh
+
+# One lab of the course with the debug builds: `make lab N=07` (or N=7) runs
+# examples/07-*/run.sh. The chapter → lab map is docs/course/README.md.
+lab: build
+	@GUARDRAIL_BIN_DIR="$${CARGO_TARGET_DIR:-$(CURDIR)/target}/debug" bash scripts/lab.sh "$(N)"
 
 bench: release
 	@bash bench/run.sh

@@ -47,7 +47,9 @@ step "runbook, diagnose: which lock? read it (docs/runbooks/stuck-lock.md)"
 run s3_get tfstate "$key.tflock"
 printf '\n'
 lock_id="$(s3_get tfstate "$key.tflock" | "$GUARDRAIL_ROOT/.tools/venv/bin/python" -c 'import json,sys; print(json.load(sys.stdin)["ID"])')"
-run tfaudit state "s3://tfstate/chaos/" --stale-lock-after 1s --fail-on never --format text
+run tfaudit state "s3://tfstate/chaos/" --stale-lock-after 1s --fail-on never --format text | tee "$work/state-audit.txt"
+grep -q "state/stale-lock .*lock $lock_id" "$work/state-audit.txt" || die "tfaudit state did not name the stuck lock (state/stale-lock)"
+ok "tfaudit state names it: state/stale-lock, lock $lock_id"
 run tfaudit lock status --environment staging --store "$store"
 tfaudit lock status --environment staging --store "$store" | grep -q 'lock of staging: live' || die "expected the freeze to be live"
 in_state="$(terraform state list)" || die "terraform state list failed"

@@ -34,7 +34,8 @@ ok "the review skill explains it: four destroys against a budget of one (referen
 
 step "safe path 1: the revised proposal, the same rename with a moved block"
 plan_of "$here/revised" revised
-run bash "$review" revised.json
+run bash "$review" revised.json | tee "$work/revised-review.txt"
+grep -q 'plan/moved' "$work/revised-review.txt" || die "the review does not show the moves (plan/moved)"
 run terraform apply -no-color -input=false revised.tfplan | grep -E 'Apply complete'
 run terraform state list
 ok "renamed, nothing destroyed"
