@@ -40,13 +40,15 @@ instructions: build
 
 test: lint cargo-test instructions
 
-demo: release
+# The scenarios run on the dev-profile build `make test` also uses (no LTO build
+# before the first scenario); `make release` builds the optimised binaries.
+demo: build
 	@bash scripts/demo.sh
 
-# One lab of the course with the debug builds: `make lab N=07` (or N=7) runs
-# examples/07-*/run.sh. The chapter → lab map is docs/course/README.md.
+# One lab of the course, on the same build as the demo: `make lab N=07` (or N=7)
+# runs examples/07-*/run.sh. The chapter → lab map is docs/course/README.md.
 lab: build
-	@GUARDRAIL_BIN_DIR="$${CARGO_TARGET_DIR:-$(CURDIR)/target}/debug" bash scripts/lab.sh "$(N)"
+	@bash scripts/lab.sh "$(N)"
 
 bench: release
 	@bash bench/run.sh

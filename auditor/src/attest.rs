@@ -33,7 +33,7 @@ pub struct AttestOptions {
     pub store: Option<String>,
     /// How long the attestation is valid (a guardrail duration).
     pub attestation_ttl: String,
-    /// The S3 endpoint; else `AWS_ENDPOINT_URL_S3`.
+    /// The S3 endpoint; else `AWS_ENDPOINT_URL_S3`, else `AWS_ENDPOINT_URL`.
     pub endpoint: Option<String>,
 }
 
@@ -128,28 +128,15 @@ pub fn parse_store_url(url: &str) -> Result<StoreConfig, AttestError> {
 /// The longest `--attestation-ttl` accepted.
 pub const MAX_TTL: Duration = Duration::from_secs(366 * 86_400);
 
-async fn connect(settings: &StoreSettings) -> Result<Store, AttestError> {
-    connect_config(&settings.store).await
-}
-
-async fn connect_config(config: &StoreConfig) -> Result<Store, AttestError> {
+/// Connects to the store `config` names (no or an empty endpoint:
+/// `AWS_ENDPOINT_URL_S3`, else `AWS_ENDPOINT_URL`, else AWS).
+pub async fn connect_config(config: &StoreConfig) -> Result<Store, AttestError> {
     Store::connect(config)
         .await
         .map_err(|error| AttestError::Store {
             context: format!("store s3://{}/{}", config.bucket, config.prefix),
             message: error.to_string(),
         })
-}
-
-/// The store of a `--store s3://BUCKET[/PREFIX]` and `--endpoint URL` pair (an
-/// empty endpoint: `AWS_ENDPOINT_URL_S3`, else AWS), as every subcommand takes them.
-pub async fn connect_store(url: &str, endpoint: Option<&str>) -> Result<Store, AttestError> {
-    let mut config = parse_store_url(url)?;
-    config.endpoint = endpoint
-        .map(str::trim)
-        .filter(|endpoint| !endpoint.is_empty())
-        .map(str::to_string);
-    connect_config(&config).await
 }
 
 /// The live freezes of `environments`, read from the store. Each freeze names
@@ -162,7 +149,7 @@ pub async fn freezes(
     if environments.is_empty() {
         return Ok(Vec::new());
     }
-    let store = connect(settings).await?;
+    let store = connect_config(&settings.store).await?;
     let locks = Locks::new(&store);
     let mut found = Vec::new();
     for environment in environments {
@@ -229,7 +216,7 @@ pub async fn attest_plan(
     if targets.is_empty() {
         return Ok(Vec::new());
     }
-    let store = connect(settings).await?;
+    let store = connect_config(&settings.store).await?;
     let ttl = chrono::Duration::from_std(signing.ttl).unwrap_or(chrono::Duration::hours(24));
     let mut published = Vec::new();
     for (environment, plan_id) in targets {

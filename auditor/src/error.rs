@@ -44,19 +44,6 @@ pub enum InputError {
     },
 }
 
-impl InputError {
-    /// The file (or object) the error is about.
-    pub fn file(&self) -> &std::path::Path {
-        match self {
-            InputError::Read { file, .. }
-            | InputError::Json { file, .. }
-            | InputError::Field { file, .. }
-            | InputError::Invalid { file, .. }
-            | InputError::WrongKind { file, .. } => file,
-        }
-    }
-}
-
 /// How serde quotes an input value, and what it is replaced with.
 const QUOTED_VALUES: [(&str, char, &str); 6] = [
     ("string \"", '"', "a string"),

@@ -204,20 +204,49 @@ fn a_refused_s3_connection_is_one_line_for_people() {
     let text = finding["message"].as_str().unwrap();
     assert!(text.contains(line), "{text}");
     assert!(!text.contains("DispatchFailure"), "{text}");
+
+    // A journal with an endpoint of its own is named by that endpoint.
+    let journal = tfaudit()
+        .args([
+            "state",
+            "s3://bucket/env.tfstate",
+            "--journal",
+            "s3://journal/",
+        ])
+        .args(["--endpoint", "http://127.0.0.1:9"])
+        .env("TFAUDIT_JOURNAL_ENDPOINT", "http://127.0.0.1:7")
+        .env("TFAUDIT_JOURNAL_ACCESS_KEY_ID", "journal")
+        .env("TFAUDIT_JOURNAL_SECRET_ACCESS_KEY", "journal")
+        .env("AWS_ACCESS_KEY_ID", "test")
+        .env("AWS_SECRET_ACCESS_KEY", "test")
+        .env("AWS_REGION", "auto")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("AWS_CONFIG_FILE", dir.path().join("none"))
+        .env("AWS_SHARED_CREDENTIALS_FILE", dir.path().join("none"))
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    let message = stderr(&journal);
+    assert_eq!(journal.status.code(), Some(2), "{message}");
+    assert!(
+        message.contains("cannot reach http://127.0.0.1:7: connection refused"),
+        "{message}"
+    );
+    assert!(!message.contains("DispatchFailure"), "{message}");
 }
 
 #[test]
 fn a_reader_that_stops_early_ends_the_run_without_a_panic() {
-    // `tfaudit rules | head -n 0`: the reading end is closed before tfaudit
-    // writes, so its first write meets a closed pipe.
-    let mut child = tfaudit()
+    // `tfaudit rules | head -c0`, without the timing: the pipe's reading end is
+    // closed before tfaudit starts, so its first write meets a closed pipe.
+    let (reader, writer) = std::io::pipe().expect("a pipe");
+    drop(reader);
+    let output = tfaudit()
         .arg("rules")
-        .stdout(Stdio::piped())
+        .stdout(writer)
         .stderr(Stdio::piped())
-        .spawn()
+        .output()
         .expect("run tfaudit rules");
-    drop(child.stdout.take());
-    let output = child.wait_with_output().expect("tfaudit ends");
     let stderr = stderr(&output);
     assert!(
         !stderr.contains("panicked") && !stderr.contains("Broken pipe"),

@@ -2,6 +2,7 @@
 //! written through guardrail-core, then tampered with the way somebody with
 //! bucket write access could, each time audited by the real binary.
 
+use guardrail_core::store::ObjectStore;
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::{Command, Output};

@@ -7,6 +7,7 @@ use guardrail_core::audit_record::{
     self, chained_key, head_key, verify_chain, AuditRecord, ChainProblem, ChainReport, Head,
 };
 use guardrail_core::lock::{lock_key, LockRecord, LockRequest, Locks, ReleaseOutcome};
+use guardrail_core::store::ObjectStore;
 use guardrail_core::store::{Store, StoreConfig};
 use guardrail_testkit::S3Server;
 

@@ -1,8 +1,8 @@
 //! The store, locks and audit records against a real S3 server (moto), talking HTTP.
 
+use guardrail_core::store::ObjectStore;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpListener;
-use std::sync::Arc;
 
 use chrono::{Duration, TimeZone, Utc};
 use guardrail_core::audit_record::{self, AuditRecord};
@@ -293,7 +293,7 @@ async fn racing_acquirers_never_both_win() {
     let now = Utc::now();
     let mut last_generation = 0;
     for round in 0..10 {
-        let store = Arc::new(store.clone());
+        let store = store.clone();
         let tasks: Vec<_> = (0..16)
             .map(|contender| {
                 let store = store.clone();

@@ -5,6 +5,7 @@
 //! state reader's, the state journal's) is built by `store::connect`, whose
 //! endpoint, region and credential rules are checked here too.
 
+use guardrail_core::store::ObjectStore;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpListener;
 

@@ -3,6 +3,7 @@
 //! that unstick it.
 
 use guardrail_core::lock::LockRecord;
+use guardrail_core::store::ObjectStore;
 use guardrail_core::store::Store;
 
 pub use guardrail_core::gate::describe_lock as describe;

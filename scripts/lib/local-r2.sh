@@ -3,7 +3,10 @@
 # Source it; it defines functions and exports the environment, it runs nothing.
 
 GUARDRAIL_ROOT="${GUARDRAIL_ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}"
-GUARDRAIL_BIN_DIR="${GUARDRAIL_BIN_DIR:-${CARGO_TARGET_DIR:-$GUARDRAIL_ROOT/target}/release}"
+# The dev-profile binaries `make build` (and `make test`) make: the scenarios need
+# no optimised code, and a fresh clone reaches its first stopped unsafe path
+# without an optimised build. GUARDRAIL_BIN_DIR=…/release runs them on release builds.
+GUARDRAIL_BIN_DIR="${GUARDRAIL_BIN_DIR:-${CARGO_TARGET_DIR:-$GUARDRAIL_ROOT/target}/debug}"
 export GUARDRAIL_ROOT GUARDRAIL_BIN_DIR
 export PATH="$GUARDRAIL_ROOT/.tools/bin:$GUARDRAIL_BIN_DIR:$PATH"
 export CHECKPOINT_DISABLE=1 TF_IN_AUTOMATION=1 TF_INPUT=0

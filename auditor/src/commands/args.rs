@@ -5,8 +5,10 @@ use std::path::{Path, PathBuf};
 
 use clap::{Args, ValueEnum};
 
+use crate::attest::{parse_store_url, AttestError};
 use crate::findings::FailOn;
 use crate::report::{Format, RenderOptions, SubjectFile};
+use guardrail_core::store::StoreConfig;
 
 /// Output options shared by every subcommand.
 #[derive(Debug, Clone, Args)]
@@ -162,6 +164,15 @@ pub struct StoreArgs {
     /// S3 endpoint (R2: https://ACCOUNT.r2.cloudflarestorage.com); else AWS_ENDPOINT_URL_S3, else AWS_ENDPOINT_URL.
     #[arg(long, value_name = "URL")]
     pub endpoint: Option<String>,
+}
+
+impl StoreArgs {
+    /// The store these flags name, checked before anything is read.
+    pub fn config(&self) -> Result<StoreConfig, AttestError> {
+        let mut config = parse_store_url(&self.store)?;
+        config.endpoint = self.endpoint.clone();
+        Ok(config)
+    }
 }
 
 /// The report formats as `--format` names them (see [`Format`]).

@@ -126,26 +126,20 @@ pub async fn run(args: DriftArgs) -> Result<i32, CommandError> {
         findings.extend(refresh.findings);
     }
     if let Some(token) = live_token {
-        let endpoint = args.endpoint.as_deref().filter(|e| !e.is_empty());
+        let endpoint = args.endpoint.as_deref();
         let needs_s3 = targets.iter().any(|t| !matches!(t, Target::Local(_)));
         let s3 = if needs_s3 {
-            Some(
-                guardrail_core::store::connect(&S3Settings::with_endpoint(endpoint))
-                    .await
-                    .into_sdk(),
-            )
+            Some(guardrail_core::store::connect(&S3Settings::with_endpoint(endpoint)).await)
         } else {
             None
         };
-        let mut collected = state_audit::source::collect(
+        let collected = state_audit::source::collect(
             &targets,
             s3.as_ref(),
             usize::from(args.concurrency),
             None,
         )
-        .await
-        .map_err(|error| super::connection::state_error(error, endpoint))?;
-        super::connection::unreadable_reasons(&mut collected, endpoint);
+        .await?;
         findings.extend(state_audit::rules::unreadable::check(
             &state_audit::AuditInput {
                 states: &collected.states,

@@ -18,7 +18,7 @@ use serde_json::json;
 
 use super::args::StoreArgs;
 use super::error::CommandError;
-use crate::attest::{connect_store, parse_store_url};
+use crate::attest::connect_config;
 use crate::window_file;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -60,7 +60,7 @@ pub struct GateArgs {
 pub async fn run(args: GateArgs) -> Result<i32, CommandError> {
     let environment = EnvironmentName::parse(&args.environment)
         .map_err(|error| CommandError::Usage(format!("--environment: {error}")))?;
-    parse_store_url(&args.location.store)?;
+    let store_config = args.location.config()?;
     let window = args.window.as_deref().map(window_file::load).transpose()?;
     let break_glass = match &args.break_glass_reason {
         Some(reason) if reason.trim().is_empty() => {
@@ -74,7 +74,7 @@ pub async fn run(args: GateArgs) -> Result<i32, CommandError> {
         }),
         None => None,
     };
-    let store = connect_store(&args.location.store, args.location.endpoint.as_deref()).await?;
+    let store = connect_config(&store_config).await?;
     let request = GateRequest {
         environment: environment.to_string(),
         phase: Phase::Apply,

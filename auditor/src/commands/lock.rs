@@ -17,12 +17,13 @@ use guardrail_core::actor;
 use guardrail_core::audit_record::{self, AuditRecord};
 use guardrail_core::environment::EnvironmentName;
 use guardrail_core::lock::{lock_key, LockError, LockRecord, Locks, OperatorRequest};
+use guardrail_core::store::ObjectStore;
 use guardrail_core::store::Store;
 use serde_json::{json, Value};
 
 use super::args::StoreArgs;
 use super::error::CommandError;
-use crate::attest::connect_store;
+use crate::attest::connect_config;
 
 /// `tfaudit lock ...`
 #[derive(Debug, Args)]
@@ -105,8 +106,7 @@ impl Connected {
         EnvironmentName::parse(&target.environment).map_err(|error| {
             CommandError::Usage(format!("--environment `{}`: {error}", target.environment))
         })?;
-        let store =
-            connect_store(&target.location.store, target.location.endpoint.as_deref()).await?;
+        let store = connect_config(&target.location.config()?).await?;
         let url = store.location().url();
         Ok(Connected {
             environment: target.environment.clone(),

@@ -1,14 +1,12 @@
 //! One module per subcommand. Each exposes its clap `Args` and a `run` function
 //! returning the process exit code. [`args`] holds the options they share,
-//! [`config`] how they read the configuration, [`connection`] how unreachable
-//! S3 endpoints are said, [`output`] where the report
+//! [`config`] how they read the configuration, [`output`] where the report
 //! goes, and [`error`] the errors that end a run with their exit codes.
 //!
 //! May import: every library module of the crate; only `cli` and `main` sit above.
 
 pub mod args;
 pub mod config;
-pub mod connection;
 pub mod drift;
 pub mod error;
 pub mod gate;

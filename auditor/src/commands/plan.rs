@@ -77,7 +77,7 @@ pub struct AttestArgs {
     #[arg(long, value_name = "DURATION", default_value = attest::DEFAULT_TTL)]
     pub attestation_ttl: String,
 
-    /// S3 endpoint (R2: https://ACCOUNT.r2.cloudflarestorage.com); else AWS_ENDPOINT_URL_S3.
+    /// S3 endpoint (R2: https://ACCOUNT.r2.cloudflarestorage.com); else AWS_ENDPOINT_URL_S3, else AWS_ENDPOINT_URL.
     #[arg(long, value_name = "URL")]
     pub endpoint: Option<String>,
 }

@@ -6,7 +6,6 @@ use clap::Args;
 use guardrail_core::store::{self, S3Settings};
 
 use super::args::OutputArgs;
-use super::connection;
 use super::error::CommandError;
 use crate::report::{Format, Report};
 
@@ -73,28 +72,23 @@ pub async fn run(args: StateArgs) -> Result<i32, CommandError> {
         .collect::<Result<Vec<_>, _>>()?;
     let config = super::config::load(args.output.config.as_deref())?;
     let fail_on = args.output.fail_on.or(config.fail_on);
-    let endpoint = args.endpoint.as_deref().filter(|e| !e.is_empty());
-    let said = |error| connection::state_error(error, endpoint);
+    let endpoint = args.endpoint.as_deref();
     let trail_request = match &args.guardrail_store {
         Some(url) => Some(TrailRequest::parse(url, &args.environments, endpoint)?),
         None => None,
     };
     let journal = match &args.journal {
-        Some(spec) => Some(Journal::open(spec, endpoint).await.map_err(said)?),
+        Some(spec) => Some(Journal::open(spec, endpoint).await?),
         None => None,
     };
     // An unreadable journal fails before anything is fetched.
     let history = match &journal {
-        Some(journal) => journal.history().await.map_err(said)?,
+        Some(journal) => journal.history().await?,
         None => JournalHistory::default(),
     };
     let needs_s3 = targets.iter().any(|t| !matches!(t, Target::Local(_)));
     let client = if needs_s3 {
-        Some(
-            store::connect(&S3Settings::with_endpoint(endpoint))
-                .await
-                .into_sdk(),
-        )
+        Some(store::connect(&S3Settings::with_endpoint(endpoint)).await)
     } else {
         None
     };
@@ -106,9 +100,7 @@ pub async fn run(args: StateArgs) -> Result<i32, CommandError> {
         usize::from(args.concurrency),
         Some(rules::per_state),
     )
-    .await
-    .map_err(said)?;
-    connection::unreadable_reasons(&mut collected, endpoint);
+    .await?;
     tracing::info!(
         states = collected.states.len(),
         unreadable = collected.unreadable.len(),
@@ -129,7 +121,7 @@ pub async fn run(args: StateArgs) -> Result<i32, CommandError> {
     let mut findings = per_state_findings;
     findings.extend(rules::across_states(&input));
     let trail_audit = match &trail_request {
-        Some(request) => Some(trail::audit(request).await.map_err(said)?),
+        Some(request) => Some(trail::audit(request).await?),
         None => None,
     };
     if let Some(trail_audit) = &trail_audit {
@@ -167,7 +159,7 @@ pub async fn run(args: StateArgs) -> Result<i32, CommandError> {
             .iter()
             .map(|loaded| JournalRecord::from_state(loaded, now))
             .collect();
-        let written = journal.append(&records, now).await.map_err(said)?;
+        let written = journal.append(&records, now).await?;
         summary.insert("journal".into(), written.into());
         summary.insert("journal_records_before".into(), history.len().into());
     }

@@ -9,6 +9,7 @@
 //! A plan file swapped after the audit, or a second plan that shares an attested
 //! `plan_id`, fails here before Terraform touches anything. Read-only.
 
+use guardrail_core::store::ObjectStore;
 use std::path::PathBuf;
 
 use chrono::Utc;
@@ -18,7 +19,7 @@ use guardrail_core::store::Store;
 
 use super::args::StoreArgs;
 use super::error::CommandError;
-use crate::attest::{connect_store, gate_targets, parse_store_url};
+use crate::attest::{connect_config, gate_targets};
 use crate::error::InputError;
 
 #[derive(Debug, Args)]
@@ -81,7 +82,7 @@ fn trusted_keys(args: &VerifyArgs) -> Result<Vec<VerifyingKey>, CommandError> {
 
 pub async fn run(args: VerifyArgs) -> Result<i32, CommandError> {
     let keys = trusted_keys(&args)?;
-    parse_store_url(&args.location.store)?;
+    let store_config = args.location.config()?;
     let loaded = crate::plan::load(&args.plan)?;
     let digest = format!("sha256:{}", loaded.sha256);
     let targets = gate_targets(&loaded);
@@ -92,7 +93,7 @@ pub async fn run(args: VerifyArgs) -> Result<i32, CommandError> {
         );
         return Ok(1);
     }
-    let store = connect_store(&args.location.store, args.location.endpoint.as_deref()).await?;
+    let store = connect_config(&store_config).await?;
     let mut refused = 0;
     for (environment, plan_id) in &targets {
         match check(&store, &keys, environment, plan_id, &digest).await {

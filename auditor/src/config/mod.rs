@@ -167,7 +167,7 @@ impl Config {
                 .as_ref()
                 .map(|path| path.display().to_string())
                 .unwrap_or_else(|| DEFAULT_CONFIG_FILE.into());
-            let mut finding = Finding::new(
+            let finding = Finding::new(
                 WAIVER_EXPIRED.id,
                 self.severity_of(WAIVER_EXPIRED.id, WAIVER_EXPIRED.default_severity),
                 format!("{file}#waiver[{}]", waiver.index),
@@ -179,7 +179,6 @@ impl Config {
                     if waiver.owner.is_empty() { "none" } else { &waiver.owner },
                 ),
             );
-            finding.waived = false;
             findings.push(finding);
         }
     }

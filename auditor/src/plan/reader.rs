@@ -29,15 +29,10 @@ pub fn read_plan(reader: impl Read) -> Result<Plan> {
 /// [`read_plan`] with a read buffer of `buffer` bytes (at least 16): smaller
 /// buffers walk more of the skipped members container by container.
 pub fn read_plan_buffered(reader: impl Read, buffer: usize) -> Result<Plan> {
-    read_plan_with(reader, buffer, &Retention::AUDIT)
+    read_plan_and_kind(reader, buffer, &Retention::AUDIT).map(|(plan, _)| plan)
 }
 
-/// [`read_plan_buffered`], keeping the values `retention` lists.
-pub fn read_plan_with(reader: impl Read, buffer: usize, retention: &Retention) -> Result<Plan> {
-    read_plan_and_kind(reader, buffer, retention).map(|(plan, _)| plan)
-}
-
-/// [`read_plan_with`], and what kind of document it is from its top-level
+/// [`read_plan_buffered`], keeping the values `retention` lists, and what kind of document it is from its top-level
 /// members ([`InputKind`]).
 pub fn read_plan_and_kind(
     reader: impl Read,

@@ -31,9 +31,6 @@ impl Retention {
         ("hcloud_firewall", Kept::Attributes(&["rule"])),
     ]);
 
-    /// Keeps nothing: only sensitive strings survive.
-    pub const NOTHING: Retention = Retention::new(&[]);
-
     pub const fn new(types: &'static [(&'static str, Kept)]) -> Retention {
         Retention { types }
     }
@@ -44,12 +41,6 @@ impl Retention {
             .iter()
             .find(|(listed, _)| *listed == resource_type)
             .map(|(_, kept)| *kept)
-    }
-}
-
-impl Default for Retention {
-    fn default() -> Self {
-        Retention::AUDIT
     }
 }
 
@@ -71,7 +62,7 @@ mod tests {
                 expected,
                 "{resource_type}"
             );
-            assert_eq!(Retention::NOTHING.kept(resource_type), None);
+            assert_eq!(Retention::new(&[]).kept(resource_type), None);
         }
     }
 }

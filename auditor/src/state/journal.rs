@@ -15,7 +15,9 @@ use serde::{Deserialize, Serialize};
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
-use guardrail_core::store::{connect, describe_sdk_error, S3Settings, StaticCredentials};
+use guardrail_core::store::{
+    connect, describe_sdk_failure, S3Client, S3Settings, StaticCredentials,
+};
 
 use super::source::{list_keys, LoadedState};
 use super::target::{s3_url, Target};
@@ -115,7 +117,7 @@ impl JournalHistory {
 pub enum Journal {
     Local(PathBuf),
     S3 {
-        client: aws_sdk_s3::Client,
+        client: S3Client,
         bucket: String,
         prefix: String,
     },
@@ -152,8 +154,7 @@ impl Journal {
             }),
             ..S3Settings::with_endpoint(endpoint.as_deref())
         })
-        .await
-        .into_sdk();
+        .await;
         Ok(Journal::S3 {
             client,
             bucket,
@@ -204,12 +205,15 @@ impl Journal {
                             message,
                         };
                         let output = client
+                            .sdk()
                             .get_object()
                             .bucket(&bucket)
                             .key(&key)
                             .send()
                             .await
-                            .map_err(|error| failed(describe_sdk_error(&error)))?;
+                            .map_err(|error| {
+                                failed(describe_sdk_failure("GetObject", &error, client.endpoint()))
+                            })?;
                         let bytes = output
                             .body
                             .collect()
@@ -274,6 +278,7 @@ impl Journal {
                 );
                 let origin = s3_url(bucket, &key);
                 client
+                    .sdk()
                     .put_object()
                     .bucket(bucket)
                     .key(&key)
@@ -284,7 +289,7 @@ impl Journal {
                     .await
                     .map_err(|error| StateError::Journal {
                         location: origin.clone(),
-                        message: describe_sdk_error(&error),
+                        message: describe_sdk_failure("PutObject", &error, client.endpoint()),
                     })?;
                 Ok(origin)
             }

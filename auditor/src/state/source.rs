@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
-use guardrail_core::store::describe_sdk_error;
+use guardrail_core::store::{describe_sdk_failure, S3Client};
 use sha2::{Digest, Sha256};
 use tokio::task::JoinSet;
 
@@ -72,7 +72,7 @@ struct RawObject {
 /// structure (addresses, statuses, schema versions), a few kilobytes.
 pub async fn collect(
     targets: &[Target],
-    client: Option<&aws_sdk_s3::Client>,
+    client: Option<&S3Client>,
     concurrency: usize,
     per_state: Option<PerStateCheck>,
 ) -> Result<Collected, StateError> {
@@ -206,7 +206,7 @@ enum Job {
 /// keys.
 async fn run_jobs(
     jobs: Vec<Job>,
-    client: &aws_sdk_s3::Client,
+    client: &S3Client,
     concurrency: usize,
     per_state: Option<PerStateCheck>,
     collected: &mut Collected,
@@ -236,7 +236,7 @@ async fn run_jobs(
     }
 }
 
-async fn fetch(client: aws_sdk_s3::Client, job: Job, per_state: Option<PerStateCheck>) -> Fetched {
+async fn fetch(client: S3Client, job: Job, per_state: Option<PerStateCheck>) -> Fetched {
     match job {
         Job::State { bucket, key } => {
             let origin = s3_url(&bucket, &key);
@@ -287,11 +287,18 @@ async fn fetch(client: aws_sdk_s3::Client, job: Job, per_state: Option<PerStateC
 }
 
 async fn get_object(
-    client: &aws_sdk_s3::Client,
+    client: &S3Client,
     bucket: &str,
     key: &str,
 ) -> Result<Option<RawObject>, String> {
-    let output = match client.get_object().bucket(bucket).key(key).send().await {
+    let output = match client
+        .sdk()
+        .get_object()
+        .bucket(bucket)
+        .key(key)
+        .send()
+        .await
+    {
         Ok(output) => output,
         Err(error) => {
             let not_found = error
@@ -301,7 +308,7 @@ async fn get_object(
             return if not_found {
                 Ok(None)
             } else {
-                Err(describe_sdk_error(&error))
+                Err(describe_sdk_failure("GetObject", &error, client.endpoint()))
             };
         }
     };
@@ -323,19 +330,21 @@ async fn get_object(
 
 /// Every key under `prefix`, page by page; the error is the SDK's, described.
 pub(super) async fn list_keys(
-    client: &aws_sdk_s3::Client,
+    client: &S3Client,
     bucket: &str,
     prefix: &str,
 ) -> Result<Vec<String>, String> {
     let mut keys = Vec::new();
     let mut pages = client
+        .sdk()
         .list_objects_v2()
         .bucket(bucket)
         .prefix(prefix)
         .into_paginator()
         .send();
     while let Some(page) = pages.next().await {
-        let page = page.map_err(|error| describe_sdk_error(&error))?;
+        let page =
+            page.map_err(|error| describe_sdk_failure("ListObjectsV2", &error, client.endpoint()))?;
         keys.extend(
             page.contents()
                 .iter()

@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 
 use super::AuditRecord;
 
-/// What [`verify_chain`] found for one environment.
+/// What [`verify_chain`](super::verify_chain) found for one environment.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ChainReport {
     pub environment: String,

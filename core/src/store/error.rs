@@ -94,19 +94,8 @@ impl StoreError {
         R: std::fmt::Debug,
     {
         let endpoint = location.endpoint_label().to_string();
-        if let SdkError::DispatchFailure(failure) = &error {
-            let cause = if failure.is_timeout() {
-                "the connection timed out".to_string()
-            } else {
-                dispatch_cause(&error)
-            };
+        if let Some(cause) = unreachable_cause(operation, &error) {
             return StoreError::Unreachable { endpoint, cause };
-        }
-        if let SdkError::TimeoutError(_) = &error {
-            return StoreError::Unreachable {
-                endpoint,
-                cause: format!("{operation} timed out"),
-            };
         }
         let code = error
             .as_service_error()
@@ -148,6 +137,44 @@ where
     }
 }
 
+/// [`describe_sdk_error`] for a request sent to `endpoint` (`None`: the SDK's
+/// default): a request that never reached the server reads as one line naming
+/// the endpoint and what to check (`cannot reach URL: connection refused; check
+/// --endpoint / AWS_ENDPOINT_URL_S3`), never as the SDK's debug structure.
+pub fn describe_sdk_failure<E, R>(
+    operation: &str,
+    error: &SdkError<E, R>,
+    endpoint: Option<&str>,
+) -> String
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    R: std::fmt::Debug,
+{
+    match unreachable_cause(operation, error) {
+        Some(cause) => format!(
+            "cannot reach {}: {cause}; check --endpoint / AWS_ENDPOINT_URL_S3",
+            endpoint.unwrap_or("the default S3 endpoint")
+        ),
+        None => describe_sdk_error(error),
+    }
+}
+
+/// Why a request never reached the server, or `None` when it did.
+fn unreachable_cause<E, R>(operation: &str, error: &SdkError<E, R>) -> Option<String>
+where
+    E: std::error::Error + 'static,
+    R: std::fmt::Debug,
+{
+    match error {
+        SdkError::DispatchFailure(failure) if failure.is_timeout() => {
+            Some("the connection timed out".to_string())
+        }
+        SdkError::DispatchFailure(_) => Some(dispatch_cause(error)),
+        SdkError::TimeoutError(_) => Some(format!("{operation} timed out")),
+        _ => None,
+    }
+}
+
 /// The innermost cause of a request that never reached the server, without
 /// the SDK's debug structure: "connection refused", "dns error: ...".
 fn dispatch_cause<E, R>(error: &SdkError<E, R>) -> String
@@ -164,6 +191,8 @@ where
     let lowered = text.to_ascii_lowercase();
     if lowered.contains("connection refused") {
         "connection refused".to_string()
+    } else if lowered.contains("dns error") || lowered.contains("failed to lookup address") {
+        "the host name does not resolve".to_string()
     } else {
         text
     }

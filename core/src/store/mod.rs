@@ -5,8 +5,8 @@
 //!
 //! * [`config`]: where a store lives ([`StoreConfig`], `s3://BUCKET[/PREFIX]`
 //!   URLs) and its [`StoreLocation`];
-//! * [`error`]: [`StoreError`], the [`Condition`]s locks depend on, and the one
-//!   formatter of AWS SDK errors ([`describe_sdk_error`]);
+//! * [`error`]: [`StoreError`], the [`Condition`]s locks depend on, and the
+//!   formatters of AWS SDK errors ([`describe_sdk_error`], [`describe_sdk_failure`]);
 //! * [`object`]: the [`ObjectStore`] trait that locks, attestations, audit records
 //!   and the change gate take, with the outcomes of its operations;
 //! * [`connect`]: [`connect()`], which builds every S3 client (the store's, the
@@ -57,7 +57,7 @@ pub mod s3;
 
 pub use config::{StoreConfig, StoreLocation};
 pub use connect::{connect, S3Client, S3Settings, StaticCredentials, DEFAULT_REGION};
-pub use error::{describe_sdk_error, Condition, StoreError};
+pub use error::{describe_sdk_error, describe_sdk_failure, Condition, StoreError};
 pub use object::{DeleteOutcome, ObjectStore, PutOutcome, StoredObject};
 pub use probe::{probe_conditional_writes, verify_conditional_writes, CONDITIONAL_WRITE_PROBE};
 pub use s3::Store;

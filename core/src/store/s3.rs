@@ -60,16 +60,6 @@ impl Store {
         }
     }
 
-    /// `s3://bucket/prefix at endpoint`, for messages.
-    pub fn describe(&self) -> String {
-        self.location.to_string()
-    }
-
-    /// Bucket, prefix and endpoint.
-    pub fn location(&self) -> &StoreLocation {
-        &self.location
-    }
-
     /// The bucket name.
     pub fn bucket(&self) -> &str {
         &self.location.bucket
@@ -97,51 +87,6 @@ impl Store {
 
     fn full_key(&self, key: &str) -> String {
         self.location.full_key(key)
-    }
-
-    /// Reads an object; `None` when it does not exist.
-    pub async fn get(&self, key: &str) -> Result<Option<StoredObject>, StoreError> {
-        let result = self
-            .client
-            .get_object()
-            .bucket(self.bucket())
-            .key(self.full_key(key))
-            .send()
-            .await;
-        match result {
-            Ok(output) => {
-                let etag = output.e_tag().unwrap_or_default().to_string();
-                let body = output
-                    .body
-                    .collect()
-                    .await
-                    .map_err(|e| {
-                        StoreError::request(&self.location, "GetObject", key, e.to_string())
-                    })?
-                    .into_bytes()
-                    .to_vec();
-                Ok(Some(StoredObject { body, etag }))
-            }
-            Err(error) => {
-                let service = error.as_service_error();
-                let no_such_key = service.map(|e| e.is_no_such_key()).unwrap_or(false);
-                let no_such_bucket = service
-                    .and_then(aws_sdk_s3::error::ProvideErrorMetadata::code)
-                    == Some("NoSuchBucket");
-                let not_found = error.raw_response().map(|r| r.status().as_u16()) == Some(404);
-                let missing = no_such_key || (not_found && !no_such_bucket);
-                if missing {
-                    Ok(None)
-                } else {
-                    Err(StoreError::from_sdk(
-                        &self.location,
-                        "GetObject",
-                        key,
-                        error,
-                    ))
-                }
-            }
-        }
     }
 
     async fn put_with(
@@ -189,14 +134,70 @@ impl Store {
             }
         }
     }
+}
+
+#[async_trait::async_trait]
+impl ObjectStore for Store {
+    fn location(&self) -> &StoreLocation {
+        &self.location
+    }
+
+    fn shared(&self) -> Arc<dyn ObjectStore> {
+        Arc::new(self.clone())
+    }
+
+    /// Reads an object; `None` when it does not exist.
+    async fn get(&self, key: &str) -> Result<Option<StoredObject>, StoreError> {
+        let result = self
+            .client
+            .get_object()
+            .bucket(self.bucket())
+            .key(self.full_key(key))
+            .send()
+            .await;
+        match result {
+            Ok(output) => {
+                let etag = output.e_tag().unwrap_or_default().to_string();
+                let body = output
+                    .body
+                    .collect()
+                    .await
+                    .map_err(|e| {
+                        StoreError::request(&self.location, "GetObject", key, e.to_string())
+                    })?
+                    .into_bytes()
+                    .to_vec();
+                Ok(Some(StoredObject { body, etag }))
+            }
+            Err(error) => {
+                let service = error.as_service_error();
+                let no_such_key = service.map(|e| e.is_no_such_key()).unwrap_or(false);
+                let no_such_bucket = service
+                    .and_then(aws_sdk_s3::error::ProvideErrorMetadata::code)
+                    == Some("NoSuchBucket");
+                let not_found = error.raw_response().map(|r| r.status().as_u16()) == Some(404);
+                let missing = no_such_key || (not_found && !no_such_bucket);
+                if missing {
+                    Ok(None)
+                } else {
+                    Err(StoreError::from_sdk(
+                        &self.location,
+                        "GetObject",
+                        key,
+                        error,
+                    ))
+                }
+            }
+        }
+    }
 
     /// Creates an object only if it does not exist (`If-None-Match: *`).
-    pub async fn put_if_absent(&self, key: &str, body: Vec<u8>) -> Result<PutOutcome, StoreError> {
+    async fn put_if_absent(&self, key: &str, body: Vec<u8>) -> Result<PutOutcome, StoreError> {
         self.put_with(key, body, PutCondition::Absent).await
     }
 
     /// Replaces an object only if its ETag is still `etag` (`If-Match`).
-    pub async fn put_if_match(
+    async fn put_if_match(
         &self,
         key: &str,
         body: Vec<u8>,
@@ -206,7 +207,7 @@ impl Store {
     }
 
     /// Writes an object unconditionally and returns its ETag.
-    pub async fn put(&self, key: &str, body: Vec<u8>) -> Result<String, StoreError> {
+    async fn put(&self, key: &str, body: Vec<u8>) -> Result<String, StoreError> {
         match self.put_with(key, body, PutCondition::None).await? {
             PutOutcome::Written { etag } => Ok(etag),
             PutOutcome::PreconditionFailed => {
@@ -216,11 +217,7 @@ impl Store {
     }
 
     /// Deletes an object only if its ETag is still `etag` (`If-Match` on DeleteObject).
-    pub async fn delete_if_match(
-        &self,
-        key: &str,
-        etag: &str,
-    ) -> Result<DeleteOutcome, StoreError> {
+    async fn delete_if_match(&self, key: &str, etag: &str) -> Result<DeleteOutcome, StoreError> {
         let result = self
             .client
             .delete_object()
@@ -248,7 +245,7 @@ impl Store {
     }
 
     /// Every key under `key_prefix` (relative to the store prefix), following pagination.
-    pub async fn list(&self, key_prefix: &str) -> Result<Vec<String>, StoreError> {
+    async fn list(&self, key_prefix: &str) -> Result<Vec<String>, StoreError> {
         let full_prefix = self.full_key(key_prefix);
         let mut pages = self
             .client
@@ -271,45 +268,5 @@ impl Store {
         }
         keys.sort();
         Ok(keys)
-    }
-}
-
-#[async_trait::async_trait]
-impl ObjectStore for Store {
-    fn location(&self) -> &StoreLocation {
-        &self.location
-    }
-
-    fn shared(&self) -> Arc<dyn ObjectStore> {
-        Arc::new(self.clone())
-    }
-
-    async fn get(&self, key: &str) -> Result<Option<StoredObject>, StoreError> {
-        Store::get(self, key).await
-    }
-
-    async fn put_if_absent(&self, key: &str, body: Vec<u8>) -> Result<PutOutcome, StoreError> {
-        Store::put_if_absent(self, key, body).await
-    }
-
-    async fn put_if_match(
-        &self,
-        key: &str,
-        body: Vec<u8>,
-        etag: &str,
-    ) -> Result<PutOutcome, StoreError> {
-        Store::put_if_match(self, key, body, etag).await
-    }
-
-    async fn put(&self, key: &str, body: Vec<u8>) -> Result<String, StoreError> {
-        Store::put(self, key, body).await
-    }
-
-    async fn delete_if_match(&self, key: &str, etag: &str) -> Result<DeleteOutcome, StoreError> {
-        Store::delete_if_match(self, key, etag).await
-    }
-
-    async fn list(&self, key_prefix: &str) -> Result<Vec<String>, StoreError> {
-        Store::list(self, key_prefix).await
     }
 }

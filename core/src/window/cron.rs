@@ -19,7 +19,7 @@
 use chrono::{Duration, NaiveDateTime, Timelike};
 
 use super::clock::describe_duration;
-use super::cron_schedule::CronSchedule;
+use super::cron_schedule::{CronSchedule, DailyShape};
 use super::zone::Zone;
 
 /// Slack for the largest jump of a time zone's offset (a fold or a gap).
@@ -31,7 +31,7 @@ pub(crate) struct CronAllow {
     pub(crate) schedule: CronSchedule,
     pub(crate) duration_seconds: i64,
     /// The schedule's [`CronSchedule::daily_shape`], computed once.
-    pub(crate) daily_shape: Option<(u32, u32)>,
+    pub(crate) daily_shape: Option<DailyShape>,
 }
 
 impl CronAllow {
@@ -104,12 +104,16 @@ impl CronAllow {
         zone: &Zone,
         first_match: NaiveDateTime,
     ) -> Option<(i64, NaiveDateTime)> {
-        let (last_minute, longest_wait) = self.daily_shape?;
+        let DailyShape {
+            first_minute,
+            last_minute,
+            longest_wait,
+        } = self.daily_shape?;
         if i64::from(longest_wait) * 60 > self.duration_seconds {
             return None;
         }
         let day_first = first_match.hour() * 60 + first_match.minute();
-        if self.schedule.first_time_from(0) != Some(day_first) || last_minute <= day_first {
+        if first_minute != day_first || last_minute <= day_first {
             return None;
         }
         let last_match = first_match

@@ -258,16 +258,20 @@ impl CronSchedule {
         (from_minute..1440).find(|minute| self.matches_time(*minute))
     }
 
-    /// The last matching minute of a matching day and the longest wait
-    /// between two matches within such a day (both in minutes).
-    pub(crate) fn daily_shape(&self) -> Option<(u32, u32)> {
-        let mut previous = self.first_time_from(0)?;
+    /// When a matching day's matches fall, computed once per schedule.
+    pub(crate) fn daily_shape(&self) -> Option<DailyShape> {
+        let first_minute = self.first_time_from(0)?;
+        let mut previous = first_minute;
         let mut longest_wait = 0;
         while let Some(next) = self.first_time_from(previous + 1) {
             longest_wait = longest_wait.max(next - previous);
             previous = next;
         }
-        Some((previous, longest_wait))
+        Some(DailyShape {
+            first_minute,
+            last_minute: previous,
+            longest_wait,
+        })
     }
 
     /// The first matching local minute at or after `from`, on or before `last_date`.
@@ -316,6 +320,17 @@ fn shift(local: NaiveDateTime, cycles: i32) -> Option<NaiveDateTime> {
     } else {
         local.checked_sub_months(months)
     }
+}
+
+/// The matching minutes of a matching day, in minutes after midnight.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct DailyShape {
+    /// The day's first match.
+    pub first_minute: u32,
+    /// The day's last match.
+    pub last_minute: u32,
+    /// The longest wait between two matches within the day.
+    pub longest_wait: u32,
 }
 
 #[cfg(test)]
@@ -466,7 +481,14 @@ mod tests {
         assert_eq!(schedule.first_time_from(0), Some(540));
         assert_eq!(schedule.first_time_from(541), Some(560));
         assert_eq!(schedule.first_time_from(641), None);
-        assert_eq!(schedule.daily_shape(), Some((640, 20)));
+        assert_eq!(
+            schedule.daily_shape(),
+            Some(DailyShape {
+                first_minute: 540,
+                last_minute: 640,
+                longest_wait: 20
+            })
+        );
         // Matches are whole minutes, at or after (or before) the seconds given.
         assert_eq!(
             next("30 6 * * *", "2026-03-02 06:29:30").as_deref(),
