@@ -3,6 +3,7 @@
 # one that no .sops.yaml creation rule covers; a SOPS-encrypted Secret under the
 # production rule passes. The secret value never appears in any output.
 set -euo pipefail
+[ "$#" -eq 0 ] || { echo "usage: $0 (no arguments; LAB_WORKDIR names the working folder)" >&2; exit 2; }
 here="$(cd "$(dirname "$0")" && pwd)"
 source "$here/../../scripts/lib/local-r2.sh"
 source "$GUARDRAIL_ROOT/scripts/lib/gitops-lab.sh"

@@ -4,12 +4,14 @@
 # overlay; after the freeze the same promotion passes, is committed with its trailers
 # and the promoted tree passes the platform policy.
 set -euo pipefail
+[ "$#" -eq 0 ] || { echo "usage: $0 (no arguments; LAB_WORKDIR names the working folder)" >&2; exit 2; }
 here="$(cd "$(dirname "$0")" && pwd)"
 source "$here/../../scripts/lib/local-r2.sh"
 source "$GUARDRAIL_ROOT/scripts/lib/gitops-lab.sh"
 work="${LAB_WORKDIR:-$(mktemp -d)}"
 mkdir -p "$work"
-[ -n "${AWS_ENDPOINT_URL_S3:-}" ] || start_local_r2 "$work/r2"
+# Its own S3 server: in the demo, lab 05 leaves production frozen in the shared one.
+start_local_r2 "$work/r2"
 store=s3://guardrails/guardrail/
 image=ghcr.io/stefanprodan/podinfo
 overlay_file=flux/apps/production/kustomization.yaml

@@ -2,6 +2,7 @@
 # Lab 08 (chapter 5): an allow-all NetworkPolicy in production is refused by the
 # platform policy; a narrow allow for one namespace and port passes.
 set -euo pipefail
+[ "$#" -eq 0 ] || { echo "usage: $0 (no arguments; LAB_WORKDIR names the working folder)" >&2; exit 2; }
 here="$(cd "$(dirname "$0")" && pwd)"
 source "$here/../../scripts/lib/local-r2.sh"
 source "$GUARDRAIL_ROOT/scripts/lib/gitops-lab.sh"

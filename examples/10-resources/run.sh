@@ -2,6 +2,7 @@
 # Lab 10 (chapter 7): removing a production container's limits after an OOM kill is
 # refused by the platform policy; a memory limit sized from the observed peak passes.
 set -euo pipefail
+[ "$#" -eq 0 ] || { echo "usage: $0 (no arguments; LAB_WORKDIR names the working folder)" >&2; exit 2; }
 here="$(cd "$(dirname "$0")" && pwd)"
 source "$here/../../scripts/lib/local-r2.sh"
 source "$GUARDRAIL_ROOT/scripts/lib/gitops-lab.sh"

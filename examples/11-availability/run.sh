@@ -2,6 +2,7 @@
 # Lab 11 (chapter 8): dropping the HPA and the PodDisruptionBudget from production to
 # unblock a node drain is refused; one more replica under the same budget passes.
 set -euo pipefail
+[ "$#" -eq 0 ] || { echo "usage: $0 (no arguments; LAB_WORKDIR names the working folder)" >&2; exit 2; }
 here="$(cd "$(dirname "$0")" && pwd)"
 source "$here/../../scripts/lib/local-r2.sh"
 source "$GUARDRAIL_ROOT/scripts/lib/gitops-lab.sh"

@@ -5,6 +5,7 @@
 # forcing it is caught by `tfaudit state` as a serial regression; the runbook's
 # push (same lineage, next serial) passes, and the plan is empty again.
 set -euo pipefail
+[ "$#" -eq 0 ] || { echo "usage: $0 (no arguments; LAB_WORKDIR names the working folder)" >&2; exit 2; }
 here="$(cd "$(dirname "$0")" && pwd)"
 source "$here/../../scripts/lib/local-r2.sh"
 work="${LAB_WORKDIR:-$(mktemp -d)}"

@@ -5,6 +5,7 @@
 # stopped by the state lock; the stuck-lock runbook (read the lock, `tfaudit lock
 # status`, force-unlock, re-apply to adopt) recovers with nothing lost.
 set -euo pipefail
+[ "$#" -eq 0 ] || { echo "usage: $0 (no arguments; LAB_WORKDIR names the working folder)" >&2; exit 2; }
 here="$(cd "$(dirname "$0")" && pwd)"
 source "$here/../../scripts/lib/local-r2.sh"
 work="${LAB_WORKDIR:-$(mktemp -d)}"

@@ -5,11 +5,13 @@
 # command meant for the dev cluster, run while the shell points at production, is
 # refused by scripts/guard/kube-context-check.sh.
 set -euo pipefail
+[ "$#" -eq 0 ] || { echo "usage: $0 (no arguments; LAB_WORKDIR names the working folder)" >&2; exit 2; }
 here="$(cd "$(dirname "$0")" && pwd)"
 source "$here/../../scripts/lib/local-r2.sh"
 work="${LAB_WORKDIR:-$(mktemp -d)}"
 mkdir -p "$work"
-[ -n "${AWS_ENDPOINT_URL_S3:-}" ] || start_local_r2 "$work/r2"
+# Its own S3 server: in the demo, lab 05 leaves production frozen in the shared one.
+start_local_r2 "$work/r2"
 review="$GUARDRAIL_ROOT/skills/review-terraform-plan/scripts/review-plan.sh"
 guard="$GUARDRAIL_ROOT/scripts/guard/kube-context-check.sh"
 mkdir -p "$work/cluster"

@@ -5,6 +5,7 @@
 # is recorded; afterwards the audit trail is verified and summarised, and a record
 # removed to hide the break glass is caught.
 set -euo pipefail
+[ "$#" -eq 0 ] || { echo "usage: $0 (no arguments; LAB_WORKDIR names the working folder)" >&2; exit 2; }
 here="$(cd "$(dirname "$0")" && pwd)"
 source "$here/../../scripts/lib/local-r2.sh"
 source "$GUARDRAIL_ROOT/scripts/lib/gitops-lab.sh"
