@@ -68,10 +68,10 @@ fn main() {
     show(
         "load plan from file",
         median(|| {
-            load(&path).expect("a plan");
+            load(&path, None).expect("a plan");
         }),
     );
-    let loaded = load(&path).expect("a plan");
+    let loaded = load(&path, None).expect("a plan");
     show(
         "redactor",
         median(|| {

@@ -104,7 +104,8 @@ fn run_case(dir: &Path) -> Result<(), String> {
     )
     .map_err(|e| format!("{name}: expected.json: {e}"))?;
     let plan_path = dir.join(expected["plan"].as_str().unwrap_or("plan.json"));
-    let loaded = load_plan(plan_path.to_str().unwrap()).map_err(|e| format!("{name}: {e}"))?;
+    let loaded =
+        load_plan(plan_path.to_str().unwrap(), None).map_err(|e| format!("{name}: {e}"))?;
     let config = match expected["config"].as_str() {
         Some(file) => Config::load(Some(&dir.join(file)), &tfaudit::catalogue::all_rules())
             .map_err(|e| format!("{name}: {e}"))?,
@@ -243,7 +244,7 @@ fn real_plans_count_what_terraform_printed() {
         let Ok(summary) = std::fs::read_to_string(dir.join("terraform-summary.txt")) else {
             continue;
         };
-        let loaded = load_plan(dir.join("plan.json").to_str().unwrap()).unwrap();
+        let loaded = load_plan(dir.join("plan.json").to_str().unwrap(), None).unwrap();
         let counts = tfplan::ChangeSummary::of(&loaded.plan.resource_changes);
         let imports = if counts.import > 0 {
             format!("{} to import, ", counts.import)

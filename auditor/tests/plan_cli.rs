@@ -179,6 +179,47 @@ fn stdin_and_the_default_config_file_are_read() {
 }
 
 #[test]
+fn the_config_file_is_found_up_to_the_repository_root_and_named() {
+    let outside = tempfile::tempdir().unwrap();
+    // Above the repository: never read.
+    write(outside.path(), ".tfaudit.toml", "fail_on = \"info\"\n");
+    let repo = outside.path().join("repo");
+    let folder = repo.join("infra/production");
+    std::fs::create_dir_all(&folder).unwrap();
+    std::fs::create_dir(repo.join(".git")).unwrap();
+    let plan = case("spread_modules");
+    let audit = |dir: &Path| run(&["plan", plan.to_str().unwrap(), "--format", "json"], dir);
+
+    // No file in the repository: the defaults (fail on high), nothing said.
+    let defaults = audit(&folder);
+    assert_eq!(defaults.status.code(), Some(0), "{}", stderr(&defaults));
+    assert!(
+        !stderr(&defaults).contains("configuration"),
+        "{}",
+        stderr(&defaults)
+    );
+
+    write(&repo, ".tfaudit.toml", "fail_on = \"medium\"\n");
+    let found = audit(&folder);
+    assert_eq!(found.status.code(), Some(1), "{}", stderr(&found));
+    assert!(
+        stderr(&found).contains("tfaudit: configuration ../../.tfaudit.toml"),
+        "{}",
+        stderr(&found)
+    );
+
+    // The nearest file wins.
+    write(&folder, ".tfaudit.toml", "fail_on = \"never\"\n");
+    let nearest = audit(&folder);
+    assert_eq!(nearest.status.code(), Some(0), "{}", stderr(&nearest));
+    assert!(
+        stderr(&nearest).contains("tfaudit: configuration .tfaudit.toml"),
+        "{}",
+        stderr(&nearest)
+    );
+}
+
+#[test]
 fn secrets_never_reach_stdout_or_report_files() {
     let dir = tempfile::tempdir().unwrap();
     let plan = case("lifecycle");
@@ -576,4 +617,96 @@ fn a_malformed_now_exits_2_naming_the_flag_and_the_variable() {
         assert!(message.contains("RFC 3339"), "{message}");
         assert!(output.stdout.is_empty());
     }
+}
+
+/// A binary plan whose configuration uses an installed provider renders only
+/// with that configuration's providers: from another folder tfaudit says how
+/// to fix it, and `--chdir` runs `terraform show` where `terraform init` ran.
+#[test]
+fn a_binary_plan_renders_in_its_configuration_folder_with_chdir() {
+    let root = tempfile::tempdir().unwrap();
+    let config = root.path().join("infra");
+    let mirror = root.path().join("mirror");
+    let platform = mirror.join("example.test/local/guardrail/0.1.0/linux_amd64");
+    std::fs::create_dir_all(&platform).unwrap();
+    std::fs::create_dir_all(&config).unwrap();
+    std::os::unix::fs::symlink(
+        tools::provider_bin_dir().join("terraform-provider-guardrail"),
+        platform.join("terraform-provider-guardrail"),
+    )
+    .unwrap();
+    let cli_config = write(
+        root.path(),
+        "terraformrc",
+        &format!(
+            "provider_installation {{\n  filesystem_mirror {{\n    path = \"{}\"\n  }}\n}}\n",
+            mirror.display()
+        ),
+    );
+    write(
+        &config,
+        "main.tf",
+        r#"
+terraform {
+  required_providers {
+    guardrail = { source = "example.test/local/guardrail" }
+  }
+}
+provider "guardrail" {
+  environment = "develop"
+}
+data "guardrail_change_window" "office" {
+  timezone = "UTC"
+  allow {
+    days  = ["mon-sun"]
+    start = "00:00"
+    end   = "23:59"
+  }
+}
+resource "terraform_data" "a" { input = data.guardrail_change_window.office.timezone }
+"#,
+    );
+    let terraform = |args: &[&str]| {
+        let output = std::process::Command::new(tools::terraform_bin())
+            .args(args)
+            .current_dir(&config)
+            .env("TF_CLI_CONFIG_FILE", &cli_config)
+            .env("CHECKPOINT_DISABLE", "1")
+            .output()
+            .unwrap();
+        assert!(
+            output.status.success(),
+            "terraform {args:?}: {}",
+            stderr(&output)
+        );
+    };
+    terraform(&["init", "-input=false", "-no-color"]);
+    terraform(&["plan", "-input=false", "-no-color", "-out=plan.bin"]);
+
+    let audit = |extra: &[&str]| {
+        tfaudit()
+            .args([
+                "plan",
+                "infra/plan.bin",
+                "--format",
+                "json",
+                "--fail-on",
+                "never",
+            ])
+            .args(extra)
+            .current_dir(root.path())
+            .env("TERRAFORM", tools::terraform_bin())
+            .env("TF_CLI_CONFIG_FILE", &cli_config)
+            .output()
+            .unwrap()
+    };
+    let elsewhere = audit(&[]);
+    let message = stderr(&elsewhere);
+    assert_eq!(elsewhere.status.code(), Some(2), "{message}");
+    assert!(message.contains("--chdir DIR"), "{message}");
+
+    let inside = audit(&["--chdir", "infra"]);
+    assert_eq!(inside.status.code(), Some(0), "{}", stderr(&inside));
+    let report: serde_json::Value = serde_json::from_slice(&inside.stdout).unwrap();
+    assert_eq!(report["summary"]["changes"]["create"], 1, "{report}");
 }

@@ -84,7 +84,7 @@ fn every_sensitive_value_is_found_in_every_way_in() {
     let path = dir.path().join("plan.json");
     std::fs::write(&path, &bytes).unwrap();
 
-    let from_file = load(path.to_str().unwrap()).unwrap().plan;
+    let from_file = load(path.to_str().unwrap(), None).unwrap().plan;
     let from_slice = parse_slice(&bytes, Path::new("plan.json")).unwrap().plan;
     let from_reader = parse_reader(bytes.as_slice(), Path::new("plan.json"))
         .unwrap()

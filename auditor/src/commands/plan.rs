@@ -24,6 +24,12 @@ pub struct PlanArgs {
     #[arg(value_name = "PLAN", default_value = "-")]
     pub plan: String,
 
+    /// Folder of the configuration a binary plan file belongs to (where
+    /// `terraform init` ran): `terraform show -json` runs there, as with
+    /// Terraform's own `-chdir`. Relative paths are from the working folder.
+    #[arg(long, value_name = "DIR")]
+    pub chdir: Option<std::path::PathBuf>,
+
     #[command(flatten)]
     pub output: OutputArgs,
 
@@ -139,15 +145,16 @@ pub async fn run(args: PlanArgs) -> Result<i32, CommandError> {
     };
 
     let input = args.plan.clone();
+    let chdir = args.chdir.clone();
     let with_bytes = policies.is_some();
     let started = std::time::Instant::now();
     let (loaded, plan_bytes) = tokio::task::spawn_blocking(move || {
         if with_bytes {
-            let (bytes, subject) = tfplan::parse::read_all(&input)?;
+            let (bytes, subject) = tfplan::parse::read_all(&input, chdir.as_deref())?;
             let loaded = tfplan::parse::parse_slice(&bytes, &subject)?;
             Ok::<_, tfplan::parse::PlanError>((loaded, Some(bytes)))
         } else {
-            Ok((tfplan::load(&input)?, None))
+            Ok((tfplan::load(&input, chdir.as_deref())?, None))
         }
     })
     .await

@@ -28,6 +28,12 @@ pub struct VerifyArgs {
     #[arg(value_name = "PLAN")]
     pub plan: String,
 
+    /// Folder of the configuration a binary plan file belongs to (where
+    /// `terraform init` ran): `terraform show -json` runs there, as with
+    /// Terraform's own `-chdir`. Relative paths are from the working folder.
+    #[arg(long, value_name = "DIR")]
+    pub chdir: Option<std::path::PathBuf>,
+
     #[command(flatten)]
     pub location: StoreArgs,
 
@@ -83,7 +89,7 @@ fn trusted_keys(args: &VerifyArgs) -> Result<Vec<VerifyingKey>, CommandError> {
 pub async fn run(args: VerifyArgs) -> Result<i32, CommandError> {
     let keys = trusted_keys(&args)?;
     let store_config = args.location.config()?;
-    let loaded = crate::plan::load(&args.plan)?;
+    let loaded = crate::plan::load(&args.plan, args.chdir.as_deref())?;
     let digest = format!("sha256:{}", loaded.sha256);
     let targets = gate_targets(&loaded);
     if targets.is_empty() {

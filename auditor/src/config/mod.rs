@@ -104,16 +104,17 @@ impl Config {
     /// catalogue of every command (`tfaudit rules`) and any rules the caller
     /// adds (policy rules, for one).
     pub fn load(explicit: Option<&Path>, known_rules: &[RuleInfo]) -> Result<Config, InputError> {
-        let path = explicit
-            .map(Path::to_path_buf)
-            .unwrap_or_else(|| PathBuf::from(DEFAULT_CONFIG_FILE));
-        let text = match std::fs::read_to_string(&path) {
-            Ok(text) => text,
-            Err(error) if explicit.is_none() && error.kind() == std::io::ErrorKind::NotFound => {
-                return Ok(Config::default())
-            }
-            Err(source) => return Err(InputError::Read { file: path, source }),
+        let path = match explicit {
+            Some(path) => path.to_path_buf(),
+            None => match std::env::current_dir().ok().and_then(|dir| discover(&dir)) {
+                Some(path) => path,
+                None => return Ok(Config::default()),
+            },
         };
+        let text = std::fs::read_to_string(&path).map_err(|source| InputError::Read {
+            file: path.clone(),
+            source,
+        })?;
         Config::parse(&text, &path, known_rules)
     }
 
@@ -182,6 +183,25 @@ impl Config {
             findings.push(finding);
         }
     }
+}
+
+/// The `.tfaudit.toml` that applies in `start`: the first found in `start` or
+/// a folder above it, up to and including the repository root (the first
+/// folder with a `.git`); `None` when there is none. The path is relative to
+/// `start` (`.tfaudit.toml`, `../../.tfaudit.toml`), as people would type it
+/// there.
+pub fn discover(start: &Path) -> Option<PathBuf> {
+    for (depth, folder) in start.ancestors().enumerate() {
+        if folder.join(DEFAULT_CONFIG_FILE).is_file() {
+            let mut relative: PathBuf = std::iter::repeat_n("..", depth).collect();
+            relative.push(DEFAULT_CONFIG_FILE);
+            return Some(relative);
+        }
+        if folder.join(".git").exists() {
+            return None;
+        }
+    }
+    None
 }
 
 /// `config/waiver-expired`.

@@ -40,8 +40,9 @@ pub struct LoadedPlan {
 }
 
 /// Reads the plan named on the command line: `-` for stdin, a JSON file, or a
-/// binary plan file (detected by its zip signature).
-pub fn load(input: &str) -> Result<LoadedPlan, PlanError> {
+/// binary plan file (detected by its zip signature), which `terraform show`
+/// renders in `chdir` (the configuration's folder; else the working folder).
+pub fn load(input: &str, chdir: Option<&Path>) -> Result<LoadedPlan, PlanError> {
     refuse_terminal_stdin(input)?;
     if input == "-" {
         return parse_read_ahead(std::io::stdin(), Path::new("stdin"));
@@ -55,7 +56,7 @@ pub fn load(input: &str) -> Result<LoadedPlan, PlanError> {
     let mut head = [0u8; 4];
     let head_length = read_up_to(&mut file, &mut head).map_err(read_error)?;
     if head_length == head.len() && &head == ZIP_MAGIC {
-        let json = show_binary_plan(&path)?;
+        let json = show_binary_plan(&path, chdir)?;
         return parse_slice(&json, &path);
     }
     let reader = std::io::Cursor::new(head[..head_length].to_vec()).chain(file);
@@ -63,8 +64,9 @@ pub fn load(input: &str) -> Result<LoadedPlan, PlanError> {
 }
 
 /// Reads the whole plan JSON into memory (for `--policy`, which needs the
-/// document itself): `-` for stdin, a JSON file, or a binary plan file.
-pub fn read_all(input: &str) -> Result<(Vec<u8>, PathBuf), PlanError> {
+/// document itself): `-` for stdin, a JSON file, or a binary plan file
+/// (rendered in `chdir`, as [`load`] does).
+pub fn read_all(input: &str, chdir: Option<&Path>) -> Result<(Vec<u8>, PathBuf), PlanError> {
     refuse_terminal_stdin(input)?;
     if input == "-" {
         let subject = PathBuf::from("stdin");
@@ -84,7 +86,7 @@ pub fn read_all(input: &str) -> Result<(Vec<u8>, PathBuf), PlanError> {
         source,
     })?;
     if bytes.starts_with(ZIP_MAGIC) {
-        return Ok((show_binary_plan(&path)?, path));
+        return Ok((show_binary_plan(&path, chdir)?, path));
     }
     Ok((bytes, path))
 }
@@ -352,8 +354,16 @@ pub fn terraform_cli() -> Option<PathBuf> {
     })
 }
 
-fn show_binary_plan(path: &Path) -> Result<Vec<u8>, PlanError> {
+fn show_binary_plan(path: &Path, chdir: Option<&Path>) -> Result<Vec<u8>, PlanError> {
     let context = format!("{}: binary plan file", path.display());
+    // Terraform reads the plan relative to the folder it runs in.
+    let plan_path = match chdir {
+        Some(_) => std::path::absolute(path).map_err(|error| PlanError::Other {
+            context: context.clone(),
+            message: format!("cannot resolve the path: {error}"),
+        })?,
+        None => path.to_path_buf(),
+    };
     let cli = terraform_cli().ok_or_else(|| PlanError::Other {
         context: context.clone(),
         message: "no terraform or tofu on PATH (set TERRAFORM) to run `show -json`; \
@@ -361,15 +371,18 @@ fn show_binary_plan(path: &Path) -> Result<Vec<u8>, PlanError> {
             .into(),
     })?;
     tracing::debug!(cli = %cli.display(), plan = %path.display(), "rendering binary plan");
-    let output = std::process::Command::new(&cli)
+    let mut command = std::process::Command::new(&cli);
+    command
         .args(["show", "-json", "-no-color"])
-        .arg(path)
-        .stdin(std::process::Stdio::null())
-        .output()
-        .map_err(|error| PlanError::Other {
-            context: context.clone(),
-            message: format!("cannot run {}: {error}", cli.display()),
-        })?;
+        .arg(&plan_path)
+        .stdin(std::process::Stdio::null());
+    if let Some(folder) = chdir {
+        command.current_dir(folder);
+    }
+    let output = command.output().map_err(|error| PlanError::Other {
+        context: context.clone(),
+        message: format!("cannot run {}: {error}", cli.display()),
+    })?;
     if !output.status.success() {
         let stderr = String::from_utf8_lossy(&output.stderr);
         let lines: Vec<&str> = stderr
@@ -382,10 +395,22 @@ fn show_binary_plan(path: &Path) -> Result<Vec<u8>, PlanError> {
             .position(|line| line.starts_with("Error"))
             .unwrap_or(0);
         let first_lines: Vec<&str> = lines.iter().skip(start).take(3).copied().collect();
+        // Terraform needs the providers of the configuration that made the plan.
+        let hint = if stderr.contains("plugin") || stderr.contains("provider") {
+            match chdir {
+                None => {
+                    "; a binary plan is rendered with the providers of its configuration: \
+                         run tfaudit in the folder where `terraform init` ran, or pass --chdir DIR"
+                }
+                Some(_) => "; check that `terraform init` ran in the --chdir folder",
+            }
+        } else {
+            ""
+        };
         return Err(PlanError::Other {
             context,
             message: format!(
-                "`{} show -json` failed ({}): {}",
+                "`{} show -json` failed ({}): {}{hint}",
                 cli.display(),
                 output.status,
                 first_lines.join(" ")

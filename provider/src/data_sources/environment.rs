@@ -11,7 +11,7 @@ use tf_provider::{DataSource, Diagnostics};
 
 use crate::configured::Shared;
 use crate::lock_view;
-use crate::schema_util::{block, computed, known, required, schema, Str};
+use crate::schema_util::{block, check_environment, computed, known, required, schema, Str};
 
 /// The data source's attributes.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -39,10 +39,6 @@ impl Environment {
     pub fn new(shared: Arc<Shared>) -> Self {
         Environment { shared }
     }
-}
-
-fn check_name(diags: &mut Diagnostics, name: &Str) -> Option<()> {
-    crate::schema_util::check_environment(diags, name, "name").then_some(())
 }
 
 #[async_trait]
@@ -76,7 +72,7 @@ impl DataSource for Environment {
     }
 
     async fn validate<'a>(&self, diags: &mut Diagnostics, config: Self::State<'a>) -> Option<()> {
-        check_name(diags, &config.name);
+        check_environment(diags, &config.name, "name");
         Some(())
     }
 
@@ -86,7 +82,7 @@ impl DataSource for Environment {
         config: Self::State<'a>,
         _provider_meta_state: Self::ProviderMetaState<'a>,
     ) -> Option<Self::State<'a>> {
-        check_name(diags, &config.name)?;
+        check_environment(diags, &config.name, "name").then_some(())?;
         let name = known(&config.name)?.to_string();
         let configured = self.shared.get(diags).await?;
         let store = configured.store(diags, "guardrail_environment")?;
@@ -102,22 +98,22 @@ impl DataSource for Environment {
                 return None;
             }
         };
-        let live = match locks.current(&name, now).await {
-            Ok(live) => live,
-            Err(error) => {
-                diags.root_error(
-                    "Cannot read the environment lock",
-                    format!("{name}: {error}"),
-                );
-                return None;
-            }
-        };
+        // One read serves both: the live lock and the record's generation.
+        let live = record
+            .as_ref()
+            .map(|(record, _)| record)
+            .filter(|record| record.is_live(now));
         let mut state = config;
         state.locked = Value::Value(live.is_some());
-        state.lock_owner = live.as_ref().map(|r| r.owner.clone()).into();
-        state.lock_reason = live.as_ref().map(|r| r.reason.clone()).into();
-        state.lock_expires_at = live.as_ref().and_then(lock_view::expires_at_text).into();
-        state.lock_generation = Value::Value(record.map(|(r, _)| r.generation as i64).unwrap_or(0));
+        state.lock_owner = live.map(|r| r.owner.clone()).into();
+        state.lock_reason = live.map(|r| r.reason.clone()).into();
+        state.lock_expires_at = live.and_then(lock_view::expires_at_text).into();
+        state.lock_generation = Value::Value(
+            record
+                .as_ref()
+                .map(|(r, _)| r.generation as i64)
+                .unwrap_or(0),
+        );
         Some(state)
     }
 }
