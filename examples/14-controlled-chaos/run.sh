@@ -48,6 +48,9 @@ step "runbook, diagnose: which lock? read it (docs/runbooks/stuck-lock.md)"
 run s3_get tfstate "$key.tflock"
 printf '\n'
 lock_id="$(s3_get tfstate "$key.tflock" | "$GUARDRAIL_ROOT/.tools/venv/bin/python" -c 'import json,sys; print(json.load(sys.stdin)["ID"])')"
+# The lab runs in seconds; a real stuck lock is hours old. Let it age past the
+# lab's one-second threshold (the default is 2h).
+sleep 1.2
 run tfaudit state "s3://tfstate/chaos/" --stale-lock-after 1s --fail-on never --format text | tee "$work/state-audit.txt"
 grep -q "state/stale-lock .*lock $lock_id" "$work/state-audit.txt" || die "tfaudit state did not name the stuck lock (state/stale-lock)"
 ok "tfaudit state names it: state/stale-lock, lock $lock_id"
