@@ -54,7 +54,7 @@ run promote 6.8.0
 grep -qF 'newTag: "6.8.0" # {"$imagepolicy": "flux-system:podinfo-production:tag"}' "$work/repo/$overlay_file" \
   || die "the overlay does not carry 6.8.0 with its setter marker"
 run git -C "$work/repo" log -1 --format=%B
-git -C "$work/repo" log -1 --format=%B | grep -q '^Gate-Record: audit/production/' || die "the commit has no Gate-Record trailer"
+grep -q '^Gate-Record: audit/production/' <<<"$(git -C "$work/repo" log -1 --format=%B)" || die "the commit has no Gate-Record trailer"
 ok "promoted: the commit names the image, the previous tag and the gate's audit record"
 run policy tree "$work/repo"
 

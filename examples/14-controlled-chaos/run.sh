@@ -55,9 +55,9 @@ run tfaudit state "s3://tfstate/chaos/" --stale-lock-after 1s --fail-on never --
 grep -q "state/stale-lock .*lock $lock_id" "$work/state-audit.txt" || die "tfaudit state did not name the stuck lock (state/stale-lock)"
 ok "tfaudit state names it: state/stale-lock, lock $lock_id"
 run tfaudit lock status --environment staging --store "$store"
-tfaudit lock status --environment staging --store "$store" | grep -q 'lock of staging: live' || die "expected the freeze to be live"
+grep -q 'lock of staging: live' <<<"$(tfaudit lock status --environment staging --store "$store")" || die "expected the freeze to be live"
 in_state="$(terraform state list)" || die "terraform state list failed"
-if printf '%s\n' "$in_state" | grep -q guardrail_environment_lock; then
+if grep -q guardrail_environment_lock <<<"$in_state"; then
   die "the freeze is in the state: this is not an interrupted apply"
 fi
 ok "live freeze held by this configuration's owner, absent from its state: left by the interrupted apply"
@@ -69,7 +69,7 @@ run terraform state list
 
 step "nothing lost: the same freeze (same generation), the state whole, the trail intact"
 run tfaudit lock status --environment staging --store "$store"
-tfaudit lock status --environment staging --store "$store" | grep -qE 'generation: +1$' || die "the freeze's generation changed"
+grep -qE 'generation: +1$' <<<"$(tfaudit lock status --environment staging --store "$store")" || die "the freeze's generation changed"
 run tfaudit state "s3://tfstate/$key" --guardrail-store "$store" --format text
 run terraform plan -no-color -input=false -detailed-exitcode | grep -E 'No changes'
 ok "recovered: one freeze, generation 1, adopted; the rollout applied once; no findings"

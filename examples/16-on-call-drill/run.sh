@@ -54,7 +54,7 @@ record="$(sed -n 's/^ *audit record: //p' "$work/gate.txt")"
   GIT_COMMITTER_NAME=oncall-dave GIT_COMMITTER_EMAIL=dave@example.org \
   bash "$GUARDRAIL_ROOT/scripts/promote.sh" --commit "$image" 6.7.1 >/dev/null)
 run git_lab log -1 --format=%B
-git_lab log -1 --format=%B | grep -q '^Break-Glass-Ticket: INC-7311$' || die "the rollback commit does not name the ticket"
+grep -q '^Break-Glass-Ticket: INC-7311$' <<<"$(git_lab log -1 --format=%B)" || die "the rollback commit does not name the ticket"
 ok "rolled back to 6.7.1; the commit names the gate record and the ticket"
 
 step "afterwards: verify the audit trail and summarise it (incident-summary skill)"

@@ -36,7 +36,7 @@ expect_refused() {
   printf '%s\n' "$output" | sed 's/^/    /'
   [ "$status" -eq 1 ] || die "expected platform-policy $check to refuse the change (exit 1), it exited $status"
   for pattern in "$@"; do
-    printf '%s' "$output" | grep -qF -- "$pattern" || die "expected the refusal to mention: $pattern"
+    grep -qF -- "$pattern" <<<"$output" || die "expected the refusal to mention: $pattern"
     ok "refused: $pattern"
   done
 }
