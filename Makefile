@@ -4,7 +4,7 @@ export PATH := $(CURDIR)/.tools/bin:$(PATH)
 export CHECKPOINT_DISABLE := 1
 CARGO ?= cargo
 
-.PHONY: setup build release test lint fmt-check clippy cargo-test instructions terraform-fmt demo bench clean-tools
+.PHONY: setup build release test lint fmt-check clippy cargo-test instructions terraform-fmt demo lab bench clean-tools
 
 setup:
 	@bash scripts/setup.sh
@@ -44,6 +44,11 @@ test: lint cargo-test instructions
 # before the first scenario); `make release` builds the optimised binaries.
 demo: build
 	@bash scripts/demo.sh
+
+# One lab of the course, on the same build as the demo: `make lab N=07` (or N=7)
+# runs examples/07-*/run.sh. The chapter → lab map is docs/course/README.md.
+lab: build
+	@bash scripts/lab.sh "$(N)"
 
 bench: release
 	@bash bench/run.sh

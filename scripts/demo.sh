@@ -5,7 +5,7 @@
 set -euo pipefail
 source "$(dirname "$0")/lib/local-r2.sh"
 
-for bin in terraform-provider-guardrail tfaudit; do
+for bin in terraform-provider-guardrail tfaudit platform-policy; do
   [ -x "$GUARDRAIL_BIN_DIR/$bin" ] || die "$GUARDRAIL_BIN_DIR/$bin is missing: run \`make build\` (make demo does it)"
 done
 

@@ -37,7 +37,7 @@ expect_failure() {
   set +e; output="$("$@" 2>&1)"; status=$?; set -e
   printf '%s\n' "$output" | sed 's/^/    /'
   [ "$status" -ne 0 ] || die "expected '$*' to fail, it succeeded"
-  printf '%s' "$output" | grep -q -- "$pattern" || die "expected the failure to mention: $pattern"
+  grep -q -- "$pattern" <<<"$output" || die "expected the failure to mention: $pattern"
   ok "stopped as expected ($pattern)"
 }
 

@@ -1,0 +1,35 @@
+# The on-call engineer's configuration: it freezes production while an incident is open.
+terraform {
+  required_version = ">= 1.10, < 2.0"
+
+  required_providers {
+    guardrail = {
+      source = "sre-control-plane/guardrail"
+    }
+  }
+}
+
+variable "store_bucket" {
+  description = "Bucket that holds locks, attestations and the audit trail."
+  type        = string
+  default     = "guardrails"
+}
+
+provider "guardrail" {
+  environment = "production"
+  store {
+    bucket = var.store_bucket
+  }
+}
+
+resource "guardrail_environment_lock" "incident" {
+  environment = "production"
+  reason      = "INC-5120: payment API errors, investigation in progress"
+  owner       = "oncall-bob"
+  ttl         = "2h"
+}
+
+output "lock_generation" {
+  description = "Fencing number of the freeze."
+  value       = guardrail_environment_lock.incident.generation
+}
