@@ -31,7 +31,10 @@ const CHAPTERS: &[(&str, &[&str])] = &[
     ("chapter-09-observability", &["12-observability"]),
     ("chapter-10-backup-restore", &["13-state-restore"]),
     ("chapter-11-controlled-chaos", &["14-controlled-chaos"]),
-    ("chapter-12-ai-sre-guardian", &["15-ai-guardian", "17-advisor"]),
+    (
+        "chapter-12-ai-sre-guardian",
+        &["15-ai-guardian", "17-advisor"],
+    ),
     ("chapter-13-production-sre", &["16-on-call-drill"]),
 ];
 
