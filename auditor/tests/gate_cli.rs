@@ -9,7 +9,7 @@ use chrono::{Duration, Utc};
 use guardrail_core::attestation::{self, Attestation, Verdict};
 use guardrail_core::audit_record::AuditRecord;
 use guardrail_core::lock::{LockRequest, Locks};
-use guardrail_core::store::{Store, StoreConfig};
+use guardrail_core::store::{ObjectStore, Store, StoreConfig};
 use guardrail_testkit::S3Server;
 
 fn tfaudit(server: &S3Server, args: &[&str], dir: &Path) -> Output {
@@ -97,6 +97,27 @@ async fn gate_answers_for_freezes_windows_and_break_glass() {
             && text.contains(&lock.expires_at.unwrap().to_rfc3339()),
         "{text}"
     );
+    // --check answers the same and writes nothing: no record, no object.
+    let before = store.list("").await.unwrap();
+    let checked = gate(&["--check", "--format", "json"]);
+    assert_eq!(checked.status.code(), Some(1), "{}", said(&checked));
+    let answer: serde_json::Value =
+        serde_json::from_slice(&checked.stdout).expect("json on stdout");
+    assert_eq!(answer["decision"], "denied");
+    assert_eq!(answer["audit_record"], serde_json::Value::Null);
+    assert_eq!(
+        store.list("").await.unwrap(),
+        before,
+        "--check wrote to the store"
+    );
+    let glass_checked = gate(&["--check", "--break-glass-reason", "x"]);
+    assert_eq!(
+        glass_checked.status.code(),
+        Some(2),
+        "{}",
+        said(&glass_checked)
+    );
+
     let json = gate(&["--format", "json"]);
     assert_eq!(json.status.code(), Some(1));
     let answer: serde_json::Value = serde_json::from_slice(&json.stdout).expect("json on stdout");

@@ -31,7 +31,13 @@ impl Releases {
             .unwrap()
             .port();
         let child = Command::new("python3")
-            .args(["-m", "http.server", "--bind", "127.0.0.1", &port.to_string()])
+            .args([
+                "-m",
+                "http.server",
+                "--bind",
+                "127.0.0.1",
+                &port.to_string(),
+            ])
             .current_dir(dir)
             .stdout(Stdio::null())
             .stderr(Stdio::null())

@@ -46,7 +46,6 @@ const MUTATING: &[(&str, &str)] = &[
         r"\btfaudit\b[^|;&#]*\slock\s+(release|takeover)\b",
     ),
     ("attestation signing", r"\btfaudit\b[^|;&#]*\s--attest\b"),
-    ("break glass", r"--break-glass-reason\b"),
 ];
 
 /// What a skill folder breaks; empty when the skill is valid.
@@ -161,6 +160,16 @@ fn script_problems(dir: &Path, folder: &str) -> Vec<String> {
             if code.starts_with('#') {
                 continue;
             }
+            // The gate records its decision unless asked for an answer only.
+            let recorded_gate = Regex::new(r"(^|[;&|(]\s*)tfaudit\s+gate\b").unwrap().is_match(code)
+                && !code.contains("--check");
+            if recorded_gate {
+                problems.push(format!(
+                    "skills/{folder}/scripts/{file}:{}: runs a mutating command (tfaudit gate without --check records its decision): {}",
+                    number + 1,
+                    code.trim()
+                ));
+            }
             for (what, pattern) in &patterns {
                 if pattern.is_match(code) {
                     problems.push(format!(
@@ -196,7 +205,8 @@ fn every_skill_follows_the_format_and_stays_read_only() {
 }
 
 /// The checks can fail: a wrong name, an empty description, a missing link and
-/// script, a script that deletes pods and one that releases a lock are reported.
+/// script, a script that deletes pods, releases a lock or records a gate decision
+/// are reported (a `tfaudit gate --check` is not).
 #[test]
 fn a_broken_skill_is_reported() {
     let scratch = tempfile::tempdir().unwrap();
@@ -209,7 +219,7 @@ fn a_broken_skill_is_reported() {
     .unwrap();
     std::fs::write(
         dir.join("scripts/fix.sh"),
-        "#!/usr/bin/env bash\n# kubectl delete is what we never do: comments are fine\nkubectl -n production delete pod -l app=podinfo\ntfaudit lock release --environment production --store s3://g/ --reason x\n",
+        "#!/usr/bin/env bash\n# kubectl delete is what we never do: comments are fine\nkubectl -n production delete pod -l app=podinfo\ntfaudit lock release --environment production --store s3://g/ --reason x\ntfaudit gate --environment production --store s3://g/\ntfaudit gate --check --environment production --store s3://g/\n",
     )
     .unwrap();
     std::fs::set_permissions(
@@ -227,6 +237,7 @@ fn a_broken_skill_is_reported() {
         "names scripts/go.sh which does not exist",
         "fix.sh:3: runs a mutating command (kubectl writes)",
         "fix.sh:4: runs a mutating command (tfaudit lock release/takeover)",
+        "fix.sh:5: runs a mutating command (tfaudit gate without --check",
     ] {
         assert!(
             problems.iter().any(|problem| problem.contains(expected)),
@@ -234,7 +245,7 @@ fn a_broken_skill_is_reported() {
             problems.join("\n")
         );
     }
-    assert_eq!(problems.len(), 8, "{}", problems.join("\n"));
+    assert_eq!(problems.len(), 9, "{}", problems.join("\n"));
 
     // Without frontmatter at all.
     std::fs::write(dir.join("SKILL.md"), "# Restart pods\n").unwrap();

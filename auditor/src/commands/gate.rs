@@ -52,6 +52,12 @@ pub struct GateArgs {
     #[arg(long, value_name = "TEXT", default_value = "")]
     pub change: String,
 
+    /// Answer only: the same decision, with nothing written (no audit record),
+    /// for reviews and advice that must stay read-only. A change that goes
+    /// ahead runs the gate without --check, so that its decision is recorded.
+    #[arg(long, conflicts_with = "break_glass_reason")]
+    pub check: bool,
+
     /// Output format on stdout.
     #[arg(long, value_enum, default_value_t = GateFormat::Text)]
     pub format: GateFormat,
@@ -86,12 +92,20 @@ pub async fn run(args: GateArgs) -> Result<i32, CommandError> {
         attestation: None,
     };
     let decision = gate::decide(&request, &gate::observe(&store, &request).await);
-    let concluded = gate::conclude(&store, &request, decision)
-        .await
-        .map_err(|error| CommandError::Other {
-            context: format!("recording the decision for {environment}"),
-            message: error.to_string(),
-        })?;
+    let concluded = if args.check {
+        gate::Concluded {
+            decision,
+            record_key: None,
+            record: None,
+        }
+    } else {
+        gate::conclude(&store, &request, decision)
+            .await
+            .map_err(|error| CommandError::Other {
+                context: format!("recording the decision for {environment}"),
+                message: error.to_string(),
+            })?
+    };
     let decision = &concluded.decision;
     let reasons = decision.reasons(&request.environment, &request.plan_id);
     match args.format {

@@ -3,8 +3,8 @@
 #
 #   check.sh --environment ENV --store s3://BUCKET/PREFIX/ [--window FILE] [--change TEXT]
 #
-# Reads the lock (tfaudit lock status) and asks the gate (tfaudit gate, which
-# appends its decision to the audit trail). Never breaks glass.
+# Reads the lock (tfaudit lock status) and asks the gate (tfaudit gate --check:
+# the gate's decision, with nothing written). Never breaks glass.
 # Exit: 0 may change; 1 may not; 2 bad arguments.
 set -euo pipefail
 
@@ -40,7 +40,7 @@ esac
 
 tfaudit lock status --environment "$environment" --store "$store"
 set +e
-tfaudit gate --environment "$environment" --store "$store" "${window[@]}" --change "$change"
+tfaudit gate --check --environment "$environment" --store "$store" "${window[@]}" --change "$change"
 status=$?
 set -e
 case "$status" in
