@@ -161,7 +161,9 @@ fn script_problems(dir: &Path, folder: &str) -> Vec<String> {
                 continue;
             }
             // The gate records its decision unless asked for an answer only.
-            let recorded_gate = Regex::new(r"(^|[;&|(]\s*)tfaudit\s+gate\b").unwrap().is_match(code)
+            let recorded_gate = Regex::new(r"(^|[;&|(]\s*)tfaudit\s+gate\b")
+                .unwrap()
+                .is_match(code)
                 && !code.contains("--check");
             if recorded_gate {
                 problems.push(format!(
