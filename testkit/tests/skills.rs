@@ -140,6 +140,7 @@ fn script_problems(dir: &Path, folder: &str) -> Vec<String> {
         .iter()
         .map(|(what, pattern)| (*what, Regex::new(pattern).unwrap()))
         .collect();
+    let gate_command = Regex::new(r"(^|[;&|(]\s*)tfaudit\s+gate\b").unwrap();
     let Ok(entries) = std::fs::read_dir(dir.join("scripts")) else {
         return problems;
     };
@@ -161,10 +162,7 @@ fn script_problems(dir: &Path, folder: &str) -> Vec<String> {
                 continue;
             }
             // The gate records its decision unless asked for an answer only.
-            let recorded_gate = Regex::new(r"(^|[;&|(]\s*)tfaudit\s+gate\b")
-                .unwrap()
-                .is_match(code)
-                && !code.contains("--check");
+            let recorded_gate = gate_command.is_match(code) && !code.contains("--check");
             if recorded_gate {
                 problems.push(format!(
                     "skills/{folder}/scripts/{file}:{}: runs a mutating command (tfaudit gate without --check records its decision): {}",
