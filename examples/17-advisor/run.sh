@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Scenario 06: the read-only advisor (`tfaudit serve`) watches state and the guardrail
+# Scenario 17: the read-only advisor (`tfaudit serve`) watches state and the guardrail
 # store; on-call freezes production; the advisor says why production is frozen, by
 # whom and until when, and its metric shows the freeze.
 set -euo pipefail
@@ -7,7 +7,8 @@ here="$(cd "$(dirname "$0")" && pwd)"
 source "$here/../../scripts/lib/local-r2.sh"
 work="${LAB_WORKDIR:-$(mktemp -d)}"
 mkdir -p "$work"
-[ -n "${AWS_ENDPOINT_URL_S3:-}" ] || start_local_r2 "$work/r2"
+# Its own S3 server: in the demo, lab 05 leaves production frozen in the shared one.
+start_local_r2 "$work/r2"
 python="$GUARDRAIL_ROOT/.tools/venv/bin/python"
 cp -r "$here/ops" "$work/"
 
