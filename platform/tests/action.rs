@@ -166,7 +166,8 @@ fn the_action_audits_with_its_category_and_reports_and_passes_the_exit_code_on()
         "--chdir",
         "sarif=$sarif",
         "markdown=$markdown",
-        "exit \"$status\"",
+        "exit-code=$status",
+        "exit \"$STATUS\"",
     ] {
         assert!(all.contains(needed), "action.yml: expected {needed:?}");
     }
@@ -174,6 +175,24 @@ fn the_action_audits_with_its_category_and_reports_and_passes_the_exit_code_on()
     assert!(
         !all.contains("${{ inputs."),
         "action.yml: inputs must be passed as env"
+    );
+    // SARIF goes to code scanning and the comment is sticky, both optional.
+    let uses: Vec<&str> = steps.iter().filter_map(|s| s["uses"].as_str()).collect();
+    assert!(
+        uses.iter()
+            .any(|u| u.starts_with("github/codeql-action/upload-sarif@")),
+        "{uses:?}"
+    );
+    assert!(
+        uses.iter().any(|u| u.starts_with("actions/github-script@")),
+        "{uses:?}"
+    );
+    for input in ["upload-sarif", "comment"] {
+        assert_eq!(action["inputs"][input]["default"], "true", "input {input}");
+    }
+    assert!(
+        steps.last().unwrap()["run"].as_str() == Some("exit \"$STATUS\""),
+        "the last step fails as tfaudit does"
     );
     for output in ["sarif", "markdown", "exit-code"] {
         assert!(
