@@ -12,55 +12,18 @@
 mod advisor;
 #[path = "support/cli.rs"]
 mod cli;
+#[path = "support/iam.rs"]
+mod iam;
 
 use std::collections::BTreeMap;
-use std::io::{Read, Write};
-use std::net::TcpStream;
 
 use advisor::Advisor;
 use guardrail_testkit::S3Server;
+use iam::{client_with, user};
 use serde_json::{json, Value};
 use sha2::Digest;
 
 const FLUX_TOKEN: &str = "flux-token-readonly";
-
-fn iam(endpoint: &str, params: &[(&str, &str)]) -> String {
-    let address = endpoint.trim_start_matches("http://");
-    let mut body = String::from("Version=2010-05-08");
-    for (key, value) in params {
-        let encoded: String = value
-            .bytes()
-            .map(|b| {
-                if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
-                    char::from(b).to_string()
-                } else {
-                    format!("%{b:02X}")
-                }
-            })
-            .collect();
-        body.push_str(&format!("&{key}={encoded}"));
-    }
-    let request = format!(
-        "POST / HTTP/1.1\r\nHost: {address}\r\nContent-Type: application/x-www-form-urlencoded\r\n\
-         Authorization: AWS4-HMAC-SHA256 Credential=AKIASETUP00000000000/20260101/us-east-1/iam/aws4_request, SignedHeaders=host, Signature=00\r\n\
-         Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    );
-    let mut stream = TcpStream::connect(address).unwrap();
-    stream.write_all(request.as_bytes()).unwrap();
-    let mut response = String::new();
-    stream.read_to_string(&mut response).unwrap();
-    assert!(
-        response.starts_with("HTTP/1.1 200"),
-        "IAM {params:?}: {response}"
-    );
-    response
-}
-
-fn between<'a>(text: &'a str, open: &str, close: &str) -> &'a str {
-    let start = text.find(open).map(|i| i + open.len()).unwrap();
-    &text[start..start + text[start..].find(close).unwrap()]
-}
 
 async fn listing(client: &aws_sdk_s3::Client, bucket: &str) -> BTreeMap<String, String> {
     let page = client
@@ -130,25 +93,7 @@ async fn the_advisor_reads_only_and_leaves_every_object_as_it_was() {
         {"Effect": "Allow", "Action": ["s3:Get*", "s3:List*"],
          "Resource": [format!("arn:aws:s3:::{bucket}"), format!("arn:aws:s3:::{bucket}/*")]}]})
     .to_string();
-    iam(
-        &endpoint,
-        &[("Action", "CreateUser"), ("UserName", "advisor")],
-    );
-    iam(
-        &endpoint,
-        &[
-            ("Action", "PutUserPolicy"),
-            ("UserName", "advisor"),
-            ("PolicyName", "s3"),
-            ("PolicyDocument", &policy),
-        ],
-    );
-    let created = iam(
-        &endpoint,
-        &[("Action", "CreateAccessKey"), ("UserName", "advisor")],
-    );
-    let key_id = between(&created, "<AccessKeyId>", "</AccessKeyId>").to_owned();
-    let secret = between(&created, "<SecretAccessKey>", "</SecretAccessKey>").to_owned();
+    let (key_id, secret) = user(&endpoint, "advisor", &policy);
     let seed = server.client().await;
     for (key, body) in &seeds {
         seed.put_object()
@@ -159,21 +104,7 @@ async fn the_advisor_reads_only_and_leaves_every_object_as_it_was() {
             .await
             .unwrap();
     }
-    let reader = {
-        let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
-            .region(aws_config::Region::new("auto"))
-            .credentials_provider(aws_sdk_s3::config::Credentials::new(
-                &key_id, &secret, None, None, "test",
-            ))
-            .endpoint_url(&endpoint)
-            .load()
-            .await;
-        aws_sdk_s3::Client::from_conf(
-            aws_sdk_s3::config::Builder::from(&config)
-                .force_path_style(true)
-                .build(),
-        )
-    };
+    let reader = client_with(&server, &(key_id.clone(), secret.clone())).await;
     let denied = reader
         .put_object()
         .bucket(&bucket)

@@ -175,8 +175,9 @@ fn collapsed_open(severity: Severity, key: &ModuleKey, count: usize) -> String {
     format!("\n<details><summary>{count} {severity} {noun} in {place}</summary>\n\n")
 }
 
-/// `text` for HTML: `&`, `<`, `>` and quotes as entities, one line.
-fn html(text: &str) -> String {
+/// `text` for HTML: `&`, `<`, `>` and quotes as entities, one line (the
+/// Markdown comment's details and the advisor's page).
+pub fn html(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         match c {

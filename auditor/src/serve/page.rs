@@ -10,21 +10,7 @@ use super::settings::Settings;
 use super::snapshot::Snapshot;
 use super::Failure;
 use crate::findings::Severity;
-
-fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
+use crate::report::markdown::html as escape;
 
 const STYLE: &str = "body{font-family:sans-serif;margin:2em;color:#222}table{border-collapse:collapse;margin-bottom:1.5em}\
 td,th{border:1px solid #ccc;padding:4px 8px;text-align:left;vertical-align:top}\
