@@ -1,6 +1,6 @@
 # A maintenance freeze and the work it protects, in one configuration on the
 # R2-shaped backend. The rollout's provisioner is the lab's fault injector: with
-# CHAOS_MARKER set, it stops the S3 server and hangs, as a runner does when its
+# CHAOS_MARKER set, it kills the S3 server and hangs, as a runner does when its
 # storage endpoint goes away mid-apply.
 terraform {
   required_version = ">= 1.10, < 2.0"
@@ -47,6 +47,6 @@ resource "terraform_data" "node_pool_rollout" {
   depends_on = [guardrail_environment_lock.maintenance]
 
   provisioner "local-exec" {
-    command = "if [ -n \"$CHAOS_MARKER\" ]; then kill -STOP \"$CHAOS_S3_PID\"; touch \"$CHAOS_MARKER\"; sleep 300; fi"
+    command = "if [ -n \"$CHAOS_MARKER\" ]; then kill -KILL \"$CHAOS_S3_PID\"; touch \"$CHAOS_MARKER\"; sleep 300; fi"
   }
 }

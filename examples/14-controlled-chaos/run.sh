@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Lab 14 (chapter 11): fault injection. The S3 server stops answering in the middle
-# of an apply and the runner is killed: the state lock is left behind, and the
+# Lab 14 (chapter 11): fault injection. The S3 server is killed in the middle of an
+# apply and the runner is killed too: the state lock is left behind, and the
 # freeze the apply took is in the store but not in the state. A blind re-run is
 # stopped by the state lock; the stuck-lock runbook (read the lock, `tfaudit lock
 # status`, force-unlock, re-apply to adopt) recovers with nothing lost.
@@ -10,8 +10,10 @@ here="$(cd "$(dirname "$0")" && pwd)"
 source "$here/../../scripts/lib/local-r2.sh"
 work="${LAB_WORKDIR:-$(mktemp -d)}"
 mkdir -p "$work"
-# This lab stops and resumes its own S3 server: it never uses one it did not start.
-start_local_r2 "$work/r2"
+# This lab kills and restarts its own S3 server: it never uses one it did not start.
+# `durable` journals every acknowledged write, so the restarted server holds what the
+# killed one held, as R2 would after an outage.
+start_local_r2 "$work/r2" durable
 store=s3://guardrails/guardrail/
 key=chaos/staging.tfstate
 mkdir -p "$work/cluster"
@@ -23,7 +25,7 @@ terraform init -input=false -no-color "${backend[@]}" >/dev/null
 step "yesterday: the staging network is applied; its state is in the bucket"
 run terraform apply -auto-approve -no-color -input=false -target=terraform_data.network | grep -E 'Apply complete'
 
-step "fault injection: the S3 server stops answering mid-apply, the runner is killed"
+step "fault injection: the S3 server is killed mid-apply, then the runner"
 marker="$work/fault-injected"
 CHAOS_MARKER="$marker" CHAOS_S3_PID="$GUARDRAIL_MOTO_PID" \
   setsid terraform apply -auto-approve -no-color -input=false >"$work/interrupted-apply.log" 2>&1 &
@@ -34,12 +36,13 @@ for _ in $(seq 1 300); do
   sleep 0.1
 done
 [ -e "$marker" ] || die "the fault was never injected (see $work/interrupted-apply.log)"
-ok "the S3 server is stopped (SIGSTOP): the apply can write neither its state nor its lock release"
+kill -0 "$GUARDRAIL_MOTO_PID" 2>/dev/null && die "the S3 server is still running"
+ok "the S3 server is killed (SIGKILL): the apply can write neither its state nor its lock release"
 kill -KILL -- "-$apply_pid"
 wait "$apply_pid" 2>/dev/null || true
 ok "the runner is killed by its timeout (SIGKILL to its process group)"
-kill -CONT "$GUARDRAIL_MOTO_PID"
-ok "the S3 server answers again"
+restart_local_r2
+ok "the S3 server is back on the same endpoint with every write it acknowledged"
 
 step "unsafe path: re-run the apply blindly"
 expect_failure "Error acquiring the state lock" terraform apply -auto-approve -no-color -input=false -lock-timeout=0s

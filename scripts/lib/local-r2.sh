@@ -45,14 +45,18 @@ _free_port() {
   "$GUARDRAIL_ROOT/.tools/venv/bin/python" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
 }
 
-# start_local_r2 WORKDIR: starts moto_server, creates the buckets `tfstate` and
-# `guardrails`, writes a CLI configuration with dev_overrides, exports everything.
+# start_local_r2 WORKDIR [durable]: starts moto_server, creates the buckets `tfstate`
+# and `guardrails`, writes a CLI configuration with dev_overrides, exports everything.
+# With `durable`, the server journals every request to WORKDIR/s3-journal.jsonl
+# before it answers (moto's recorder), so `restart_local_r2` after a SIGKILL brings
+# back every write the server acknowledged, as R2's own durability would.
 start_local_r2() {
   local workdir="$1" port
   mkdir -p "$workdir"
   port="$(_free_port)"
-  moto_server -H 127.0.0.1 -p "$port" >"$workdir/moto.log" 2>&1 &
-  GUARDRAIL_MOTO_PID=$!
+  GUARDRAIL_MOTO_WORKDIR="$workdir" GUARDRAIL_MOTO_PORT="$port"
+  GUARDRAIL_MOTO_DURABLE="${2:-}"
+  _spawn_moto
   trap stop_local_r2 EXIT
   export AWS_ENDPOINT_URL_S3="http://127.0.0.1:$port"
   export AWS_ACCESS_KEY_ID="AKIALOCALR2DEMO00000" AWS_SECRET_ACCESS_KEY="local-r2-demo-secret"
@@ -89,6 +93,36 @@ provider_installation {
 }
 CFG
   export TF_CLI_CONFIG_FILE="$workdir/terraformrc"
+}
+
+_spawn_moto() {
+  if [ "$GUARDRAIL_MOTO_DURABLE" = durable ]; then
+    MOTO_ENABLE_RECORDING=True MOTO_RECORDER_FILEPATH="$GUARDRAIL_MOTO_WORKDIR/s3-journal.jsonl" \
+      moto_server -H 127.0.0.1 -p "$GUARDRAIL_MOTO_PORT" >>"$GUARDRAIL_MOTO_WORKDIR/moto.log" 2>&1 &
+  else
+    moto_server -H 127.0.0.1 -p "$GUARDRAIL_MOTO_PORT" >>"$GUARDRAIL_MOTO_WORKDIR/moto.log" 2>&1 &
+  fi
+  GUARDRAIL_MOTO_PID=$!
+}
+
+# restart_local_r2: after the server died (or was killed), starts a new one on the
+# same endpoint and replays the journal of a `durable` server into it: every object
+# written before the crash is back, and the journal goes on recording.
+restart_local_r2() {
+  [ "$GUARDRAIL_MOTO_DURABLE" = durable ] || die "restart_local_r2 needs a server started with: start_local_r2 DIR durable"
+  if kill -0 "$GUARDRAIL_MOTO_PID" 2>/dev/null; then die "the S3 server (pid $GUARDRAIL_MOTO_PID) is still running"; fi
+  wait "$GUARDRAIL_MOTO_PID" 2>/dev/null || true
+  _spawn_moto
+  local tries=0
+  until "$GUARDRAIL_ROOT/.tools/venv/bin/python" - "$AWS_ENDPOINT_URL_S3" <<'PY' 2>/dev/null
+import sys, urllib.request
+urllib.request.urlopen(urllib.request.Request(f"{sys.argv[1]}/moto-api/recorder/replay-recording", method="POST"), timeout=60)
+PY
+  do
+    tries=$((tries + 1))
+    [ "$tries" -lt 100 ] || die "the restarted S3 server did not replay its journal (see $GUARDRAIL_MOTO_WORKDIR/moto.log)"
+    sleep 0.1
+  done
 }
 
 stop_local_r2() {
