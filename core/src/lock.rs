@@ -482,35 +482,33 @@ impl Locks {
     ) -> Result<PutOutcome, LockError> {
         let key = lock_key(&record.environment);
         let body = serde_json::to_vec_pretty(record).expect("a lock record serialises");
-        Ok(match etag {
-            None => self.store.put_if_absent(&key, body).await?,
-            Some(etag) => {
-                self.ensure_if_match_honoured().await?;
-                self.store.put_if_match(&key, body, etag).await?
-            }
-        })
+        match etag {
+            None => self.store.put_if_absent(&key, body).await,
+            Some(etag) => self.store.put_if_match(&key, body, etag).await,
+        }
+        .map_err(|error| self.write_refused(error))
     }
 
-    /// Before the first `If-Match` write: the store's own probe of every
-    /// condition locks depend on (verified once per process and store).
-    async fn ensure_if_match_honoured(&self) -> Result<(), LockError> {
-        match crate::store::verify_conditional_writes(&*self.store).await {
-            Ok(()) => Ok(()),
-            Err(StoreError::ConditionalWritesIgnored {
+    /// A write's error as a lock error: an endpoint the store's probe found
+    /// ignoring conditions (checked before every store's first conditional
+    /// write) is named as such.
+    fn write_refused(&self, error: StoreError) -> LockError {
+        match error {
+            StoreError::ConditionalWritesIgnored {
                 condition,
                 evidence,
                 ..
-            }) => {
+            } => {
                 let store = self.store.location().clone();
                 tracing::error!(%store, %condition, evidence, "the store ignores conditional writes");
-                Err(LockError::IfMatchIgnored {
+                LockError::IfMatchIgnored {
                     store,
                     probe: crate::store::CONDITIONAL_WRITE_PROBE.to_string(),
                     condition,
                     evidence,
-                })
+                }
             }
-            Err(error) => Err(error.into()),
+            error => error.into(),
         }
     }
 }

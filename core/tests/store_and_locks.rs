@@ -73,9 +73,14 @@ async fn conditional_writes_list_and_prefix() {
     ));
     let object = store.get("a.json").await.unwrap().unwrap();
     assert_eq!(object.body, b"4");
+    // The first conditional write probed the endpoint: the probe object stays
+    // beside the data, under the same prefix.
     assert_eq!(
         server.keys().await,
-        vec!["guardrail/a.json".to_string()],
+        vec![
+            "guardrail/a.json".to_string(),
+            format!("guardrail/{CONDITIONAL_WRITE_PROBE}")
+        ],
         "keys live under the prefix"
     );
     store

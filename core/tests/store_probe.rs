@@ -163,3 +163,57 @@ async fn a_process_probes_a_store_once() {
         "the second check sends nothing; only the lock read reaches the store"
     );
 }
+
+/// A process that only reads never probes; the first conditional write sends
+/// the probe before itself, and an endpoint that ignores a condition is refused
+/// before anything of the caller's is written.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_probe_runs_before_the_first_conditional_write_only() {
+    use guardrail_core::store::{ObjectStore, CONDITIONAL_WRITE_PROBE};
+    let server = S3Server::start();
+    let proxy = HeaderProxy::start(&server);
+    let store = store_at(&server, proxy.endpoint()).await;
+    Locks::new(&store)
+        .read("production")
+        .await
+        .expect("read a lock");
+    let seen = proxy.requests();
+    assert_eq!(seen.len(), 1, "a read is one request: {seen:?}");
+    assert_eq!(seen[0].method, "GET");
+
+    store
+        .put_if_absent("records/first.json", b"{}".to_vec())
+        .await
+        .expect("moto honours conditional writes");
+    let seen = proxy.requests();
+    let writes: Vec<&str> = seen[1..].iter().map(|r| r.path.as_str()).collect();
+    let first_write = writes
+        .iter()
+        .position(|path| path.contains("records/first.json"))
+        .expect("the write reached the store");
+    assert!(
+        first_write >= 3
+            && writes[..first_write]
+                .iter()
+                .all(|path| path.contains(CONDITIONAL_WRITE_PROBE)),
+        "the probe's requests come first: {writes:?}"
+    );
+
+    // Another endpoint that drops If-None-Match: its first conditional write is
+    // refused by the probe and the caller's object is never sent.
+    let broken = HeaderProxy::start(&server);
+    broken.strip_header("if-none-match");
+    let store = store_at(&server, broken.endpoint()).await;
+    let error = store
+        .put_if_absent("records/second.json", b"{}".to_vec())
+        .await
+        .unwrap_err();
+    assert_eq!(ignored(error), Condition::PutIfNoneMatch);
+    assert!(
+        broken
+            .requests()
+            .iter()
+            .all(|r| !r.path.contains("records/second.json")),
+        "nothing of the caller's was written"
+    );
+}

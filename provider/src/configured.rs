@@ -8,7 +8,7 @@
 
 use std::sync::Arc;
 
-use guardrail_core::store::Store;
+use guardrail_core::store::{Store, StoreError};
 use tf_provider::Diagnostics;
 use tokio::sync::RwLock;
 
@@ -16,7 +16,8 @@ use crate::clock::Clock;
 
 /// The store as resources see it after `configure`.
 pub enum StoreAccess {
-    /// Connected, and the endpoint honours conditional writes.
+    /// Connected (the store probes the endpoint's conditional writes before
+    /// its first one).
     Ready(Store),
     /// The configuration has no `store` block.
     NotConfigured,
@@ -91,5 +92,29 @@ impl Shared {
             );
         }
         configured
+    }
+}
+
+/// The summary and detail of a store that cannot be used as the guardrails
+/// need: unreachable, or ignoring the conditional writes locks depend on.
+pub fn store_diagnostic(store: &Store, error: &StoreError) -> (&'static str, String) {
+    let bucket = store.bucket();
+    match error {
+        StoreError::Unreachable { .. } => (
+            "Cannot reach the guardrail store",
+            format!("bucket {bucket:?}: {error}"),
+        ),
+        StoreError::ConditionalWritesIgnored { .. } => (
+            "The store does not honour conditional writes",
+            format!(
+                "bucket {bucket:?}: {error}. Locks and audit records depend on If-None-Match and \
+                 If-Match; an endpoint that ignores them would let two people hold the same \
+                 lock, so the provider refuses it."
+            ),
+        ),
+        _ => (
+            "Cannot use the guardrail store",
+            format!("bucket {bucket:?}: {error}"),
+        ),
     }
 }

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use guardrail_core::store::{Store, StoreConfig, StoreError};
+use guardrail_core::store::{Store, StoreConfig};
 use serde::{Deserialize, Serialize};
 use tf_provider::schema::{AttributeType, NestedBlock, Schema};
 use tf_provider::value::Value;
@@ -188,42 +188,22 @@ fn store_config(block: &StoreBlock) -> Option<StoreConfig> {
     })
 }
 
+/// Builds the store's client. Nothing is sent: reads go out when a resource
+/// needs them, and the store checks that the endpoint honours conditional
+/// writes before its first one (a plan that only reads never waits for that
+/// probe; see [`crate::configured::store_diagnostic`] for how its failure is told).
 async fn connect_store(diags: &mut Diagnostics, config: &StoreConfig) -> Option<Store> {
-    let store = match Store::connect(config).await {
-        Ok(store) => store,
+    match Store::connect(config).await {
+        Ok(store) => Some(store),
         Err(error) => {
             diags.error(
                 "Cannot reach the guardrail store",
                 format!("bucket {:?}: {error}", config.bucket),
                 AttributePath::new("store").index(0),
             );
-            return None;
+            None
         }
-    };
-    if let Err(error) = store.verify_conditional_writes().await {
-        let (summary, detail) = match &error {
-            StoreError::Unreachable { .. } => (
-                "Cannot reach the guardrail store",
-                format!("bucket {:?}: {error}", config.bucket),
-            ),
-            StoreError::ConditionalWritesIgnored { .. } => (
-                "The store does not honour conditional writes",
-                format!(
-                    "bucket {:?}: {error}. Locks and audit records depend on If-None-Match and \
-                     If-Match; an endpoint that ignores them would let two people hold the same \
-                     lock, so the provider refuses it.",
-                    config.bucket
-                ),
-            ),
-            _ => (
-                "Cannot use the guardrail store",
-                format!("bucket {:?}: {error}", config.bucket),
-            ),
-        };
-        diags.error(summary, detail, AttributePath::new("store").index(0));
-        return None;
     }
-    Some(store)
 }
 
 #[async_trait]

@@ -6,12 +6,15 @@ use std::sync::Mutex;
 use super::config::StoreLocation;
 use super::error::{Condition, StoreError};
 use super::object::{DeleteOutcome, ObjectStore, PutOutcome};
+use super::s3::{PutCondition, Store};
 
 /// The probe object of [`verify_conditional_writes`], under the prefix.
 pub const CONDITIONAL_WRITE_PROBE: &str = "probe/conditional-writes.json";
 
-/// Stores (by location) this process found honouring every condition: the
-/// provider's configure and the first lock write share one probe.
+/// Stores (by location) this process found honouring every condition: every
+/// conditional write of a [`Store`] waits for its store's entry here, so a
+/// process probes each store once, before its first conditional write, and a
+/// process that only reads never probes.
 static VERIFIED: Mutex<BTreeSet<StoreLocation>> = Mutex::new(BTreeSet::new());
 
 /// The entity tag no object ever has: a condition on it must fail.
@@ -25,10 +28,7 @@ const NO_SUCH_ETAG: &str = "\"00000000000000000000000000000000\"";
 /// probe exists. An endpoint that ignores any of them is refused, naming which;
 /// an endpoint that cannot be reached is reported as unreachable. A store this
 /// process already verified is not probed again.
-pub async fn verify_conditional_writes<S>(store: &S) -> Result<(), StoreError>
-where
-    S: ObjectStore + ?Sized,
-{
+pub async fn verify_conditional_writes(store: &Store) -> Result<(), StoreError> {
     let verified = || {
         VERIFIED
             .lock()
@@ -44,18 +44,19 @@ where
 
 /// [`verify_conditional_writes`] without the process's memory: always sends the
 /// probe requests.
-pub async fn probe_conditional_writes<S>(store: &S) -> Result<(), StoreError>
-where
-    S: ObjectStore + ?Sized,
-{
+pub async fn probe_conditional_writes(store: &Store) -> Result<(), StoreError> {
     let body =
         b"{\"kept_by\":\"guardrail\",\"proves\":\"the store honours If-None-Match and If-Match\"}"
             .to_vec();
     loop {
         let (create, replace, delete) = tokio::join!(
-            store.put_if_absent(CONDITIONAL_WRITE_PROBE, body.clone()),
-            store.put_if_match(CONDITIONAL_WRITE_PROBE, body.clone(), NO_SUCH_ETAG),
-            store.delete_if_match(CONDITIONAL_WRITE_PROBE, NO_SUCH_ETAG),
+            store.put_unverified(CONDITIONAL_WRITE_PROBE, body.clone(), PutCondition::Absent),
+            store.put_unverified(
+                CONDITIONAL_WRITE_PROBE,
+                body.clone(),
+                PutCondition::Matches(NO_SUCH_ETAG)
+            ),
+            store.delete_unverified(CONDITIONAL_WRITE_PROBE, NO_SUCH_ETAG),
         );
         let ignored = |condition, evidence| StoreError::ConditionalWritesIgnored {
             endpoint: store.location().endpoint_label().to_string(),
@@ -75,7 +76,9 @@ where
         }
         if delete == DeleteOutcome::Deleted {
             // The probe is gone now; put it back for the next check.
-            let _ = store.put_if_absent(CONDITIONAL_WRITE_PROBE, body).await;
+            let _ = store
+                .put_unverified(CONDITIONAL_WRITE_PROBE, body, PutCondition::Absent)
+                .await;
             return Err(ignored(
                 Condition::DeleteIfMatch,
                 "a delete conditional on an ETag the object never had succeeded",
@@ -83,7 +86,7 @@ where
         }
         if let PutOutcome::Written { .. } = create {
             if let PutOutcome::Written { .. } = store
-                .put_if_absent(CONDITIONAL_WRITE_PROBE, body.clone())
+                .put_unverified(CONDITIONAL_WRITE_PROBE, body.clone(), PutCondition::Absent)
                 .await?
             {
                 return Err(ignored(

@@ -19,7 +19,7 @@ pub struct Store {
 }
 
 #[derive(Clone, Copy)]
-enum PutCondition<'a> {
+pub(super) enum PutCondition<'a> {
     None,
     Absent,
     Matches(&'a str),
@@ -89,7 +89,9 @@ impl Store {
         self.location.full_key(key)
     }
 
-    async fn put_with(
+    /// A write with `condition`, sent without first checking that the endpoint
+    /// honours conditions: only the probe itself writes this way.
+    pub(super) async fn put_unverified(
         &self,
         key: &str,
         body: Vec<u8>,
@@ -191,9 +193,11 @@ impl ObjectStore for Store {
         }
     }
 
-    /// Creates an object only if it does not exist (`If-None-Match: *`).
+    /// Creates an object only if it does not exist (`If-None-Match: *`), on an
+    /// endpoint verified to honour conditional writes.
     async fn put_if_absent(&self, key: &str, body: Vec<u8>) -> Result<PutOutcome, StoreError> {
-        self.put_with(key, body, PutCondition::Absent).await
+        self.verify_conditional_writes().await?;
+        self.put_unverified(key, body, PutCondition::Absent).await
     }
 
     /// Replaces an object only if its ETag is still `etag` (`If-Match`).
@@ -203,12 +207,14 @@ impl ObjectStore for Store {
         body: Vec<u8>,
         etag: &str,
     ) -> Result<PutOutcome, StoreError> {
-        self.put_with(key, body, PutCondition::Matches(etag)).await
+        self.verify_conditional_writes().await?;
+        self.put_unverified(key, body, PutCondition::Matches(etag))
+            .await
     }
 
     /// Writes an object unconditionally and returns its ETag.
     async fn put(&self, key: &str, body: Vec<u8>) -> Result<String, StoreError> {
-        match self.put_with(key, body, PutCondition::None).await? {
+        match self.put_unverified(key, body, PutCondition::None).await? {
             PutOutcome::Written { etag } => Ok(etag),
             PutOutcome::PreconditionFailed => {
                 unreachable!("an unconditional write has no precondition")
@@ -216,8 +222,27 @@ impl ObjectStore for Store {
         }
     }
 
-    /// Deletes an object only if its ETag is still `etag` (`If-Match` on DeleteObject).
+    /// Deletes an object only if its ETag is still `etag` (`If-Match` on
+    /// DeleteObject), on an endpoint verified to honour conditional writes.
     async fn delete_if_match(&self, key: &str, etag: &str) -> Result<DeleteOutcome, StoreError> {
+        self.verify_conditional_writes().await?;
+        self.delete_unverified(key, etag).await
+    }
+
+    /// Every key under `key_prefix` (relative to the store prefix), following pagination.
+    async fn list(&self, key_prefix: &str) -> Result<Vec<String>, StoreError> {
+        self.list_keys(key_prefix).await
+    }
+}
+
+impl Store {
+    /// [`ObjectStore::delete_if_match`] without the check of the endpoint: only
+    /// the probe itself deletes this way.
+    pub(super) async fn delete_unverified(
+        &self,
+        key: &str,
+        etag: &str,
+    ) -> Result<DeleteOutcome, StoreError> {
         let result = self
             .client
             .delete_object()
@@ -244,8 +269,7 @@ impl ObjectStore for Store {
         }
     }
 
-    /// Every key under `key_prefix` (relative to the store prefix), following pagination.
-    async fn list(&self, key_prefix: &str) -> Result<Vec<String>, StoreError> {
+    async fn list_keys(&self, key_prefix: &str) -> Result<Vec<String>, StoreError> {
         let full_prefix = self.full_key(key_prefix);
         let mut pages = self
             .client

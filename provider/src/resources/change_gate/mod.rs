@@ -27,7 +27,7 @@ use tf_provider::schema::{AttributeType, NestedBlock, Schema};
 use tf_provider::value::{Value, ValueEmpty};
 use tf_provider::{AttributePath, Diagnostics, Resource};
 
-use crate::configured::{Configured, Shared};
+use crate::configured::{store_diagnostic, Configured, Shared};
 use crate::schema_util::{
     block, computed, known, optional, optional_computed, required, schema, Str,
 };
@@ -198,6 +198,16 @@ async fn plan_checks(
     let store = configured.store(diags, "guardrail_change_gate")?;
     let request = request(diags, configured, state, Phase::Plan, attested)?;
     let decision = gate::decide(&request, &gate::observe(store, &request).await);
+    if !decision.outcome.passes() {
+        // A passing plan only read the lock. A refusal is recorded, so the store
+        // must honour conditional writes; when it cannot be used, that is the cause
+        // to tell (an unreadable lock is its symptom).
+        if let Err(error) = store.verify_conditional_writes().await {
+            let (summary, detail) = store_diagnostic(store, &error);
+            diags.root_error(summary, detail);
+            return None;
+        }
+    }
     // Terraform plans every resource again right before applying it, so this is
     // also where an apply that reaches a closed gate stops: a denial is recorded.
     let concluded = gate::conclude(store, &request, decision).await.ok()?;
