@@ -593,3 +593,39 @@ fn invalid_policies_exit_2_naming_the_file_and_line() {
     assert!(stderr.contains("invalid Rego"), "{stderr}");
     assert!(stderr.contains(":3:"), "{stderr}");
 }
+
+#[test]
+fn data_that_sets_a_policy_rule_exits_2() {
+    // Data must not pose as a rule's results (OPA refuses data and rules at one path).
+    for (text, key) in [
+        (r#"{"main": {"warn": ["forged result"]}}"#, "data.main.warn"),
+        (r#"{"main": {"exception": [["x"]]}}"#, "data.main.exception"),
+        (r#"{"main": "not an object"}"#, "data.main"),
+    ] {
+        let (output, _, dir) = audit_with_data(&[("forged.json", text)], &["forged.json"]);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{stderr}");
+        assert!(
+            stderr.contains(&format!(
+                "--data forged.json: sets `{key}`, which belongs to policy package main"
+            )),
+            "{stderr}"
+        );
+        assert!(!dir.join("out").exists());
+    }
+    // Data of its own inside a package's path is fine.
+    let (output, report, _) = audit_with_data(
+        &[(
+            "own.json",
+            r#"{"main": {"limits": [1]}, "owner": "o", "teams": {"platform": {"lead": "l"}}}"#,
+        )],
+        &["own.json"],
+    );
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert_eq!(messages(&report), vec!["main.warn: owner o, team l"]);
+}

@@ -15,8 +15,26 @@ use serde_json::{Map, Value};
 
 use super::PolicyError;
 
+/// The `--data` documents, merged, and which file set what.
+#[derive(Debug, Default)]
+pub struct Documents {
+    /// The merged `data` object.
+    pub merged: Map<String, Value>,
+    loaded: Vec<(PathBuf, Vec<String>, Value)>,
+}
+
+impl Documents {
+    /// The file that sets the key at `path` (below `data`), if one does.
+    pub fn file_setting(&self, path: &[String]) -> Option<&Path> {
+        self.loaded
+            .iter()
+            .find(|(_, prefix, document)| sets(prefix, document, path))
+            .map(|(file, _, _)| file.as_path())
+    }
+}
+
 /// The documents of every `--data` path, merged into one `data` object.
-pub fn load(paths: &[PathBuf]) -> Result<Value, PolicyError> {
+pub fn load(paths: &[PathBuf]) -> Result<Documents, PolicyError> {
     let mut merged = Map::new();
     let mut loaded: Vec<(PathBuf, Vec<String>, Value)> = Vec::new();
     for path in paths {
@@ -94,7 +112,7 @@ pub fn load(paths: &[PathBuf]) -> Result<Value, PolicyError> {
             loaded.push((file, prefix, document));
         }
     }
-    Ok(Value::Object(merged))
+    Ok(Documents { merged, loaded })
 }
 
 fn is_data_file(path: &Path) -> bool {

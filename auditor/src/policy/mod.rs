@@ -168,16 +168,14 @@ impl Policies {
         declared.sort();
         declared.dedup();
         let documents = data::load(&options.data)?;
-        if documents
-            .as_object()
-            .is_some_and(|object| !object.is_empty())
-        {
-            let value = regorus::Value::from_json_str(&documents.to_string()).map_err(|error| {
-                PolicyError::Evaluate {
+        check_rule_paths(&declared, &documents)?;
+        if !documents.merged.is_empty() {
+            let text = Value::Object(documents.merged).to_string();
+            let value =
+                regorus::Value::from_json_str(&text).map_err(|error| PolicyError::Evaluate {
                     package: "data".into(),
                     message: error.to_string(),
-                }
-            })?;
+                })?;
             engine
                 .add_data(value)
                 .map_err(|error| PolicyError::Evaluate {
@@ -248,6 +246,51 @@ impl Policies {
             findings.extend(package_findings(&package, &document, addresses)?);
         }
         Ok(findings)
+    }
+}
+
+/// Refuses data that sets a package's path to something else than an
+/// object, or sets a rule tfaudit reads (`deny*`, `violation*`, `warn*`,
+/// `exception`) inside a package: OPA refuses data and rules at one path too.
+fn check_rule_paths(declared: &[String], documents: &data::Documents) -> Result<(), PolicyError> {
+    for package in declared {
+        let path: Vec<String> = package.split('.').map(str::to_string).collect();
+        let mut value = &documents.merged;
+        for (depth, key) in path.iter().enumerate() {
+            match value.get(key) {
+                None => break,
+                Some(Value::Object(inner)) => value = inner,
+                Some(_) => {
+                    let at = &path[..=depth];
+                    return Err(conflict(documents, at, package));
+                }
+            }
+            if depth + 1 == path.len() {
+                if let Some(rule) = value
+                    .keys()
+                    .find(|key| key.as_str() == "exception" || classify_rule(key).is_some())
+                {
+                    let mut at = path.clone();
+                    at.push(rule.clone());
+                    return Err(conflict(documents, &at, package));
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+fn conflict(documents: &data::Documents, at: &[String], package: &str) -> PolicyError {
+    PolicyError::Data {
+        path: documents
+            .file_setting(at)
+            .map(Path::to_path_buf)
+            .unwrap_or_default(),
+        message: format!(
+            "sets `data.{}`, which belongs to policy package {package} (data must not overlap \
+             the policies' rules)",
+            at.join(".")
+        ),
     }
 }
 
