@@ -14,3 +14,11 @@ warn contains {"msg": "buckets need review", "severity": "low", "_loc": {"file":
 warn_empty contains "" if true
 
 deny_number contains 7 if true
+
+# A boolean rule gives no message: conftest counts it as a pass.
+deny_flag if true
+
+# An object of messages (`:=` values) is not a set: nothing, as in conftest.
+warn_by_name[name] := "named" if {
+	some name in ["a", "b"]
+}

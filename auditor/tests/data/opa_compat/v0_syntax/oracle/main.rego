@@ -22,3 +22,8 @@ violation contains {"msg": msg, "region": region} if {
 	region != "eu-central-1"
 	msg := "region is not eu-central-1"
 }
+
+exception contains rules if {
+	input.variables.environment.value == "staging"
+	rules := ["untagged"]
+}

@@ -20,3 +20,8 @@ violation[{"msg": msg, "region": region}] {
 	region != "eu-central-1"
 	msg := "region is not eu-central-1"
 }
+
+exception[rules] {
+	input.variables.environment.value == "staging"
+	rules := ["untagged"]
+}
