@@ -102,6 +102,9 @@ pub struct Finding {
     /// The module address (`module.a.module.b`), empty for the root module.
     #[serde(skip_serializing_if = "String::is_empty")]
     pub module: String,
+    /// What a policy result said besides its message (conftest's `metadata`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub metadata: Option<serde_json::Map<String, serde_json::Value>>,
 }
 
 impl Finding {
@@ -120,6 +123,7 @@ impl Finding {
             waiver_reason: None,
             location: None,
             module: String::new(),
+            metadata: None,
         }
     }
 }

@@ -148,6 +148,34 @@ impl Redactor {
         if let Some(reason) = &finding.waiver_reason {
             finding.waiver_reason = Some(self.redact(reason));
         }
+        if let Some(metadata) = &mut finding.metadata {
+            for value in metadata.values_mut() {
+                self.redact_value(value);
+            }
+        }
+    }
+
+    /// Redacts every string (and object key) inside `value`.
+    fn redact_value(&self, value: &mut serde_json::Value) {
+        match value {
+            serde_json::Value::String(text) => *text = self.redact(text),
+            serde_json::Value::Array(items) => {
+                for item in items {
+                    self.redact_value(item);
+                }
+            }
+            serde_json::Value::Object(fields) => {
+                let redacted = std::mem::take(fields)
+                    .into_iter()
+                    .map(|(key, mut item)| {
+                        self.redact_value(&mut item);
+                        (self.redact(&key), item)
+                    })
+                    .collect();
+                *fields = redacted;
+            }
+            _ => {}
+        }
     }
 }
 

@@ -40,10 +40,28 @@ pub struct PlanArgs {
     #[arg(long, value_name = "LIMITS")]
     pub budget: Option<String>,
 
-    /// Rego policies (conftest-style `deny`, `warn`, `exception`) evaluated
-    /// against the plan JSON. The plan is then held in memory once.
+    /// Rego policies evaluated against the plan JSON as `conftest test` does:
+    /// `deny`, `violation`, `warn` (and `deny_*`, `violation_*`, `warn_*`) rules,
+    /// results as strings or objects with `msg`, `exception`. The plan is then
+    /// held in memory once.
     #[arg(long, value_name = "DIR")]
     pub policy: Option<PathBuf>,
+
+    /// Policy package to evaluate, as conftest's --namespace (repeatable; `*`,
+    /// `?` and `[...]` are globs, `*` matching dots too) [default: main]
+    #[arg(long = "namespace", value_name = "NS", requires = "policy")]
+    pub namespaces: Vec<String>,
+
+    /// Evaluate every policy package, as conftest's --all-namespaces (wins over --namespace).
+    #[arg(long, requires = "policy")]
+    pub all_namespaces: bool,
+
+    /// JSON or YAML data for the policies, as conftest's --data (repeatable): a file
+    /// is merged at the root of `data`, a folder's files at their folder's path
+    /// below it (`DIR/exceptions/list.yaml` is `data.exceptions`). A file that does
+    /// not parse, or two that set the same key, stop the run (exit 2).
+    #[arg(long = "data", value_name = "PATH", requires = "policy")]
+    pub data: Vec<PathBuf>,
 
     /// Terraform configuration directory: findings point at the `.tf` file and line.
     #[arg(long, value_name = "DIR")]
@@ -140,7 +158,22 @@ pub async fn run(args: PlanArgs) -> Result<i32, CommandError> {
     };
 
     let mut policies = match &args.policy {
-        Some(dir) => Some(policy::Policies::load(dir)?),
+        Some(dir) => {
+            let options = policy::PolicyOptions {
+                namespaces: args.namespaces.clone(),
+                all_namespaces: args.all_namespaces,
+                data: args.data.clone(),
+            };
+            let loaded = policy::Policies::load_with(dir, &options)?;
+            for namespace in loaded.missing_namespaces() {
+                eprintln!(
+                    "tfaudit: warning: no policy under {} has package `{namespace}`; nothing is \
+                     evaluated for it (choose packages with --namespace NS or --all-namespaces)",
+                    dir.display()
+                );
+            }
+            Some(loaded)
+        }
         None => None,
     };
 

@@ -3,21 +3,32 @@
 //! Every `.rego` file under DIR (recursively, `*_test.rego` excluded) is
 //! loaded; Rego v1 syntax first, v0 (`deny[msg] { ... }`) when v1 does not
 //! parse. The input document is the plan JSON, as with
-//! `conftest test plan.json`. Every package is evaluated (like conftest's
-//! `--all-namespaces`):
+//! `conftest test plan.json`, and `--data PATH` documents are merged under
+//! `data.` as conftest merges them (see [`data`]).
+//!
+//! As in conftest, the packages evaluated are `main` unless `--namespace NS`
+//! (repeatable; `*`, `?` and `[...]` are globs, `*` crossing dots) names
+//! others, or `--all-namespaces` takes every package loaded. In each:
 //!
 //! * `deny`, `violation`, and rules named `deny_*` / `violation_*` give
-//!   `policy/deny` findings (high);
-//! * `warn` and `warn_*` give `policy/warn` findings (medium);
-//! * `exception` lists rule names (without the `deny_` / `warn_` prefix)
-//!   whose results are dropped, as in conftest.
+//!   `policy/deny` findings (high); `warn` and `warn_*` give `policy/warn`
+//!   findings (medium). A name matches as conftest's
+//!   `^(deny|violation|warn)(_[a-zA-Z0-9]+)*$` does;
+//! * a rule some `exception` entry names (its name without the `deny_`,
+//!   `violation_` or `warn_` prefix; `""` for the bare `deny`, `violation`
+//!   and `warn`) is excepted, as conftest's `exception[_][_] == NAME`: its
+//!   results become waived findings, reported but never failing the run.
 //!
-//! A result is a message string, or an object with `msg` (and optionally
-//! `address`, which the finding then points at). A result without `address`
-//! points at the plan resource its message names (the longest one), else at
+//! A result is a message string, or an object with a string `msg`; the
+//! object's other members (but `_loc`) are the finding's `metadata`, with
+//! `query` (`data.PACKAGE.RULE`) added as conftest adds it. An object without
+//! a string `msg` stops the run (exit 2), as in conftest; an empty message is
+//! a pass. A set rule written `deny[msg] if` (no `contains`) is an object,
+//! which conftest refuses too. A result with `address` points at it; else at
+//! the plan resource its message names (the longest one), else at
 //! `policy.PACKAGE.RULE[N]`, its place among the rule's results: every result
-//! is a finding of its own, with its own code-scanning fingerprint. Messages go
-//! through the plan's redactor like every other finding.
+//! is a finding of its own, with its own code-scanning fingerprint. Messages
+//! and metadata go through the plan's redactor like every other finding.
 //!
 //! The engine is regorus with OPA's built-in functions (`regex`, `glob`,
 //! `time`, `net`, `base64`, `semver`, `yaml`, `json.match_schema`, ...), as
@@ -26,11 +37,13 @@
 //!
 //! May import: `findings`, `error`; nothing above.
 
+pub mod data;
+
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
 use regorus::Engine;
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 use crate::findings::{Finding, RuleInfo, Severity};
 
@@ -51,6 +64,9 @@ pub const WARN: RuleInfo = RuleInfo {
     help: "A `warn` rule of a policy in --policy DIR matched the plan.",
 };
 
+/// The namespace conftest evaluates when none is given.
+pub const DEFAULT_NAMESPACE: &str = "main";
+
 /// A policy problem: the file (or directory) and what went wrong.
 #[derive(Debug, thiserror::Error)]
 pub enum PolicyError {
@@ -64,14 +80,47 @@ pub enum PolicyError {
     Parse { path: PathBuf, message: String },
     #[error("{path}: no .rego policies found")]
     Empty { path: PathBuf },
+    #[error("--data {path}:{line}:{column}: invalid {format}: {message}")]
+    DataSyntax {
+        path: PathBuf,
+        line: usize,
+        column: usize,
+        format: &'static str,
+        message: String,
+    },
+    #[error("--data {path}: {message}")]
+    Data { path: PathBuf, message: String },
+    #[error("--namespace `{pattern}`: {message}")]
+    Namespace { pattern: String, message: String },
     #[error("policy evaluation failed in {package}: {message}")]
     Evaluate { package: String, message: String },
+    #[error("policy package {package}, rule `{rule}`: {message}")]
+    Result {
+        package: String,
+        rule: String,
+        message: String,
+    },
+}
+
+/// Which packages to evaluate, and the data documents (conftest's
+/// `--namespace`, `--all-namespaces` and `--data`).
+#[derive(Debug, Clone, Default)]
+pub struct PolicyOptions {
+    /// Package names or globs; empty means [`DEFAULT_NAMESPACE`].
+    pub namespaces: Vec<String>,
+    /// Every package loaded, whatever `namespaces` says.
+    pub all_namespaces: bool,
+    /// `--data` files and folders.
+    pub data: Vec<PathBuf>,
 }
 
 /// Loaded policies, ready to evaluate.
 pub struct Policies {
     engine: Engine,
+    /// The packages evaluated, without `data.`.
     packages: Vec<String>,
+    /// Namespaces asked for by name that no policy declares.
+    missing: Vec<String>,
     files: usize,
 }
 
@@ -85,8 +134,14 @@ impl std::fmt::Debug for Policies {
 }
 
 impl Policies {
-    /// Loads every policy under `dir`.
+    /// Loads every policy under `dir`, with conftest's default options.
     pub fn load(dir: &Path) -> Result<Policies, PolicyError> {
+        Policies::load_with(dir, &PolicyOptions::default())
+    }
+
+    /// Loads every policy under `dir` and the `--data` documents, and picks
+    /// the packages to evaluate.
+    pub fn load_with(dir: &Path, options: &PolicyOptions) -> Result<Policies, PolicyError> {
         let mut files = Vec::new();
         collect_rego_files(dir, &mut files)?;
         files.sort();
@@ -96,19 +151,43 @@ impl Policies {
             });
         }
         let mut engine = Engine::new();
-        let mut packages = Vec::new();
+        let mut declared = Vec::new();
         for file in &files {
             let text = std::fs::read_to_string(file).map_err(|source| PolicyError::Read {
                 path: file.clone(),
                 source,
             })?;
-            packages.push(add_policy(&mut engine, file, text)?);
+            let package = add_policy(&mut engine, file, text)?;
+            declared.push(
+                package
+                    .strip_prefix("data.")
+                    .unwrap_or(&package)
+                    .to_string(),
+            );
         }
-        packages.sort();
-        packages.dedup();
+        declared.sort();
+        declared.dedup();
+        let documents = data::load(&options.data)?;
+        check_rule_paths(&declared, &documents)?;
+        if !documents.merged.is_empty() {
+            let text = Value::Object(documents.merged).to_string();
+            let value =
+                regorus::Value::from_json_str(&text).map_err(|error| PolicyError::Evaluate {
+                    package: "data".into(),
+                    message: error.to_string(),
+                })?;
+            engine
+                .add_data(value)
+                .map_err(|error| PolicyError::Evaluate {
+                    package: "data".into(),
+                    message: error.to_string(),
+                })?;
+        }
+        let (packages, missing) = select_namespaces(&declared, options)?;
         Ok(Policies {
             engine,
             packages,
+            missing,
             files: files.len(),
         })
     }
@@ -118,8 +197,18 @@ impl Policies {
         self.files
     }
 
-    /// Evaluates every package against the plan JSON; `addresses` are the
-    /// plan's resource addresses, which results that name one point at.
+    /// The packages evaluated (without `data.`).
+    pub fn packages(&self) -> &[String] {
+        &self.packages
+    }
+
+    /// Namespaces asked for by name (or the default `main`) that no policy declares.
+    pub fn missing_namespaces(&self) -> &[String] {
+        &self.missing
+    }
+
+    /// Evaluates the selected packages against the plan JSON; `addresses` are
+    /// the plan's resource addresses, which results that name one point at.
     pub fn evaluate(
         &mut self,
         plan_json: &str,
@@ -139,7 +228,7 @@ impl Policies {
             };
             let results = self
                 .engine
-                .eval_query(package.clone(), false)
+                .eval_query(format!("data.{package}"), false)
                 .map_err(|error| evaluation_error(error.to_string()))?;
             let Some(value) = results
                 .result
@@ -154,10 +243,203 @@ impl Policies {
                 .map_err(|error| evaluation_error(error.to_string()))?;
             let document: Value =
                 serde_json::from_str(&json).map_err(|error| evaluation_error(error.to_string()))?;
-            findings.extend(package_findings(&package, &document, addresses));
+            findings.extend(package_findings(&package, &document, addresses)?);
         }
         Ok(findings)
     }
+}
+
+/// Refuses data that sets a package's path to something else than an
+/// object, or sets a rule tfaudit reads (`deny*`, `violation*`, `warn*`,
+/// `exception`) inside a package: OPA refuses data and rules at one path too.
+fn check_rule_paths(declared: &[String], documents: &data::Documents) -> Result<(), PolicyError> {
+    for package in declared {
+        let path: Vec<String> = package.split('.').map(str::to_string).collect();
+        let mut value = &documents.merged;
+        for (depth, key) in path.iter().enumerate() {
+            match value.get(key) {
+                None => break,
+                Some(Value::Object(inner)) => value = inner,
+                Some(_) => {
+                    let at = &path[..=depth];
+                    return Err(conflict(documents, at, package));
+                }
+            }
+            if depth + 1 == path.len() {
+                if let Some(rule) = value
+                    .keys()
+                    .find(|key| key.as_str() == "exception" || classify_rule(key).is_some())
+                {
+                    let mut at = path.clone();
+                    at.push(rule.clone());
+                    return Err(conflict(documents, &at, package));
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+fn conflict(documents: &data::Documents, at: &[String], package: &str) -> PolicyError {
+    PolicyError::Data {
+        path: documents
+            .file_setting(at)
+            .map(Path::to_path_buf)
+            .unwrap_or_default(),
+        message: format!(
+            "sets `data.{}`, which belongs to policy package {package} (data must not overlap \
+             the policies' rules)",
+            at.join(".")
+        ),
+    }
+}
+
+/// The packages `options` select among the `declared` ones, and the names
+/// asked for that none declares.
+fn select_namespaces(
+    declared: &[String],
+    options: &PolicyOptions,
+) -> Result<(Vec<String>, Vec<String>), PolicyError> {
+    if options.all_namespaces {
+        return Ok((declared.to_vec(), Vec::new()));
+    }
+    let default = [DEFAULT_NAMESPACE.to_string()];
+    let patterns = if options.namespaces.is_empty() {
+        &default[..]
+    } else {
+        &options.namespaces[..]
+    };
+    let mut selected = Vec::new();
+    let mut missing = Vec::new();
+    for pattern in patterns {
+        let glob = pattern.contains(['*', '?', '[']);
+        if glob {
+            validate_glob(pattern.as_bytes()).map_err(|message| PolicyError::Namespace {
+                pattern: pattern.clone(),
+                message,
+            })?;
+        }
+        let mut matched = false;
+        for package in declared {
+            let hit = if glob {
+                glob_match(pattern.as_bytes(), package.as_bytes()).map_err(|message| {
+                    PolicyError::Namespace {
+                        pattern: pattern.clone(),
+                        message,
+                    }
+                })?
+            } else {
+                pattern == package
+            };
+            if hit {
+                matched = true;
+                if !selected.contains(package) {
+                    selected.push(package.clone());
+                }
+            }
+        }
+        if !matched && !missing.contains(pattern) {
+            missing.push(pattern.clone());
+        }
+    }
+    selected.sort();
+    Ok((selected, missing))
+}
+
+/// A namespace glob as conftest matches one (Go's `path.Match` on a name
+/// without slashes): `*` any run of characters, dots too, `?` one character,
+/// `[abc]`, `[a-z]`, `[^a-z]` one of (or none of) a class, `\\` escapes.
+fn glob_match(pattern: &[u8], name: &[u8]) -> Result<bool, String> {
+    let Some((&first, rest)) = pattern.split_first() else {
+        return Ok(name.is_empty());
+    };
+    match first {
+        b'*' => {
+            for skip in 0..=name.len() {
+                if glob_match(rest, &name[skip..])? {
+                    return Ok(true);
+                }
+            }
+            // An invalid class later in the pattern is an error even when
+            // nothing matches, as in Go.
+            Ok(false)
+        }
+        b'?' => match name.split_first() {
+            Some((_, name_rest)) => glob_match(rest, name_rest),
+            None => Ok(false),
+        },
+        b'[' => {
+            let (matches, after) = class(rest, name.first().copied())?;
+            match name.split_first() {
+                Some((_, name_rest)) if matches => glob_match(after, name_rest),
+                _ => Ok(false),
+            }
+        }
+        b'\\' => match rest.split_first() {
+            Some((&literal, after)) => match name.split_first() {
+                Some((&c, name_rest)) if c == literal => glob_match(after, name_rest),
+                _ => Ok(false),
+            },
+            None => Err("the pattern ends with `\\`".into()),
+        },
+        literal => match name.split_first() {
+            Some((&c, name_rest)) if c == literal => glob_match(rest, name_rest),
+            _ => Ok(false),
+        },
+    }
+}
+
+/// Checks a glob's classes and escapes before it matches anything.
+fn validate_glob(mut pattern: &[u8]) -> Result<(), String> {
+    while let Some((&first, rest)) = pattern.split_first() {
+        pattern = match first {
+            b'[' => class(rest, None)?.1,
+            b'\\' => match rest.split_first() {
+                Some((_, after)) => after,
+                None => return Err("the pattern ends with `\\`".into()),
+            },
+            _ => rest,
+        };
+    }
+    Ok(())
+}
+
+/// Matches one character against the class starting after `[`; returns the
+/// answer and the pattern after `]`.
+fn class(pattern: &[u8], c: Option<u8>) -> Result<(bool, &[u8]), String> {
+    let unclosed = || "a `[` class is not closed with `]`".to_string();
+    let (negated, mut rest) = match pattern.split_first() {
+        Some((b'^', rest)) => (true, rest),
+        _ => (false, pattern),
+    };
+    let mut matched = false;
+    let mut first = true;
+    loop {
+        let (&low, after) = rest.split_first().ok_or_else(unclosed)?;
+        if low == b']' && !first {
+            rest = after;
+            break;
+        }
+        if low == b']' {
+            return Err("a `[]` class is empty".into());
+        }
+        first = false;
+        let (low, after) = if low == b'\\' {
+            let (&escaped, after) = after.split_first().ok_or_else(unclosed)?;
+            (escaped, after)
+        } else {
+            (low, after)
+        };
+        let (high, after) = match after {
+            [b'-', high, tail @ ..] if *high != b']' => (*high, tail),
+            _ => (low, after),
+        };
+        if c.is_some_and(|c| low <= c && c <= high) {
+            matched = true;
+        }
+        rest = after;
+    }
+    Ok((matched != negated, rest))
 }
 
 fn add_policy(engine: &mut Engine, file: &Path, text: String) -> Result<String, PolicyError> {
@@ -203,81 +485,139 @@ fn collect_rego_files(dir: &Path, files: &mut Vec<PathBuf>) -> Result<(), Policy
     Ok(())
 }
 
-/// Which finding a rule name produces, and its name without the prefix.
+/// Which finding a rule name produces, and the name an `exception` gives it
+/// (without the prefix; empty for the bare `deny`, `violation`, `warn`).
+/// Names match as conftest's `^(deny|violation|warn)(_[a-zA-Z0-9]+)*$`.
 fn classify_rule(name: &str) -> Option<(&'static RuleInfo, &str)> {
     for (prefix, info) in [("deny", &DENY), ("violation", &DENY), ("warn", &WARN)] {
-        if name == prefix {
+        let Some(rest) = name.strip_prefix(prefix) else {
+            continue;
+        };
+        if rest.is_empty() {
             return Some((info, ""));
         }
-        if let Some(rest) = name.strip_prefix(prefix).and_then(|r| r.strip_prefix('_')) {
-            return Some((info, rest));
+        let Some(words) = rest.strip_prefix('_') else {
+            continue;
+        };
+        let well_formed = words
+            .split('_')
+            .all(|word| !word.is_empty() && word.chars().all(|c| c.is_ascii_alphanumeric()));
+        if well_formed {
+            return Some((info, words));
         }
     }
     None
 }
 
-/// The findings of one evaluated package document.
-fn package_findings(package: &str, document: &Value, addresses: &HashSet<&str>) -> Vec<Finding> {
-    let Some(rules) = document.as_object() else {
-        return Vec::new();
-    };
-    let exceptions: Vec<&str> = rules
-        .get("exception")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-        .flat_map(|entry| match entry {
-            Value::Array(names) => names.iter().filter_map(Value::as_str).collect::<Vec<_>>(),
-            Value::String(name) => vec![name.as_str()],
+/// The names `exception` lists, as conftest's `exception[_][_]` sees them:
+/// the strings inside each of its collections.
+fn exception_names(rules: &Map<String, Value>) -> Vec<&str> {
+    fn members(value: &Value) -> Vec<&Value> {
+        match value {
+            Value::Array(items) => items.iter().collect(),
+            Value::Object(fields) => fields.values().collect(),
             _ => Vec::new(),
-        })
-        .collect();
-    let package_address = package.strip_prefix("data.").unwrap_or(package);
+        }
+    }
+    rules
+        .get("exception")
+        .map(members)
+        .unwrap_or_default()
+        .into_iter()
+        .flat_map(members)
+        .filter_map(Value::as_str)
+        .collect()
+}
+
+/// The findings of one evaluated package document.
+fn package_findings(
+    package: &str,
+    document: &Value,
+    addresses: &HashSet<&str>,
+) -> Result<Vec<Finding>, PolicyError> {
+    let Some(rules) = document.as_object() else {
+        return Ok(Vec::new());
+    };
+    let exceptions = exception_names(rules);
     let mut findings = Vec::new();
     for (name, results) in rules {
         let Some((info, short_name)) = classify_rule(name) else {
             continue;
         };
-        if !short_name.is_empty() && exceptions.contains(&short_name) {
-            continue;
-        }
-        let results: Vec<&Value> = match results {
-            Value::Array(items) => items.iter().collect(),
-            Value::String(_) | Value::Object(_) => vec![results],
-            _ => Vec::new(),
+        let result_error = |message: String| PolicyError::Result {
+            package: package.to_string(),
+            rule: name.clone(),
+            message,
         };
-        for (index, result) in results.into_iter().enumerate() {
-            let (message, address) = match result {
-                Value::String(message) => (message.clone(), None),
-                Value::Object(fields) => (
-                    fields
-                        .get("msg")
-                        .and_then(Value::as_str)
-                        .unwrap_or("(no msg)")
-                        .to_string(),
-                    fields
-                        .get("address")
-                        .and_then(Value::as_str)
-                        .map(str::to_string),
-                ),
-                other => (other.to_string(), None),
+        let excepted = exceptions.contains(&short_name);
+        let results: &[Value] = match results {
+            Value::Array(items) => items,
+            Value::Object(fields) if !fields.is_empty() && fields.values().all(|v| *v == true) => {
+                return Err(result_error(format!(
+                    "is an object of `true` values (`{name}[msg] if` without `contains`), not a \
+                     set of messages: write `{name} contains msg if`, as conftest requires"
+                )))
+            }
+            _ => &[],
+        };
+        let query = format!("data.{package}.{name}");
+        for (index, result) in results.iter().enumerate() {
+            let (message, mut metadata) = match result {
+                Value::String(message) => (message.clone(), Map::new()),
+                Value::Object(fields) => {
+                    let Some(message) = fields.get("msg").and_then(Value::as_str) else {
+                        return Err(result_error(format!(
+                            "result {index} has no string `msg` member (expected a string, or an \
+                             object with a string `msg`)"
+                        )));
+                    };
+                    let metadata: Map<String, Value> = fields
+                        .iter()
+                        .filter(|(key, _)| !matches!(key.as_str(), "msg" | "_loc"))
+                        .map(|(key, value)| (key.clone(), value.clone()))
+                        .collect();
+                    (message.to_string(), metadata)
+                }
+                // conftest ignores results of other types.
+                _ => continue,
             };
+            if message.is_empty() {
+                // An empty message is a pass in conftest.
+                continue;
+            }
             // Each result is its own finding (and code-scanning alert): at the
-            // resource its message names, else at its place among the rule's results.
-            let address = address
+            // address it gives, else at the resource its message names, else at
+            // its place among the rule's results.
+            let address = metadata
+                .get("address")
+                .and_then(Value::as_str)
+                .map(str::to_string)
                 .or_else(|| named_address(&message, addresses))
-                .unwrap_or_else(|| format!("policy.{package_address}.{name}[{index}]"));
-            findings.push(Finding::new(
+                .unwrap_or_else(|| format!("policy.{package}.{name}[{index}]"));
+            metadata.insert("query".into(), Value::String(query.clone()));
+            let mut finding = Finding::new(
                 info.id,
                 info.default_severity,
                 address,
-                format!("{package_address}.{name}: {message}"),
-            ));
+                format!("{package}.{name}: {message}"),
+            );
+            finding.metadata = Some(metadata);
+            if excepted {
+                finding.waived = true;
+                let excepted_name = if short_name.is_empty() {
+                    "\"\"".to_string()
+                } else {
+                    format!("`{short_name}`")
+                };
+                finding.waiver_reason = Some(format!(
+                    "exception {excepted_name} in policy package {package}"
+                ));
+            }
+            findings.push(finding);
         }
     }
-    findings
+    Ok(findings)
 }
-
 /// The longest plan address `message` names as a word of its own
 /// (`hcloud_volume.data is protected` names `hcloud_volume.data`).
 fn named_address(message: &str, addresses: &HashSet<&str>) -> Option<String> {
@@ -309,7 +649,28 @@ mod tests {
             classify_rule("warn_tags").map(|(i, n)| (i.id, n)),
             Some(("policy/warn", "tags"))
         );
+        assert_eq!(
+            classify_rule("deny_s3_public").map(|(i, n)| (i.id, n)),
+            Some(("policy/deny", "s3_public"))
+        );
         assert!(classify_rule("denylist").is_none());
+        assert!(classify_rule("deny_").is_none());
+        assert!(classify_rule("deny__x").is_none());
         assert!(classify_rule("allow").is_none());
+    }
+
+    #[test]
+    fn namespace_globs_match_as_conftest() {
+        let glob = |pattern: &str, name: &str| glob_match(pattern.as_bytes(), name.as_bytes());
+        assert_eq!(glob("k8s.*", "k8s.simple.deployment"), Ok(true));
+        assert_eq!(glob("*", "main"), Ok(true));
+        assert_eq!(glob("ma?n", "main"), Ok(true));
+        assert_eq!(glob("ma?n", "maiin"), Ok(false));
+        assert_eq!(glob("[a-m]ain", "main"), Ok(true));
+        assert_eq!(glob("[^a-m]ain", "main"), Ok(false));
+        assert_eq!(glob("\\*", "*"), Ok(true));
+        assert!(validate_glob(b"ma[in").is_err());
+        assert!(validate_glob(b"x\\").is_err());
+        assert!(validate_glob(b"[]").is_err());
     }
 }

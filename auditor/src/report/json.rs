@@ -81,6 +81,9 @@ impl Serialize for NamedInOrder<'_> {
             )?;
         }
         map.serialize_entry("message", &finding.message)?;
+        if let Some(metadata) = &finding.metadata {
+            map.serialize_entry("metadata", metadata)?;
+        }
         if !finding.module.is_empty() {
             map.serialize_entry("module", &finding.module)?;
         }

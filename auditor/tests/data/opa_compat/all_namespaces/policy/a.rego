@@ -1,0 +1,5 @@
+package team.a
+
+import rego.v1
+
+violation contains "team a says no" if count(input.resource_changes) > 3
