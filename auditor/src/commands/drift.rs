@@ -199,6 +199,7 @@ pub async fn run(args: DriftArgs) -> Result<i32, CommandError> {
         findings,
         rules: drift::rules::infos(),
         fail_on,
+        configuration: config.path.as_ref().map(|path| path.display().to_string()),
         options: args.output.render_options(
             destinations
                 .include(Format::Sarif)

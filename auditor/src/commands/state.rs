@@ -185,6 +185,7 @@ pub async fn run(args: StateArgs) -> Result<i32, CommandError> {
             .chain([crate::config::WAIVER_EXPIRED])
             .collect(),
         fail_on,
+        configuration: config.path.as_ref().map(|path| path.display().to_string()),
         options: args.output.render_options(
             destinations
                 .include(Format::Sarif)
