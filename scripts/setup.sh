@@ -32,6 +32,8 @@ command -v amtool >/dev/null 2>&1 || missing_debs+=(prometheus-alertmanager)
 command -v shellcheck >/dev/null 2>&1 || missing_debs+=(shellcheck)
 command -v valgrind >/dev/null 2>&1 || missing_debs+=(valgrind)
 command -v npm >/dev/null 2>&1 || missing_debs+=(npm)
+# The Action's audit step reads its verdict and counts with jq (as on GitHub's runners).
+command -v jq >/dev/null 2>&1 || missing_debs+=(jq)
 # The advisor's page test (headless Chromium) and its benchmark (wrk).
 command -v chromium >/dev/null 2>&1 || missing_debs+=(chromium)
 command -v wrk >/dev/null 2>&1 || missing_debs+=(wrk)
@@ -143,6 +145,7 @@ say "kubernetes-validate: $("$venv/bin/python" -c 'import importlib.metadata as 
 say "promtool:    $(promtool --version 2>&1 | head -n1)"
 say "amtool:      $(amtool --version 2>&1 | head -n1)"
 say "shellcheck:  $(shellcheck --version | sed -n 2p)"
+say "jq:          $(jq --version)"
 say "valgrind:    $(valgrind --version)"
 say "chromium:    $(chromium --version 2>/dev/null | head -n1)"
 say "wrk:         $(wrk -v 2>&1 | head -n1)"
