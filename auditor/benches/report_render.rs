@@ -76,6 +76,7 @@ fn large_report(findings: usize) -> Report {
         findings,
         rules,
         fail_on: Some(FailOn::At(Severity::High)),
+        configuration: None,
         options: Default::default(),
     }
 }

@@ -23,9 +23,14 @@ pub struct Cli {
     #[arg(long, global = true, env = "TFAUDIT_LOG", default_value = "warn")]
     pub log: String,
 
-    /// No colour on stdout or stderr (as `NO_COLOR` or `TERM=dumb`).
+    /// No colour on stdout or stderr (as `NO_COLOR` or `TERM=dumb`), and no
+    /// progress bar.
     #[arg(long, global = true)]
     pub no_color: bool,
+
+    /// No progress bar on stderr (diagnostics and errors still print).
+    #[arg(long, short, global = true)]
+    pub quiet: bool,
 }
 
 impl Cli {
@@ -42,6 +47,7 @@ impl Cli {
         commands::output::configure(commands::output::StdoutOptions {
             format_given,
             no_color: cli.no_color,
+            quiet: cli.quiet,
         });
         cli
     }

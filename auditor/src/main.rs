@@ -4,10 +4,9 @@ use tfaudit::commands;
 /// Diagnostics on stderr; ANSI colours only on a terminal, and never with
 /// `--no-color`, `NO_COLOR` or `TERM=dumb` (a log file gets plain text).
 fn init_logging(filter: &str) {
-    use std::io::IsTerminal;
     let filter = tracing_subscriber::EnvFilter::try_new(filter)
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
-    let ansi = std::io::stderr().is_terminal() && commands::output::colour_allowed();
+    let ansi = commands::output::colour_on_stderr();
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_ansi(ansi)

@@ -183,6 +183,7 @@ fn run_case(dir: &Path) -> Result<(), String> {
         findings: outcome.findings.clone(),
         rules: rules::infos(),
         fail_on: config.fail_on,
+        configuration: None,
         options: Default::default(),
     };
     let exit_code = i64::from(report.failed());

@@ -228,6 +228,7 @@ fn audit_and_render(bytes: &[u8]) -> Result<(), PlanError> {
         findings: outcome.findings.clone(),
         rules: rules::infos(),
         fail_on: config.fail_on,
+        configuration: None,
         options: Default::default(),
     };
     for format in Format::ALL {

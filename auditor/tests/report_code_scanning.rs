@@ -312,6 +312,7 @@ fn the_comment_header_counts_towards_the_limit() {
         findings,
         rules: Vec::new(),
         fail_on: None,
+        configuration: None,
         options: RenderOptions {
             comment_header: Some(header.clone()),
             ..RenderOptions::default()

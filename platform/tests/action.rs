@@ -203,3 +203,203 @@ fn the_action_audits_with_its_category_and_reports_and_passes_the_exit_code_on()
         );
     }
 }
+
+fn action() -> serde_yaml::Value {
+    let text = std::fs::read_to_string(common::repo_path("action.yml")).expect("action.yml");
+    serde_yaml::from_str(&text).expect("action.yml is YAML")
+}
+
+/// The names `action.yml` declares under `inputs` or `outputs`, sorted.
+fn declared(action: &serde_yaml::Value, kind: &str) -> Vec<String> {
+    let mut names: Vec<String> = action[kind]
+        .as_mapping()
+        .into_iter()
+        .flatten()
+        .filter_map(|(name, _)| name.as_str().map(str::to_string))
+        .collect();
+    names.sort();
+    names
+}
+
+/// The first-column names of the README tables under "## The tfaudit GitHub
+/// Action" whose header's first cell is `kind` (`input` or `output`), sorted.
+fn documented(readme: &str, kind: &str) -> Vec<String> {
+    let section = readme
+        .split("\n## ")
+        .find(|section| section.starts_with("The tfaudit GitHub Action"))
+        .unwrap_or("");
+    let mut names = Vec::new();
+    let mut in_table = false;
+    for line in section.lines() {
+        let cells: Vec<&str> = line
+            .trim()
+            .trim_matches('|')
+            .split('|')
+            .map(str::trim)
+            .collect();
+        if !line.trim_start().starts_with('|') {
+            in_table = false;
+            continue;
+        }
+        if cells[0] == kind {
+            in_table = true;
+            continue;
+        }
+        if in_table && !cells[0].starts_with("---") {
+            names.push(cells[0].trim_matches('`').to_string());
+        }
+    }
+    names.sort();
+    names
+}
+
+/// Differences between what `action.yml` declares and what the README lists.
+fn readme_problems(action: &serde_yaml::Value, readme: &str) -> Vec<String> {
+    let mut problems = Vec::new();
+    for (kind, key) in [("input", "inputs"), ("output", "outputs")] {
+        let declared = declared(action, key);
+        let documented = documented(readme, kind);
+        for name in declared.iter().filter(|name| !documented.contains(name)) {
+            problems.push(format!(
+                "README.md: {kind} `{name}` of action.yml is not in the table"
+            ));
+        }
+        for name in documented.iter().filter(|name| !declared.contains(name)) {
+            problems.push(format!(
+                "README.md: {kind} `{name}` is not declared in action.yml"
+            ));
+        }
+    }
+    problems
+}
+
+#[test]
+fn the_readme_lists_exactly_the_inputs_and_outputs_the_action_declares() {
+    let action = action();
+    let readme = std::fs::read_to_string(common::repo_path("README.md")).unwrap();
+    let problems = readme_problems(&action, &readme);
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+    assert!(declared(&action, "outputs").contains(&"verdict".to_string()));
+
+    // The check can fail: a row left out, and a row of nothing declared.
+    let missing = readme.replace("| `verdict` |", "| `outcome` |");
+    let problems = readme_problems(&action, &missing);
+    assert!(
+        problems
+            .iter()
+            .any(|p| p.contains("`verdict` of action.yml")),
+        "{problems:?}"
+    );
+    assert!(
+        problems
+            .iter()
+            .any(|p| p.contains("`outcome` is not declared")),
+        "{problems:?}"
+    );
+}
+
+/// Runs the Action's `audit` step as the runner would (bash -eo pipefail, the
+/// step's environment), with the freshly built tfaudit on PATH, and returns
+/// its outputs.
+fn run_audit_step(plan: &str, fail_on: &str, temp: &Path) -> Vec<(String, String)> {
+    let action = action();
+    let step = action["runs"]["steps"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .find(|step| step["id"] == "audit")
+        .expect("a step with id audit");
+    let script = step["run"].as_str().unwrap();
+    let outputs = temp.join("github-output");
+    std::fs::write(&outputs, "").unwrap();
+    let bin = tools::tfaudit_bin();
+    let path = format!(
+        "{}:{}",
+        bin.parent().unwrap().display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let output = Command::new("bash")
+        .args(["--noprofile", "--norc", "-eo", "pipefail", "-c", script])
+        .current_dir(temp)
+        .env("PATH", path)
+        .env("NO_COLOR", "1")
+        .env("RUNNER_TEMP", temp)
+        .env("GITHUB_OUTPUT", &outputs)
+        .env("PLAN", plan)
+        .env("CHDIR", "")
+        .env("SARIF_CATEGORY", "production")
+        .env("FAIL_ON", fail_on)
+        .env("EXTRA_ARGS", "")
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "the audit step itself failed (the verdict is the last step's):\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    std::fs::read_to_string(&outputs)
+        .unwrap()
+        .lines()
+        .map(|line| {
+            let (name, value) = line
+                .split_once('=')
+                .unwrap_or_else(|| panic!("GITHUB_OUTPUT line without `=`: {line:?}"));
+            (name.to_string(), value.to_string())
+        })
+        .collect()
+}
+
+fn output<'a>(outputs: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    outputs
+        .iter()
+        .find(|(key, _)| key == name)
+        .map(|(_, value)| value.as_str())
+}
+
+#[test]
+fn the_audit_step_sets_the_verdict_and_the_counts_from_the_json_report() {
+    let temp = tempfile::tempdir().unwrap();
+    let plan = common::repo_path("auditor/tests/data/plans/hcloud_edge/plan.json");
+    let plan = plan.to_str().unwrap();
+
+    let failing = run_audit_step(plan, "high", temp.path());
+    let report: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(output(&failing, "json").expect("a json output")).unwrap(),
+    )
+    .unwrap();
+    let counts = &report["summary"]["findings"];
+    assert!(counts["critical"].as_u64().unwrap() + counts["high"].as_u64().unwrap() > 0);
+    assert_eq!(output(&failing, "verdict"), Some("fail"), "{failing:?}");
+    assert_eq!(output(&failing, "exit-code"), Some("1"), "{failing:?}");
+    for severity in ["critical", "high", "medium", "low", "info"] {
+        assert_eq!(
+            output(&failing, severity),
+            Some(counts[severity].to_string().as_str()),
+            "{severity}: {failing:?}"
+        );
+    }
+    // Every output action.yml declares from this step is set.
+    let action = action();
+    for name in declared(&action, "outputs") {
+        let value = action["outputs"][name.as_str()]["value"].as_str().unwrap();
+        let set = value
+            .trim_start_matches("${{ steps.audit.outputs.")
+            .trim_end_matches(" }}");
+        assert!(
+            output(&failing, set).is_some(),
+            "output {name}: {failing:?}"
+        );
+    }
+
+    let passing = run_audit_step(plan, "never", temp.path());
+    assert_eq!(output(&passing, "verdict"), Some("pass"), "{passing:?}");
+    assert_eq!(output(&passing, "exit-code"), Some("0"));
+    assert_eq!(output(&passing, "critical"), output(&failing, "critical"));
+
+    // No audit (a plan that is not there): fail, exit code 2, no counts.
+    let missing = temp.path().join("missing.json");
+    let broken = run_audit_step(missing.to_str().unwrap(), "high", temp.path());
+    assert_eq!(output(&broken, "verdict"), Some("fail"), "{broken:?}");
+    assert_eq!(output(&broken, "exit-code"), Some("2"));
+    assert_eq!(output(&broken, "critical"), None, "{broken:?}");
+}

@@ -8,13 +8,79 @@ mod common;
 use regex::Regex;
 use serde_yaml::{Mapping, Value};
 
+/// A workflow's text, and its value with the steps of the local Action
+/// inlined (see [`with_local_action`]).
 fn workflow(name: &str) -> (String, Value) {
     let path = common::repo_path(&format!(".github/workflows/{name}"));
     let text = std::fs::read_to_string(&path)
         .unwrap_or_else(|error| panic!(".github/workflows/{name} must exist: {error}"));
     let value = serde_yaml::from_str(&text)
         .unwrap_or_else(|error| panic!(".github/workflows/{name}: not valid YAML: {error}"));
-    (text, value)
+    (text, with_local_action(value, &local_action_text()))
+}
+
+/// The text of the Action at the repository root, which `uses: ./` runs.
+fn local_action_text() -> String {
+    std::fs::read_to_string(common::repo_path("action.yml")).expect("action.yml")
+}
+
+/// A workflow text parsed, with the steps of the Action `action` inlined.
+fn parsed(workflow: &str, action: &str) -> Value {
+    with_local_action(serde_yaml::from_str(workflow).expect("valid YAML"), action)
+}
+
+/// `workflow` with every `uses: ./` step followed by the steps of the Action
+/// (`action`, the text of action.yml), each `${{ inputs.NAME }}` in them
+/// replaced by the step's `with` value or the input's default: what the job
+/// runs, as the checks read it.
+fn with_local_action(mut workflow: Value, action: &str) -> Value {
+    let action: Value = serde_yaml::from_str(action).expect("action.yml is YAML");
+    let Some(jobs) = workflow["jobs"].as_mapping_mut() else {
+        return workflow;
+    };
+    for (_, job) in jobs.iter_mut() {
+        let Some(steps) = job["steps"].as_sequence() else {
+            continue;
+        };
+        let mut expanded = Vec::new();
+        for step in steps {
+            expanded.push(step.clone());
+            if step["uses"].as_str() != Some("./") {
+                continue;
+            }
+            let mut inputs = Vec::new();
+            for (name, input) in action["inputs"].as_mapping().into_iter().flatten() {
+                let name = name.as_str().unwrap_or("").to_string();
+                let value = step["with"][name.as_str()]
+                    .as_str()
+                    .or_else(|| input["default"].as_str())
+                    .unwrap_or("")
+                    .to_string();
+                inputs.push((format!("${{{{ inputs.{name} }}}}"), value));
+            }
+            for inlined in action["runs"]["steps"].as_sequence().into_iter().flatten() {
+                let mut inlined = inlined.clone();
+                substitute(&mut inlined, &inputs);
+                expanded.push(inlined);
+            }
+        }
+        job["steps"] = Value::Sequence(expanded);
+    }
+    workflow
+}
+
+/// Replaces every `(from, to)` pair in the strings of `value`.
+fn substitute(value: &mut Value, pairs: &[(String, String)]) {
+    match value {
+        Value::String(text) => {
+            for (from, to) in pairs {
+                *text = text.replace(from.as_str(), to);
+            }
+        }
+        Value::Sequence(items) => items.iter_mut().for_each(|item| substitute(item, pairs)),
+        Value::Mapping(map) => map.iter_mut().for_each(|(_, item)| substitute(item, pairs)),
+        _ => {}
+    }
 }
 
 fn key(name: &str) -> Value {
@@ -443,23 +509,24 @@ fn broken_workflows_are_reported() {
         .any(|problem| problem.starts_with("permissions")));
 
     let (plan_text, _) = workflow("terraform-plan.yml");
-    let leaking: Value = serde_yaml::from_str(&plan_text.replace(
-        "path: plan-artifact/",
-        "path: infra/terraform/hcloud_cluster/production.tfplan",
-    ))
-    .expect("valid YAML");
+    let action = local_action_text();
+    let leaking = parsed(
+        &plan_text.replace(
+            "path: plan-artifact/",
+            "path: infra/terraform/hcloud_cluster/production.tfplan",
+        ),
+        &action,
+    );
     assert!(
         plan_workflow_problems(&leaking)
             .iter()
             .any(|problem| problem.contains("upload it only encrypted")),
         "an unencrypted planfile upload must be reported"
     );
-    let unattested: Value = serde_yaml::from_str(
-        &plan_text
-            .replace("--attest ", "")
-            .replace("<!-- tfaudit -->", ""),
-    )
-    .expect("valid YAML");
+    let unattested = parsed(
+        &plan_text.replace("--attest ", ""),
+        &action.replace("<!-- tfaudit -->", ""),
+    );
     let problems = plan_workflow_problems(&unattested);
     assert!(
         problems.iter().any(|problem| problem.contains("--attest")),
@@ -716,8 +783,24 @@ fn the_ssh_private_key_reaches_the_plan_from_a_secret() {
     );
 }
 
-/// The SARIF file code scanning uploads is the one tfaudit wrote.
+/// The step of `job` with id `id` that runs a script (the Action's own step,
+/// not the `uses: ./` step that shares its id).
+fn script_step<'a>(job: &'a Value, id: &str) -> Option<&'a Value> {
+    job["steps"]
+        .as_sequence()
+        .into_iter()
+        .flatten()
+        .find(|step| step["id"].as_str() == Some(id) && step["run"].is_string())
+}
+
+/// The SARIF file code scanning uploads is the one tfaudit wrote: a path, or
+/// `${{ steps.ID.outputs.sarif }}` of the step that wrote it, uploaded only
+/// when it exists (`hashFiles`, or an exit code other than 2 of that step:
+/// tfaudit writes every report unless its input was bad).
 fn sarif_problems(workflow: &Value) -> Vec<String> {
+    let output =
+        Regex::new(r"^\$\{\{\s*steps\.([\w-]+)\.outputs\.sarif\s*\}\}$").expect("valid regex");
+    let echoed = Regex::new(r#"echo "sarif=([^"\s]+)""#).expect("valid regex");
     let mut problems = Vec::new();
     let report = Regex::new(r#"--report\s+"?sarif=([^"\s]+)"?"#).expect("valid regex");
     for (name, job) in jobs(workflow) {
@@ -734,13 +817,30 @@ fn sarif_problems(workflow: &Value) -> Vec<String> {
             let Some(uploaded) = step["with"]["sarif_file"].as_str() else {
                 continue;
             };
-            if !written.iter().any(|path| path == uploaded) {
+            let condition = step["if"].as_str().unwrap_or("");
+            let (uploaded, guarded) = match output.captures(uploaded) {
+                Some(captures) => {
+                    let id = &captures[1];
+                    let path = script_step(job, id)
+                        .and_then(|writer| writer["run"].as_str())
+                        .and_then(|run| echoed.captures(run))
+                        .map(|captures| captures[1].to_string())
+                        .unwrap_or_else(|| uploaded.to_string());
+                    let guarded =
+                        condition.contains(&format!("steps.{id}.outputs.exit-code != '2'"));
+                    (path, guarded)
+                }
+                None => (
+                    uploaded.to_string(),
+                    condition.contains(&format!("hashFiles('{uploaded}')")),
+                ),
+            };
+            if !written.contains(&uploaded) {
                 problems.push(format!(
                     "jobs.{name}: sarif_file `{uploaded}` is not the file tfaudit writes ({written:?})"
                 ));
             }
-            let condition = step["if"].as_str().unwrap_or("");
-            if !condition.contains(&format!("hashFiles('{uploaded}')")) {
+            if !guarded {
                 problems.push(format!(
                     "jobs.{name}: the SARIF upload must run only when `{uploaded}` exists, got `{condition}`"
                 ));
@@ -753,18 +853,26 @@ fn sarif_problems(workflow: &Value) -> Vec<String> {
 #[test]
 fn code_scanning_receives_the_sarif_file_tfaudit_wrote() {
     let (text, workflow) = workflow("terraform-plan.yml");
-    assert!(
-        text.contains("sarif_file:"),
-        "terraform-plan.yml uploads SARIF"
+    let uploads = jobs(&workflow)
+        .iter()
+        .flat_map(|(_, job)| job["steps"].as_sequence().cloned().unwrap_or_default())
+        .filter(|step| step["with"]["sarif_file"].is_string())
+        .count();
+    assert_eq!(
+        uploads, 1,
+        "terraform-plan.yml uploads SARIF (through the Action)"
     );
     let problems = sarif_problems(&workflow);
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 
-    let elsewhere: Value = serde_yaml::from_str(&text.replace(
-        "sarif_file: tfaudit-out/tfaudit.sarif",
-        "sarif_file: tfaudit.sarif",
-    ))
-    .expect("valid YAML");
+    let action = local_action_text();
+    let elsewhere = parsed(
+        &text,
+        &action.replace(
+            "sarif_file: ${{ steps.audit.outputs.sarif }}",
+            "sarif_file: tfaudit.sarif",
+        ),
+    );
     assert!(
         sarif_problems(&elsewhere)
             .iter()
@@ -797,9 +905,23 @@ fn code_scanning_problems(workflow: &Value) -> Vec<String> {
             .filter(|line| !line.trim_start().starts_with('#'))
             .collect::<Vec<_>>()
             .join("\n");
+        // `$NAME` is the value a step's env gives it (the Action's
+        // SARIF_CATEGORY, from its sarif-category input); empty: no category.
+        let step_env = |name: &str| -> Option<String> {
+            job["steps"]
+                .as_sequence()
+                .into_iter()
+                .flatten()
+                .find_map(|step| step["env"][name].as_str().map(str::to_string))
+        };
         let categories: Vec<String> = flag
             .captures_iter(&commands)
             .map(|captures| captures[1].to_string())
+            .map(|category| match category.strip_prefix('$') {
+                Some(name) => step_env(name).unwrap_or(category),
+                None => category,
+            })
+            .filter(|category| !category.is_empty())
             .collect();
         for category in &categories {
             if !per_environment(category) {
@@ -854,32 +976,42 @@ fn each_environment_has_its_own_code_scanning_category_and_the_comment_fits() {
     let (text, workflow) = workflow("terraform-plan.yml");
     let problems = code_scanning_problems(&workflow);
     assert!(problems.is_empty(), "{}", problems.join("\n"));
-    assert!(text.contains("--sarif-category \"tfaudit/plan/$ENVIRONMENT\""));
-    assert!(text.contains("<!-- tfaudit-environment: $ENVIRONMENT -->"));
+    let category = "sarif-category: tfaudit/plan/${{ matrix.environment }}";
+    assert!(text.contains(category));
+    let action = local_action_text();
+    assert!(action.contains("--comment-header \"<!-- tfaudit-environment: $SARIF_CATEGORY -->\""));
 
-    let broken = |from: &str, to: &str| -> Vec<String> {
-        assert!(text.contains(from), "{from}");
-        let changed: Value = serde_yaml::from_str(&text.replace(from, to)).expect("valid YAML");
+    // A change to the workflow (`from` → `to`), or to the Action (`in_action`).
+    let broken_in = |from: &str, to: &str, in_action: bool| -> Vec<String> {
+        let source = if in_action { &action } else { &text };
+        assert!(source.contains(from), "{from}");
+        let changed = if in_action {
+            parsed(&text, &action.replace(from, to))
+        } else {
+            parsed(&text.replace(from, to), &action)
+        };
         code_scanning_problems(&changed)
     };
-    let fixed = broken("tfaudit/plan/$ENVIRONMENT", "tfaudit/plan");
+    let broken = |from: &str, to: &str| broken_in(from, to, false);
+    let fixed = broken("tfaudit/plan/${{ matrix.environment }}", "tfaudit/plan");
     assert!(
         fixed
             .iter()
             .any(|p| p.contains("same for every environment")),
         "{fixed:?}"
     );
-    let both = broken(
-        "sarif_file: tfaudit-out/tfaudit.sarif\n",
-        "sarif_file: tfaudit-out/tfaudit.sarif\n          category: tfaudit-${{ matrix.environment }}\n",
+    let both = broken_in(
+        "sarif_file: ${{ steps.audit.outputs.sarif }}\n",
+        "sarif_file: ${{ steps.audit.outputs.sarif }}\n        category: tfaudit-${{ matrix.environment }}\n",
+        true,
     );
     assert!(both.iter().any(|p| p.contains("is ignored")), "{both:?}");
-    let none = broken("--sarif-category \"tfaudit/plan/$ENVIRONMENT\"", "");
+    let none = broken(&format!("          {category}\n"), "");
     assert!(
         none.iter().any(|p| p.contains("no SARIF category")),
         "{none:?}"
     );
-    let header = broken("--comment-header", "--no-header");
+    let header = broken_in("--comment-header", "--no-header", true);
     assert!(
         header.iter().any(|p| p.contains("--comment-header")),
         "{header:?}"
@@ -1039,4 +1171,97 @@ fn unguarded_secrets_and_stale_package_lists_are_reported() {
         !apt_problems("ci.yml", &stale).is_empty(),
         "an install without an update must be reported"
     );
+}
+
+/// Problems of the plan job's use of the Action: the job audits through
+/// `uses: ./` with the tfaudit it built from the commit (no `version`), after
+/// the plan JSON exists, and only a plan the audit passed is encrypted and
+/// uploaded for the apply.
+fn local_action_problems(text: &str) -> Vec<String> {
+    let raw: Value = serde_yaml::from_str(text).expect("valid YAML");
+    let mut problems = Vec::new();
+    let steps = raw["jobs"]["plan"]["steps"]
+        .as_sequence()
+        .cloned()
+        .unwrap_or_default();
+    let position = |found: &dyn Fn(&Value) -> bool| steps.iter().position(found);
+    let audit = position(&|step| step["uses"].as_str() == Some("./"));
+    let build = position(&|step| {
+        step["run"]
+            .as_str()
+            .is_some_and(|run| run.contains("cargo build") && run.contains("tfaudit"))
+    });
+    let show = position(&|step| {
+        step["run"]
+            .as_str()
+            .is_some_and(|run| run.contains("show -json"))
+    });
+    match audit {
+        None => {
+            problems.push("jobs.plan: expected the audit through the Action (`uses: ./`)".into())
+        }
+        Some(index) => {
+            let step = &steps[index];
+            if step["with"].get("version").is_some() {
+                problems.push(
+                    "jobs.plan: the Action must use the tfaudit of this commit (no `version`)"
+                        .into(),
+                );
+            }
+            if build.is_none_or(|build| build > index) || show.is_none_or(|show| show > index) {
+                problems.push(
+                    "jobs.plan: the Action runs after tfaudit is built and the plan JSON written"
+                        .into(),
+                );
+            }
+            if step["id"].as_str() != Some("audit") {
+                problems.push(
+                    "jobs.plan: the Action's step has id `audit` (its outputs gate the artifact)"
+                        .into(),
+                );
+            }
+        }
+    }
+    for step in &steps {
+        let uploads_plan = step["uses"]
+            .as_str()
+            .is_some_and(|used| used.starts_with("actions/upload-artifact@"));
+        let encrypts = step["run"]
+            .as_str()
+            .is_some_and(|run| run.contains("openssl enc"));
+        if (uploads_plan || encrypts)
+            && !step["if"]
+                .as_str()
+                .is_some_and(|condition| condition.contains("steps.audit.outputs.exit-code == '0'"))
+        {
+            problems.push(format!(
+                "jobs.plan: `{}` must run only when the audit passed (steps.audit.outputs.exit-code == '0')",
+                step["name"].as_str().unwrap_or("?")
+            ));
+        }
+    }
+    problems
+}
+
+#[test]
+fn the_plan_workflow_audits_through_the_action_with_the_tfaudit_of_the_commit() {
+    let (text, _) = workflow("terraform-plan.yml");
+    let problems = local_action_problems(&text);
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+
+    let released = text.replace(
+        "        uses: ./\n        with:\n",
+        "        uses: ./\n        with:\n          version: 0.1.0\n",
+    );
+    assert!(local_action_problems(&released)
+        .iter()
+        .any(|problem| problem.contains("no `version`")));
+    let ungated = text.replace("steps.audit.outputs.exit-code == '0'", "true");
+    assert!(local_action_problems(&ungated)
+        .iter()
+        .any(|problem| problem.contains("only when the audit passed")));
+    let inline = text.replace("uses: ./", "run: tfaudit plan plan.json");
+    assert!(local_action_problems(&inline)
+        .iter()
+        .any(|problem| problem.contains("`uses: ./`")));
 }

@@ -57,6 +57,16 @@ pub fn moto_server_bin() -> PathBuf {
     on_path("moto_server").expect("no moto_server found: run `make setup` first")
 }
 
+/// Microsoft's SARIF Multitool (`sarif-multitool validate`), which `make setup`
+/// installs from npm into `.tools/bin`; else PATH.
+pub fn sarif_multitool_bin() -> PathBuf {
+    let managed = workspace_root().join(".tools/bin/sarif-multitool");
+    if managed.is_file() {
+        return managed;
+    }
+    on_path("sarif-multitool").expect("no sarif-multitool found: run `make setup` first")
+}
+
 /// A binary built from this workspace (`cargo build` puts it in target/debug).
 /// `$GUARDRAIL_BIN_DIR` overrides the folder, e.g. to test release builds.
 pub fn workspace_bin(name: &str) -> PathBuf {

@@ -133,13 +133,16 @@ pub async fn run(args: DriftArgs) -> Result<i32, CommandError> {
         } else {
             None
         };
+        let bar = super::progress::ObjectsBar::start("reading states");
         let collected = state_audit::source::collect(
             &targets,
             s3.as_ref(),
             usize::from(args.concurrency),
             None,
+            &bar,
         )
         .await?;
+        bar.finish();
         findings.extend(state_audit::rules::unreadable::check(
             &state_audit::AuditInput {
                 states: &collected.states,
@@ -196,6 +199,7 @@ pub async fn run(args: DriftArgs) -> Result<i32, CommandError> {
         findings,
         rules: drift::rules::infos(),
         fail_on,
+        configuration: config.path.as_ref().map(|path| path.display().to_string()),
         options: args.output.render_options(
             destinations
                 .include(Format::Sarif)

@@ -5,6 +5,9 @@
 //!
 //! Colour on stdout ([`colour_on_stdout`]): the text format on a terminal,
 //! unless `--no-color`, `NO_COLOR` (not empty) or `TERM=dumb` says otherwise.
+//! The same decision for stderr ([`colour_on_stderr`]) colours diagnostics and
+//! allows the progress bar ([`progress_on_stderr`]), which `--quiet` also
+//! turns off.
 
 use std::io::IsTerminal;
 use std::path::Path;
@@ -25,6 +28,8 @@ pub struct StdoutOptions {
     pub format_given: bool,
     /// `--no-color`.
     pub no_color: bool,
+    /// `--quiet`: no progress bar.
+    pub quiet: bool,
 }
 
 static STDOUT_OPTIONS: OnceLock<StdoutOptions> = OnceLock::new();
@@ -50,6 +55,17 @@ pub fn colour_allowed() -> bool {
 /// [`colour_allowed`].
 pub fn colour_on_stdout() -> bool {
     colour_allowed() && std::io::stdout().is_terminal()
+}
+
+/// Whether stderr gets colour: a terminal, and [`colour_allowed`].
+pub fn colour_on_stderr() -> bool {
+    colour_allowed() && std::io::stderr().is_terminal()
+}
+
+/// Whether a progress bar is drawn on stderr: where it gets colour
+/// ([`colour_on_stderr`]), and not `--quiet`.
+pub fn progress_on_stderr() -> bool {
+    !options().quiet && colour_on_stderr()
 }
 
 /// Where the report goes.

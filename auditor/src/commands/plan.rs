@@ -263,6 +263,7 @@ pub async fn run(args: PlanArgs) -> Result<i32, CommandError> {
         findings,
         rules: rules::infos(),
         fail_on,
+        configuration: config.path.as_ref().map(|path| path.display().to_string()),
         options,
     };
 

@@ -94,13 +94,16 @@ pub async fn run(args: StateArgs) -> Result<i32, CommandError> {
     };
 
     let started = std::time::Instant::now();
+    let bar = super::progress::ObjectsBar::start("reading states");
     let mut collected = source::collect(
         &targets,
         client.as_ref(),
         usize::from(args.concurrency),
         Some(rules::per_state),
+        &bar,
     )
     .await?;
+    bar.finish();
     tracing::info!(
         states = collected.states.len(),
         unreadable = collected.unreadable.len(),
@@ -182,6 +185,7 @@ pub async fn run(args: StateArgs) -> Result<i32, CommandError> {
             .chain([crate::config::WAIVER_EXPIRED])
             .collect(),
         fail_on,
+        configuration: config.path.as_ref().map(|path| path.display().to_string()),
         options: args.output.render_options(
             destinations
                 .include(Format::Sarif)

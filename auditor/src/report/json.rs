@@ -2,12 +2,14 @@
 //!
 //! ```json
 //! {"tool": {"name": "tfaudit", "version": "0.1.0"}, "command": "plan",
-//!  "subject": "plan.json", "passed": false, "fail_on": "high",
+//!  "configuration": ".tfaudit.toml", "subject": "plan.json", "passed": false,
+//!  "fail_on": "high",
 //!  "summary": {"changes": {"create": 1, ...}, "findings": {"info": 0, ...}},
 //!  "findings": [{"rule_id": "plan/destroy", "severity": "critical", ...}]}
 //! ```
 //!
-//! Findings are sorted most severe first, then by address.
+//! Findings are sorted most severe first, then by address. `configuration` is
+//! the `.tfaudit.toml` the run applied, `null` when the defaults applied.
 
 use serde::ser::{SerializeMap, Serializer};
 use serde::Serialize;
@@ -40,6 +42,7 @@ pub fn write(report: &Report, out: &mut dyn std::io::Write) -> std::io::Result<(
 #[derive(Serialize)]
 struct Document<'a> {
     command: &'a str,
+    configuration: Option<&'a str>,
     fail_on: &'static str,
     findings: Vec<NamedInOrder<'a>>,
     passed: bool,
@@ -52,6 +55,7 @@ impl<'a> Document<'a> {
     fn of(report: &'a Report) -> Self {
         Document {
             command: report.command,
+            configuration: report.configuration.as_deref(),
             fail_on: threshold_name(report.threshold()),
             findings: report
                 .sorted_findings()

@@ -122,6 +122,9 @@ pub struct Report {
     pub rules: Vec<RuleInfo>,
     #[serde(skip)]
     pub fail_on: Option<FailOn>,
+    /// The `.tfaudit.toml` the run applied, as found or given (`--config`);
+    /// none when the defaults applied.
+    pub configuration: Option<String>,
     /// How the report is rendered for where it goes (code scanning, a comment).
     #[serde(skip)]
     pub options: RenderOptions,

@@ -2,6 +2,7 @@
 //!
 //! ```text
 //! tfaudit plan: plan.json
+//! Configuration: .tfaudit.toml
 //! Changes: 1 create, 0 update, 2 delete, 1 replace
 //! Findings: 1 critical, 1 high, 0 medium, 0 low, 0 info (1 waived)
 //!
@@ -64,6 +65,10 @@ pub fn render(report: &Report, color: bool) -> String {
         painter.paint(BOLD, &format!("tfaudit {}:", report.command)),
         one_line(&report.subject)
     );
+    // The settings that judged the run (none: the defaults, and no line).
+    if let Some(configuration) = &report.configuration {
+        let _ = writeln!(out, "Configuration: {}", one_line(configuration));
+    }
 
     let changes = report.change_counts();
     if !changes.is_empty() {

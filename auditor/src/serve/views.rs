@@ -83,6 +83,7 @@ pub fn report(snapshot: &Snapshot, settings: &Settings, failure: Option<&Failure
         findings,
         rules: rules(),
         fail_on: None,
+        configuration: None,
         options: Default::default(),
     };
     let mut value = report_json::to_value(&report);

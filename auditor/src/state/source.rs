@@ -49,6 +49,20 @@ pub struct Collected {
 /// A check run on each state as soon as it is parsed.
 pub type PerStateCheck = fn(&LoadedState) -> Vec<Finding>;
 
+/// Told how far [`collect`] is: objects (states and lockfiles) found, then
+/// read one by one. The command line draws it; `()` ignores it.
+pub trait Progress: Sync {
+    /// `count` more objects are to be read.
+    fn found(&self, count: u64);
+    /// One more object was read (or found unreadable).
+    fn read_one(&self);
+}
+
+impl Progress for () {
+    fn found(&self, _count: u64) {}
+    fn read_one(&self) {}
+}
+
 enum Fetched {
     State(Box<LoadedState>, Vec<Finding>),
     Unreadable(Unreadable),
@@ -79,17 +93,20 @@ pub struct ListedObject {
 /// With a `per_state` check, each state is checked as soon as it is parsed and
 /// its attribute and output values are then dropped: what stays per state is its
 /// structure (addresses, statuses, schema versions), a few kilobytes.
+///
+/// `progress` is told of every object as it is found and read.
 pub async fn collect(
     targets: &[Target],
     client: Option<&S3Client>,
     concurrency: usize,
     per_state: Option<PerStateCheck>,
+    progress: &dyn Progress,
 ) -> Result<Collected, StateError> {
     let mut collected = Collected::default();
     let mut jobs: Vec<Job> = Vec::new();
     for target in targets {
         match target {
-            Target::Local(path) => collect_local(path, per_state, &mut collected)?,
+            Target::Local(path) => collect_local(path, per_state, progress, &mut collected)?,
             Target::S3Object { bucket, key } => {
                 jobs.push(Job::State {
                     bucket: bucket.clone(),
@@ -137,7 +154,16 @@ pub async fn collect(
     }
     if !jobs.is_empty() {
         let client = client.ok_or(StateError::NoS3Client)?;
-        run_jobs(jobs, client, concurrency.max(1), per_state, &mut collected).await?;
+        progress.found(jobs.len() as u64);
+        run_jobs(
+            jobs,
+            client,
+            concurrency.max(1),
+            per_state,
+            progress,
+            &mut collected,
+        )
+        .await?;
     }
     collected.states.sort_by(|a, b| a.origin.cmp(&b.origin));
     collected.unreadable.sort_by(|a, b| a.origin.cmp(&b.origin));
@@ -218,6 +244,7 @@ async fn run_jobs(
     client: &S3Client,
     concurrency: usize,
     per_state: Option<PerStateCheck>,
+    progress: &dyn Progress,
     collected: &mut Collected,
 ) -> Result<(), StateError> {
     let mut pending = jobs.into_iter();
@@ -232,6 +259,7 @@ async fn run_jobs(
         let Some(joined) = running.join_next().await else {
             return Ok(());
         };
+        progress.read_one();
         match joined.map_err(|error| StateError::Task(error.to_string()))? {
             Fetched::State(state, findings) => {
                 collected.states.push(*state);
@@ -391,6 +419,7 @@ fn to_chrono(time: Option<&aws_sdk_s3::primitives::DateTime>) -> Option<DateTime
 fn collect_local(
     path: &Path,
     per_state: Option<PerStateCheck>,
+    progress: &dyn Progress,
     collected: &mut Collected,
 ) -> Result<(), StateError> {
     let metadata = std::fs::metadata(path).map_err(|source| StateError::Local {
@@ -416,7 +445,9 @@ fn collect_local(
         }
         files
     };
+    progress.found(files.len() as u64);
     for file in files {
+        progress.read_one();
         let origin = file.display().to_string();
         let modified = std::fs::metadata(&file)
             .and_then(|m| m.modified())

@@ -150,6 +150,7 @@ pub fn plan_report() -> Report {
         findings: findings(),
         rules: rules(),
         fail_on: Some(FailOn::At(Severity::High)),
+        configuration: None,
         options: Default::default(),
     }
 }
