@@ -1,7 +1,7 @@
 //! One audit cycle over every environment, or over the environments an event
 //! named: states (incrementally, see [`super::cache`]), every state rule with
-//! the journal (incrementally too), and the guardrail store (listed once, see
-//! [`super::store_cache`]). The environments a cycle does not audit keep what
+//! the journal (incrementally too), the guardrail store (listed once, see
+//! [`super::store_cache`]) and drift ([`super::drift`]). The environments a cycle does not audit keep what
 //! the previous snapshot said of them. A cycle either completes into a
 //! [`Snapshot`] or fails as a whole with the reason it failed; a single bad
 //! object is a finding, never a failure.
@@ -13,6 +13,7 @@ use chrono::Utc;
 use guardrail_core::store::{Store, StoreConfig};
 
 use super::cache::{Cache, Entry};
+use super::drift::DriftReader;
 use super::settings::Settings;
 use super::snapshot::{EnvFinding, EnvironmentData, Snapshot, StateLockSummary, StateSummary};
 use super::store_cache::CachedStore;
@@ -36,6 +37,7 @@ pub struct Auditor {
     /// One state cache per environment, so that a cycle over some
     /// environments never forgets the objects of the others.
     caches: HashMap<String, Cache>,
+    drift: DriftReader,
 }
 
 impl Auditor {
@@ -66,7 +68,9 @@ impl Auditor {
             ),
             None => None,
         };
+        let drift = DriftReader::new(&settings)?;
         Ok(Auditor {
+            drift,
             settings,
             client,
             store,
@@ -142,6 +146,7 @@ impl Auditor {
                     &environment.targets,
                     self.settings.concurrency,
                     self.settings.object_timeout,
+                    self.drift.live(),
                     &mut keep,
                 )
                 .await
@@ -202,6 +207,16 @@ impl Auditor {
                     created: lock.created(),
                     stale: lock.created().is_some_and(|at| now - at > stale_after),
                 }));
+            let (drift_findings, drift) = self
+                .drift
+                .environment(
+                    &self.client,
+                    environment,
+                    &states,
+                    &mut snapshot.objects_fetched,
+                )
+                .await;
+            findings.extend(drift_findings);
             cache.give_back(states, per_state_findings, read.lent);
             cache.retain(&keep);
             let data = match &self.store {
@@ -224,6 +239,7 @@ impl Auditor {
             };
             snapshot.environments.push(EnvironmentData {
                 audited_at: Some(now),
+                drift,
                 ..data
             });
             snapshot

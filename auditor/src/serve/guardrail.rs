@@ -72,6 +72,7 @@ pub async fn read(
             trail,
             attestations,
             audited_at: None,
+            drift: None,
         },
         findings,
     })

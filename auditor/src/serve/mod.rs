@@ -5,7 +5,8 @@
 //! * [`settings`] reads `advisor.toml` and its overrides;
 //! * [`cache`] reads state buckets incrementally (by ETag), [`guardrail`] the
 //!   guardrail store (through [`store_cache`], listed once per cycle),
-//!   [`cycle`] runs one cycle into a [`snapshot`];
+//!   [`drift`] live and refresh-plan drift, [`cycle`] runs one cycle into a
+//!   [`snapshot`];
 //! * [`metrics`] holds the SLIs, [`http`] the routes ([`reply`] what they share), [`views`] the JSON
 //!   shapes, [`ask`] the answers to incident questions, [`events`] the
 //!   webhooks, [`page`] the HTML page and [`llm`] the optional summary.
@@ -13,7 +14,7 @@
 //! The loop keeps the last complete snapshot: a failed cycle leaves it in place,
 //! marked stale, and is retried with backoff.
 //!
-//! May import: `findings`, `state`, `report`, `redact`, `window_file` and `guardrail_core`; nothing above.
+//! May import: `findings`, `state`, `drift`, `hcloud`, `report`, `redact`, `window_file` and `guardrail_core`; nothing above.
 
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
@@ -24,6 +25,7 @@ use tokio::sync::Notify;
 pub mod ask;
 pub mod cache;
 pub mod cycle;
+pub mod drift;
 pub mod events;
 pub mod guardrail;
 pub mod http;

@@ -85,6 +85,8 @@ pub struct EnvironmentData {
     pub attestations: AttestationCounts,
     /// When a cycle last audited this environment (events re-audit one alone).
     pub audited_at: Option<DateTime<Utc>>,
+    /// What the drift checks said, when one is configured.
+    pub drift: Option<super::drift::DriftSummary>,
 }
 
 /// One complete cycle.

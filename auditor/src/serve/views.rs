@@ -199,6 +199,7 @@ pub fn environment(
         "stale_locks": stale_locks,
         "states": snapshot.states.iter().filter(|s| s.environment == name).count(),
         "audited_at": data.and_then(|d| d.audited_at).map(|t| t.to_rfc3339()),
+        "drift": data.and_then(|d| d.drift.as_ref()),
     })
 }
 
