@@ -59,14 +59,21 @@ impl CachedStore {
     /// objects it holds.
     pub async fn refresh(&self) -> Result<usize, String> {
         let prefix = self.prefix().to_owned();
-        let listed = source::list_objects(&self.inner.client, self.bucket(), &prefix)
-            .await
-            .map_err(|message| {
-                format!(
-                    "{}: cannot list the guardrail store: {message}",
-                    crate::state::target::s3_url(self.bucket(), &prefix)
-                )
-            })?;
+        // Listed without the trailing `/` (keys outside the prefix are dropped
+        // below): a one-level prefix then puts no encoded `/` in the query,
+        // which servers that sign the query differently (moto with IAM) refuse.
+        let listed = source::list_objects(
+            &self.inner.client,
+            self.bucket(),
+            prefix.trim_end_matches('/'),
+        )
+        .await
+        .map_err(|message| {
+            format!(
+                "{}: cannot list the guardrail store: {message}",
+                crate::state::target::s3_url(self.bucket(), &prefix)
+            )
+        })?;
         let listing: BTreeMap<String, String> = listed
             .into_iter()
             .filter_map(|object| {
