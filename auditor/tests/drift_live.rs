@@ -7,11 +7,11 @@
 #[path = "support/hcloud_server.rs"]
 mod hcloud_server;
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use guardrail_testkit::{tools, S3Server};
+use hcloud_server::cluster::{labels, matching_cloud, seed, server, Cloud};
 use hcloud_server::{shapes, HcloudServer};
 use serde_json::{json, Value};
 
@@ -26,141 +26,6 @@ fn data(name: &str) -> PathBuf {
 
 fn cluster_state() -> PathBuf {
     data("cluster.tfstate")
-}
-
-fn labels(role: Option<&str>) -> Value {
-    let mut labels = json!({"cluster": "prod", "provisioner": "terraform", "engine": "k3s"});
-    if let Some(role) = role {
-        labels["role"] = role.into();
-    }
-    labels
-}
-
-fn server(id: u64, name: &str, server_type: &str, labels: Value) -> Value {
-    let n = id - 5000;
-    shapes::server(
-        id,
-        name,
-        server_type,
-        labels,
-        &format!("49.12.1.{}", 9 + n),
-        &format!("2a01:4f8:1c1c:{n:x}::/64"),
-        (2001, &format!("10.255.0.{}", 100 + n)),
-        Some(shapes::placement_group(
-            3001,
-            "prod-cp",
-            self::labels(None),
-            &[5001, 5002],
-        )),
-    )
-}
-
-type Cloud = BTreeMap<&'static str, Vec<Value>>;
-
-/// The cloud exactly as `cluster.tfstate` describes it.
-fn matching_cloud() -> Cloud {
-    let mut cloud = Cloud::new();
-    cloud.insert(
-        "servers",
-        vec![
-            server(
-                5001,
-                "prod-control-plane-nbg1-abc",
-                "cx22",
-                labels(Some("control_plane")),
-            ),
-            server(5002, "prod-agent-small-def", "cx22", labels(Some("agent"))),
-        ],
-    );
-    cloud.insert(
-        "networks",
-        vec![shapes::network(
-            2001,
-            "prod",
-            "10.0.0.0/8",
-            labels(None),
-            vec![shapes::subnet("10.255.0.0/16", "10.0.0.1")],
-            &[5001, 5002],
-        )],
-    );
-    cloud.insert(
-        "firewalls",
-        vec![shapes::firewall(
-            1001,
-            "prod",
-            labels(None),
-            vec![
-                shapes::rule("tcp", Some("6443"), &["10.0.0.0/8"], "kube-apiserver"),
-                shapes::rule("icmp", None, &["0.0.0.0/0", "::/0"], "ping"),
-            ],
-        )],
-    );
-    cloud.insert(
-        "placement_groups",
-        vec![shapes::placement_group(
-            3001,
-            "prod-cp",
-            labels(None),
-            &[5001, 5002],
-        )],
-    );
-    cloud.insert(
-        "ssh_keys",
-        vec![shapes::ssh_key(
-            4001,
-            "prod",
-            "b7:2f:4a:10:22:9d:5e:61:00:aa:3c:7e:91:0d:42:ee",
-            "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIF1b2R1Y3Rpb24ta2V5LWZvci10ZXN0aW5nLW9ubHk ops@example",
-            labels(None),
-        )],
-    );
-    cloud.insert(
-        "load_balancers",
-        vec![shapes::load_balancer(
-            6001,
-            "prod",
-            "lb11",
-            labels(None),
-            "49.12.1.20",
-            "2a01:4f8:1c1c:10::1",
-        )],
-    );
-    cloud.insert(
-        "volumes",
-        vec![shapes::volume(
-            7001,
-            "prod-longhorn",
-            50,
-            labels(None),
-            Some(5002),
-        )],
-    );
-    cloud.insert(
-        "primary_ips",
-        vec![shapes::primary_ip(
-            8001,
-            "prod-ingress",
-            "49.12.1.30",
-            labels(None),
-        )],
-    );
-    cloud.insert(
-        "floating_ips",
-        vec![shapes::floating_ip(
-            9001,
-            "prod-egress",
-            "49.12.1.40",
-            Some(5002),
-            labels(None),
-        )],
-    );
-    cloud
-}
-
-fn seed(api: &HcloudServer, cloud: &Cloud) {
-    for (collection, items) in cloud {
-        api.set(collection, items.clone());
-    }
 }
 
 /// The object `id` of `collection`.

@@ -10,7 +10,8 @@ use crate::serve::settings::{self, Overrides};
 #[derive(Debug, Args)]
 pub struct ServeArgs {
     /// The advisor's settings (TOML): listen, interval, endpoint,
-    /// guardrail_store, journal, [environments.NAME] targets and window. Every
+    /// guardrail_store, journal, hcloud_endpoint, hcloud_token_file,
+    /// [environments.NAME] targets, window, refresh_plans and label_selector. Every
     /// flag below overrides the file.
     #[arg(long, env = "TFAUDIT_SERVE_CONFIG", value_name = "FILE")]
     pub config: Option<PathBuf>,
@@ -46,6 +47,30 @@ pub struct ServeArgs {
         value_name = "ENV=FILE"
     )]
     pub windows: Vec<String>,
+
+    /// Where CI uploads an environment's refresh-only plans (JSON, as `tfaudit
+    /// drift --refresh-plan` reads), ENV=s3://bucket/prefix/ (repeatable).
+    #[arg(
+        long = "refresh-plans",
+        env = "TFAUDIT_SERVE_REFRESH_PLANS",
+        value_delimiter = ',',
+        value_name = "ENV=URL"
+    )]
+    pub refresh_plans: Vec<String>,
+
+    /// Hetzner Cloud API base URL of live drift [default: the public API].
+    #[arg(long, env = "HCLOUD_ENDPOINT", value_name = "URL")]
+    pub hcloud_endpoint: Option<String>,
+
+    /// Hetzner Cloud API token: with it, every cycle compares the states'
+    /// hcloud_* resources with the API (live drift).
+    #[arg(
+        long,
+        env = "HCLOUD_TOKEN",
+        hide_env_values = true,
+        value_name = "TOKEN"
+    )]
+    pub hcloud_token: Option<String>,
 
     /// The guardrail store, s3://BUCKET/PREFIX/ (locks, trail, attestations).
     #[arg(
@@ -132,6 +157,9 @@ pub async fn run(args: ServeArgs) -> Result<i32, CommandError> {
         llm_model: args.llm_model,
         targets: args.targets,
         windows: args.windows,
+        refresh_plans: args.refresh_plans,
+        hcloud_endpoint: args.hcloud_endpoint,
+        hcloud_token: args.hcloud_token,
         api_token: args.api_token,
         github_secret: args.github_secret,
         flux_token: args.flux_token,

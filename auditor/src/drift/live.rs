@@ -18,6 +18,7 @@ use crate::findings::Finding;
 use crate::hcloud::kinds::{kind_of, CloudObject, Kind, KINDS};
 use crate::hcloud::Client;
 use crate::state::address_in;
+use crate::state::model::Resource;
 use crate::state::source::LoadedState;
 
 /// One managed instance of a supported type.
@@ -193,13 +194,18 @@ fn derive_selector(managed: &[Managed<'_>]) -> Selector {
     )
 }
 
+/// Whether the live comparison reads `resource` (a supported type of the
+/// hcloud provider): what a caller that drops state values must keep.
+pub fn compared(resource: &Resource) -> bool {
+    resource.provider_source().ends_with("hetznercloud/hcloud")
+        && kind_of(&resource.resource_type).is_some()
+}
+
 fn managed_instances(states: &[LoadedState]) -> Vec<Managed<'_>> {
     let mut managed = Vec::new();
     for loaded in states {
         for (address, resource, instance) in loaded.state.managed_instances() {
-            if instance.deposed.is_some()
-                || !resource.provider_source().ends_with("hetznercloud/hcloud")
-            {
+            if instance.deposed.is_some() || !compared(resource) {
                 continue;
             }
             let (Some(kind), Some(attributes)) = (

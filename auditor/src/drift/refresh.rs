@@ -38,8 +38,17 @@ pub fn from_file(path: &Path, ignore: &IgnoreList) -> Result<RefreshDrift, Input
         file: path.to_path_buf(),
         source,
     })?;
-    let plan: Value = serde_json::from_slice(&bytes).map_err(|error| InputError::Json {
-        file: path.to_path_buf(),
+    from_bytes(&bytes, path, ignore)
+}
+
+/// Reads a plan's JSON text; `origin` (a path or an `s3://` URL) names it in errors.
+pub fn from_bytes(
+    bytes: &[u8],
+    origin: &Path,
+    ignore: &IgnoreList,
+) -> Result<RefreshDrift, InputError> {
+    let plan: Value = serde_json::from_slice(bytes).map_err(|error| InputError::Json {
+        file: origin.to_path_buf(),
         line: error.line(),
         column: error.column(),
         message: {
@@ -49,8 +58,8 @@ pub fn from_file(path: &Path, ignore: &IgnoreList) -> Result<RefreshDrift, Input
                 .unwrap_or(text)
         },
     })?;
-    check_kind(&plan, path)?;
-    from_plan(&plan, &path.display().to_string(), ignore)
+    check_kind(&plan, origin)?;
+    from_plan(&plan, &origin.display().to_string(), ignore)
 }
 
 /// Refuses what is not a refresh-only plan or a plan with `resource_drift`:

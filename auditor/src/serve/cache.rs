@@ -1,6 +1,7 @@
 //! The incremental read of state buckets: every cycle lists, compares each
 //! object's ETag with the previous cycle's, and fetches only what changed. A
-//! cached state keeps its structure and its per-state findings, never its values.
+//! cached state keeps its structure and its per-state findings, never its
+//! values, but those of the resources live drift compares when it is on.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -85,7 +86,8 @@ async fn list_target(
 
 impl Cache {
     /// Lists every target, fetches what changed (at most `concurrency` at once,
-    /// each within `object_timeout`) and returns every entry. `keep` collects
+    /// each within `object_timeout`; with `keep_live`, keeping the values live
+    /// drift compares) and returns every entry. `keep` collects
     /// the origins seen this cycle, so that [`Cache::retain`] can drop the rest.
     pub async fn read(
         &mut self,
@@ -93,6 +95,7 @@ impl Cache {
         targets: &[Target],
         concurrency: usize,
         object_timeout: Duration,
+        keep_live: bool,
         keep: &mut std::collections::HashSet<String>,
     ) -> Result<Read, ListFailure> {
         let mut read = Read::default();
@@ -125,7 +128,8 @@ impl Cache {
             let gate = gate.clone();
             running.spawn(async move {
                 let _permit = gate.acquire_owned().await;
-                let (entry, cacheable) = fetch(&client, &bucket, &object, object_timeout).await;
+                let (entry, cacheable) =
+                    fetch(&client, &bucket, &object, object_timeout, keep_live).await;
                 (object.etag, entry, cacheable)
             });
         }
@@ -189,6 +193,7 @@ async fn fetch(
     bucket: &str,
     object: &ListedObject,
     timeout: Duration,
+    keep_live: bool,
 ) -> (Entry, bool) {
     let origin = s3_url(bucket, &object.key);
     let unreadable = |reason: String| {
@@ -232,7 +237,9 @@ async fn fetch(
     ) {
         Ok(mut state) => {
             let findings = crate::state::rules::per_state(&state);
-            state.state.drop_values();
+            state
+                .state
+                .drop_values_except(|resource| keep_live && crate::drift::live::compared(resource));
             Entry::State(Box::new(state), findings)
         }
         Err(NotLoaded::Unreadable(unreadable)) => Entry::Unreadable(unreadable),

@@ -1,18 +1,23 @@
-//! One audit cycle over every environment: states (incrementally, see
-//! [`super::cache`]), every state rule with the journal, and the guardrail
-//! store. A cycle either completes into a [`Snapshot`] or fails as a whole with
-//! the reason it failed; a single bad object is a finding, never a failure.
+//! One audit cycle over every environment, or over the environments an event
+//! named: states (incrementally, see [`super::cache`]), every state rule with
+//! the journal (incrementally too), the guardrail store (listed once, see
+//! [`super::store_cache`]) and drift ([`super::drift`]). The environments a cycle does not audit keep what
+//! the previous snapshot said of them. A cycle either completes into a
+//! [`Snapshot`] or fails as a whole with the reason it failed; a single bad
+//! object is a finding, never a failure.
 
-use std::collections::HashSet;
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::time::Instant;
 
 use chrono::Utc;
 use guardrail_core::store::{Store, StoreConfig};
 
 use super::cache::{Cache, Entry};
+use super::drift::DriftReader;
 use super::settings::Settings;
 use super::snapshot::{EnvFinding, EnvironmentData, Snapshot, StateLockSummary, StateSummary};
-use crate::state::journal::{Journal, JournalHistory};
+use super::store_cache::CachedStore;
+use crate::state::journal::{Journal, JournalCache, JournalHistory};
 use crate::state::{rules, AuditInput};
 
 /// Why a cycle failed; `reason` is a metric label (a fixed word, never a value).
@@ -22,13 +27,17 @@ pub struct CycleError {
     pub message: String,
 }
 
-/// The connections a cycle uses, made once.
+/// The connections a cycle uses, made once, and what the previous cycles read.
 pub struct Auditor {
     settings: Settings,
     client: guardrail_core::store::S3Client,
-    store: Option<Store>,
+    store: Option<CachedStore>,
     journal: Option<Journal>,
-    cache: Cache,
+    journal_cache: JournalCache,
+    /// One state cache per environment, so that a cycle over some
+    /// environments never forgets the objects of the others.
+    caches: HashMap<String, Cache>,
+    drift: DriftReader,
 }
 
 impl Auditor {
@@ -44,11 +53,10 @@ impl Auditor {
                     super::ServeError::Usage(format!("guardrail_store `{url}`: {problem}"))
                 })?;
                 config.endpoint = settings.endpoint.clone();
-                Some(
-                    Store::connect(&config)
-                        .await
-                        .map_err(|error| super::ServeError::Usage(error.to_string()))?,
-                )
+                let store = Store::connect(&config)
+                    .await
+                    .map_err(|error| super::ServeError::Usage(error.to_string()))?;
+                Some(CachedStore::new(store, client.clone()))
             }
             None => None,
         };
@@ -60,12 +68,15 @@ impl Auditor {
             ),
             None => None,
         };
+        let drift = DriftReader::new(&settings)?;
         Ok(Auditor {
+            drift,
             settings,
             client,
             store,
             journal,
-            cache: Cache::default(),
+            journal_cache: JournalCache::default(),
+            caches: HashMap::new(),
         })
     }
 
@@ -73,15 +84,29 @@ impl Auditor {
         &self.settings
     }
 
-    /// Runs one cycle.
-    pub async fn cycle(&mut self) -> Result<Snapshot, CycleError> {
+    /// Runs one cycle: over the environments of `only` (those configured), or
+    /// over all when `only` is `None` or there is no `previous` snapshot to
+    /// take the others from.
+    pub async fn cycle(
+        &mut self,
+        previous: Option<&Snapshot>,
+        only: Option<&BTreeSet<String>>,
+    ) -> Result<Snapshot, CycleError> {
         let started = Instant::now();
         let now = Utc::now();
+        let audited = |name: &str| match (previous, only) {
+            (Some(_), Some(only)) => only.contains(name),
+            _ => true,
+        };
+        let fetched_before = self.journal_cache.fetched;
         let history = match &self.journal {
-            Some(journal) => journal.history().await.map_err(|error| CycleError {
-                reason: "journal",
-                message: error.to_string(),
-            })?,
+            Some(journal) => journal
+                .history_with(&mut self.journal_cache)
+                .await
+                .map_err(|error| CycleError {
+                    reason: "journal",
+                    message: error.to_string(),
+                })?,
             None => JournalHistory::default(),
         };
         let mut snapshot = Snapshot {
@@ -98,15 +123,30 @@ impl Auditor {
                 .as_ref()
                 .map(|store| format!("s3://{}/{}", store.bucket(), store.prefix())),
         };
-        let mut keep = HashSet::new();
+        snapshot.objects_fetched += self.journal_cache.fetched - fetched_before;
+        if let Some(store) = &self.store {
+            snapshot.objects_listed += store.refresh().await.map_err(|message| CycleError {
+                reason: "store",
+                message,
+            })?;
+        }
         for environment in &self.settings.environments {
-            let read = self
-                .cache
+            let name = &environment.name;
+            if !audited(name) {
+                if let Some(previous) = previous {
+                    snapshot.keep(previous, name);
+                }
+                continue;
+            }
+            let mut keep = HashSet::new();
+            let cache = self.caches.entry(name.clone()).or_default();
+            let read = cache
                 .read(
                     &self.client,
                     &environment.targets,
                     self.settings.concurrency,
                     self.settings.object_timeout,
+                    self.drift.live(),
                     &mut keep,
                 )
                 .await
@@ -145,7 +185,6 @@ impl Auditor {
                 stale_lock_after: self.settings.stale_lock_after,
             };
             findings.extend(rules::across_states(&input));
-            let name = &environment.name;
             snapshot
                 .states
                 .extend(states.iter().map(|state| StateSummary {
@@ -168,7 +207,18 @@ impl Auditor {
                     created: lock.created(),
                     stale: lock.created().is_some_and(|at| now - at > stale_after),
                 }));
-            self.cache.give_back(states, per_state_findings, read.lent);
+            let (drift_findings, drift) = self
+                .drift
+                .environment(
+                    &self.client,
+                    environment,
+                    &states,
+                    &mut snapshot.objects_fetched,
+                )
+                .await;
+            findings.extend(drift_findings);
+            cache.give_back(states, per_state_findings, read.lent);
+            cache.retain(&keep);
             let data = match &self.store {
                 Some(store) => {
                     let read =
@@ -179,6 +229,7 @@ impl Auditor {
                                 message,
                             })?;
                     findings.extend(read.findings);
+                    snapshot.objects_fetched += store.take_fetched();
                     read.data
                 }
                 None => EnvironmentData {
@@ -186,7 +237,11 @@ impl Auditor {
                     ..EnvironmentData::default()
                 },
             };
-            snapshot.environments.push(data);
+            snapshot.environments.push(EnvironmentData {
+                audited_at: Some(now),
+                drift,
+                ..data
+            });
             snapshot
                 .findings
                 .extend(findings.into_iter().map(|finding| EnvFinding {
@@ -194,7 +249,6 @@ impl Auditor {
                     finding,
                 }));
         }
-        self.cache.retain(&keep);
         snapshot.duration_ms = started.elapsed().as_millis() as u64;
         Ok(snapshot)
     }

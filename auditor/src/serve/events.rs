@@ -1,8 +1,9 @@
 //! `POST /api/v1/events`: GitHub `workflow_run` webhooks, signed with
 //! HMAC-SHA256 (`X-Hub-Signature-256: sha256=HEX`), and Flux
 //! notification-controller events, with a shared token (`X-Flux-Token` or
-//! `Authorization: Bearer`). A valid event asks for a cycle now; a burst of
-//! events makes one cycle. The body is read as bytes (at most 1 MiB, else 413)
+//! `Authorization: Bearer`). A valid event asks for a cycle now over the
+//! environment it names (all when it names none); a burst of events makes one
+//! cycle over the environments they named. The body is read as bytes (at most 1 MiB, else 413)
 //! and never logged.
 
 use std::sync::Arc;
@@ -47,7 +48,7 @@ fn named(app: &App, texts: &[Option<&str>]) -> Option<String> {
 
 fn accepted(app: &App, source: &'static str, environment: Option<String>) -> Response {
     app.metrics.event(source, "accepted");
-    app.wake();
+    app.wake(environment.clone());
     tracing::info!(
         source,
         environment = environment.as_deref().unwrap_or("(all)"),

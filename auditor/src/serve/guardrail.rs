@@ -1,14 +1,16 @@
 //! What the guardrail store says of one environment, read-only: the lock
-//! (freeze), the verified audit trail and the attestation inventory.
+//! (freeze), the verified audit trail and the attestation inventory, through
+//! the cycle's listing of the store ([`super::store_cache`]).
 
 use base64::Engine;
 use chrono::{DateTime, Utc};
 use guardrail_core::attestation::{Attestation, Envelope};
 use guardrail_core::audit_record;
 use guardrail_core::lock::{lock_key, Locks};
-use guardrail_core::store::{ObjectStore, Store};
+use guardrail_core::store::ObjectStore;
 
 use super::snapshot::{AttestationCounts, EnvironmentData, TrailEntry};
+use super::store_cache::CachedStore;
 use crate::findings::Finding;
 use crate::state::trail;
 
@@ -21,7 +23,7 @@ pub struct StoreRead {
 /// Reads one environment. A store that cannot be read fails the cycle (the
 /// report would otherwise say an environment is not frozen when it is).
 pub async fn read(
-    store: &Store,
+    store: &CachedStore,
     environment: &str,
     now: DateTime<Utc>,
 ) -> Result<StoreRead, String> {
@@ -69,6 +71,8 @@ pub async fn read(
             lock,
             trail,
             attestations,
+            audited_at: None,
+            drift: None,
         },
         findings,
     })
@@ -76,7 +80,7 @@ pub async fn read(
 
 /// Issued (unspent, unexpired), spent, expired unused, and expiring within an hour.
 async fn attestations(
-    store: &Store,
+    store: &CachedStore,
     environment: &str,
     now: DateTime<Utc>,
 ) -> Result<AttestationCounts, String> {

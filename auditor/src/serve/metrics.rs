@@ -252,14 +252,19 @@ impl Metrics {
             advance(&self.break_glass.get_or_create(&at), glass as u64);
             let denied = env.trail.iter().filter(|t| t.decision == "denied").count();
             advance(&self.denials.get_or_create(&at), denied as u64);
-            let drifted = snapshot
-                .findings
-                .iter()
-                .filter(|f| f.environment == name && f.finding.rule_id.starts_with("drift/"))
-                .count();
-            self.drift
-                .get_or_create(&labels(&[("environment", name), ("kind", "resource")]))
-                .set(drifted as i64);
+            for kind in ["missing", "changed", "unmanaged"] {
+                let drifted = snapshot
+                    .findings
+                    .iter()
+                    .filter(|f| {
+                        f.environment == name
+                            && f.finding.rule_id.strip_prefix("drift/") == Some(kind)
+                    })
+                    .count();
+                self.drift
+                    .get_or_create(&labels(&[("environment", name), ("kind", kind)]))
+                    .set(drifted as i64);
+            }
         }
     }
 }

@@ -4,7 +4,9 @@
 //!
 //! * [`settings`] reads `advisor.toml` and its overrides;
 //! * [`cache`] reads state buckets incrementally (by ETag), [`guardrail`] the
-//!   guardrail store, [`cycle`] runs one whole cycle into a [`snapshot`];
+//!   guardrail store (through [`store_cache`], listed once per cycle),
+//!   [`drift`] live and refresh-plan drift, [`cycle`] runs one cycle into a
+//!   [`snapshot`];
 //! * [`metrics`] holds the SLIs, [`http`] the routes ([`reply`] what they share), [`views`] the JSON
 //!   shapes, [`ask`] the answers to incident questions, [`events`] the
 //!   webhooks, [`page`] the HTML page and [`llm`] the optional summary.
@@ -12,7 +14,7 @@
 //! The loop keeps the last complete snapshot: a failed cycle leaves it in place,
 //! marked stale, and is retried with backoff.
 //!
-//! May import: `findings`, `state`, `report`, `redact`, `window_file` and `guardrail_core`; nothing above.
+//! May import: `findings`, `state`, `drift`, `hcloud`, `report`, `redact`, `window_file` and `guardrail_core`; nothing above.
 
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
@@ -23,6 +25,7 @@ use tokio::sync::Notify;
 pub mod ask;
 pub mod cache;
 pub mod cycle;
+pub mod drift;
 pub mod events;
 pub mod guardrail;
 pub mod http;
@@ -32,6 +35,7 @@ pub mod page;
 pub mod reply;
 pub mod settings;
 pub mod snapshot;
+pub mod store_cache;
 pub mod views;
 
 use snapshot::Snapshot;
@@ -73,8 +77,17 @@ pub struct App {
     current: RwLock<Option<Arc<Snapshot>>>,
     failure: RwLock<Option<Failure>>,
     wake: Notify,
+    /// The environments events asked to re-audit since the last cycle began.
+    pending: std::sync::Mutex<Pending>,
     /// The rendered report of the current snapshot and staleness.
     report: std::sync::Mutex<Option<(ReportKey, bytes::Bytes)>>,
+}
+
+/// What events asked for: some environments, or all.
+#[derive(Debug, Default)]
+struct Pending {
+    all: bool,
+    environments: std::collections::BTreeSet<String>,
 }
 
 /// What a rendered report depends on: the snapshot and when it went stale.
@@ -88,6 +101,7 @@ impl App {
             current: RwLock::new(None),
             failure: RwLock::new(None),
             wake: Notify::new(),
+            pending: std::sync::Mutex::new(Pending::default()),
             report: std::sync::Mutex::new(None),
         }
     }
@@ -122,9 +136,36 @@ impl App {
         Some(text)
     }
 
-    /// Asks for a cycle now; many requests before it starts make one cycle.
-    pub fn wake(&self) {
+    /// Asks for a cycle now over `environment` (all when `None`); many requests
+    /// before it starts make one cycle, over the environments they named.
+    pub fn wake(&self, environment: Option<String>) {
+        if let Ok(mut pending) = self.pending.lock() {
+            match environment {
+                Some(name) => {
+                    pending.environments.insert(name);
+                }
+                None => pending.all = true,
+            }
+        }
         self.wake.notify_one();
+    }
+
+    /// What events asked for since the last call: nothing (`None`), every
+    /// environment (`Some(None)`) or some (`Some(Some(names))`).
+    #[allow(clippy::option_option)]
+    fn take_pending(&self) -> Option<Option<std::collections::BTreeSet<String>>> {
+        let pending = self
+            .pending
+            .lock()
+            .map(|mut pending| std::mem::take(&mut *pending))
+            .unwrap_or_default();
+        if pending.all {
+            Some(None)
+        } else if pending.environments.is_empty() {
+            None
+        } else {
+            Some(Some(pending.environments))
+        }
     }
 
     fn publish(&self, snapshot: Snapshot) {
@@ -154,23 +195,32 @@ impl App {
 /// Coalescing delay after an event: the events of a burst make one cycle.
 const EVENT_SETTLE: Duration = Duration::from_millis(300);
 
-/// Runs cycles forever: every `interval`, at once on an event, and after a
-/// failure again with backoff (1 s doubling, at most the interval).
+/// Runs cycles forever: over every environment every `interval`, at once over
+/// the environments events name, and after a failure again (over all) with
+/// backoff (1 s doubling, at most the interval).
 pub async fn audit_loop(app: Arc<App>, mut auditor: cycle::Auditor) {
     let interval = app.settings.interval;
     let timeout = app.settings.cycle_timeout;
     let mut failures: u32 = 0;
+    let mut only: Option<std::collections::BTreeSet<String>> = None;
+    let mut next_full = tokio::time::Instant::now();
     loop {
-        let outcome = match tokio::time::timeout(timeout, auditor.cycle()).await {
+        let previous = app.snapshot();
+        let cycle = auditor.cycle(previous.as_deref(), only.as_ref());
+        let outcome = match tokio::time::timeout(timeout, cycle).await {
             Ok(outcome) => outcome,
             Err(_) => Err(cycle::CycleError {
                 reason: "timeout",
                 message: format!("the cycle did not finish within {}s", timeout.as_secs()),
             }),
         };
-        let wait = match outcome {
+        let until = match outcome {
             Ok(snapshot) => {
                 tracing::info!(
+                    environments = only
+                        .as_ref()
+                        .map(|names| names.iter().cloned().collect::<Vec<_>>().join(","))
+                        .unwrap_or_else(|| "(all)".to_owned()),
                     findings = snapshot.findings.len(),
                     listed = snapshot.objects_listed,
                     fetched = snapshot.objects_fetched,
@@ -178,21 +228,32 @@ pub async fn audit_loop(app: Arc<App>, mut auditor: cycle::Auditor) {
                     "audit cycle complete"
                 );
                 failures = 0;
+                if only.is_none() || previous.is_none() {
+                    next_full = tokio::time::Instant::now() + interval;
+                }
                 app.publish(snapshot);
-                interval
+                next_full
             }
             Err(error) => {
                 app.failed(error);
                 failures = failures.saturating_add(1);
-                Duration::from_secs(1u64 << failures.min(10).saturating_sub(1)).min(interval)
+                let backoff =
+                    Duration::from_secs(1u64 << failures.min(10).saturating_sub(1)).min(interval);
+                tokio::time::Instant::now() + backoff
             }
         };
-        tokio::select! {
-            _ = tokio::time::sleep(wait) => {}
-            _ = app.wake.notified() => {
-                tokio::time::sleep(EVENT_SETTLE).await;
+        // A wake-up whose events an earlier cycle already took asks for nothing.
+        only = loop {
+            tokio::select! {
+                _ = tokio::time::sleep_until(until) => break None,
+                _ = app.wake.notified() => {
+                    tokio::time::sleep(EVENT_SETTLE).await;
+                    if let Some(asked) = app.take_pending() {
+                        break asked;
+                    }
+                }
             }
-        }
+        };
     }
 }
 

@@ -1,4 +1,4 @@
-//! The page at `/`: environments with their freeze and window, findings by
+//! The page at `/`: environments with their freeze, window and drift, findings by
 //! severity with their rule's help, stale locks and the recent trail. Plain
 //! server-rendered HTML, readable without JavaScript; every value is escaped.
 
@@ -6,6 +6,7 @@ use std::fmt::Write;
 
 use chrono::{DateTime, Utc};
 
+use super::drift::DriftSummary;
 use super::settings::Settings;
 use super::snapshot::Snapshot;
 use super::Failure;
@@ -59,7 +60,7 @@ pub fn render(
 }
 
 fn environments(html: &mut String, snapshot: &Snapshot, settings: &Settings, now: DateTime<Utc>) {
-    html.push_str("<h2>Environments</h2><table id=\"environments\"><tr><th>environment</th><th>freeze</th><th>change window</th><th>last apply</th><th>open findings</th></tr>");
+    html.push_str("<h2>Environments</h2><table id=\"environments\"><tr><th>environment</th><th>freeze</th><th>change window</th><th>last apply</th><th>open findings</th><th>drift</th></tr>");
     for env in &settings.environments {
         let data = snapshot.environment(&env.name);
         let lock = data
@@ -118,14 +119,57 @@ fn environments(html: &mut String, snapshot: &Snapshot, settings: &Settings, now
             .filter(|(_, n)| *n > 0)
             .map(|(s, n)| format!("{n} {s}"))
             .collect();
+        let drift = drift(snapshot, data.and_then(|d| d.drift.as_ref()), &env.name);
         let _ = write!(
             html,
-            "<tr id=\"env-{name}\"><td>{name}</td>{freeze}<td>{window}</td><td>{last}</td><td>{}</td></tr>",
+            "<tr id=\"env-{name}\"><td>{name}</td>{freeze}<td>{window}</td><td>{last}</td><td>{}</td><td>{drift}</td></tr>",
             if open.is_empty() { "none".to_owned() } else { open.join(", ") },
             name = escape(&env.name)
         );
     }
     html.push_str("</table>");
+}
+
+/// The drift cell: how many resources drifted, by rule, and what was checked.
+fn drift(snapshot: &Snapshot, summary: Option<&DriftSummary>, environment: &str) -> String {
+    let Some(summary) = summary else {
+        return "not checked".to_owned();
+    };
+    let mut parts = Vec::new();
+    let counts: Vec<String> = ["drift/missing", "drift/changed", "drift/unmanaged"]
+        .iter()
+        .map(|rule| {
+            let n = snapshot
+                .findings
+                .iter()
+                .filter(|f| f.environment == environment && f.finding.rule_id == *rule)
+                .count();
+            format!("{n} {}", rule.trim_start_matches("drift/"))
+        })
+        .collect();
+    parts.push(counts.join(", "));
+    if let Some(live) = &summary.live {
+        parts.push(match &live.error {
+            Some(error) => format!(
+                "<span class=\"stale\">live check failed: {}</span>",
+                escape(error)
+            ),
+            None => format!("live: {} resources checked", live.resources_checked),
+        });
+    }
+    if let Some(refresh) = &summary.refresh {
+        parts.push(format!("{} refresh-only plans", refresh.plans));
+        if let Some(error) = &refresh.error {
+            parts.push(format!("<span class=\"stale\">{}</span>", escape(error)));
+        }
+        for unreadable in &refresh.unreadable {
+            parts.push(format!(
+                "<span class=\"stale\">unreadable: {}</span>",
+                escape(unreadable)
+            ));
+        }
+    }
+    parts.join("<br>")
 }
 
 fn stale_locks(html: &mut String, snapshot: &Snapshot) {

@@ -39,6 +39,10 @@ pub struct FileSettings {
     pub api_token_file: Option<PathBuf>,
     pub github_secret_file: Option<PathBuf>,
     pub flux_token_file: Option<PathBuf>,
+    /// Live drift: the Hetzner Cloud API (default the public one) and a file
+    /// holding its token (else `HCLOUD_TOKEN`); without a token, no live drift.
+    pub hcloud_endpoint: Option<String>,
+    pub hcloud_token_file: Option<PathBuf>,
     #[serde(default)]
     pub environments: BTreeMap<String, FileEnvironment>,
 }
@@ -50,6 +54,12 @@ pub struct FileEnvironment {
     #[serde(default)]
     pub targets: Vec<String>,
     pub window: Option<PathBuf>,
+    /// `s3://bucket/prefix/` of the refresh-only plans CI uploads (JSON, one
+    /// object per root module, replaced each run).
+    pub refresh_plans: Option<String>,
+    /// The label selector of `drift/unmanaged` [default: the labels every
+    /// managed server shares].
+    pub label_selector: Option<String>,
 }
 
 /// What the command line and the environment said (already merged by clap).
@@ -70,6 +80,10 @@ pub struct Overrides {
     pub targets: Vec<String>,
     /// `ENV=FILE`
     pub windows: Vec<String>,
+    /// `ENV=s3://bucket/prefix/`
+    pub refresh_plans: Vec<String>,
+    pub hcloud_endpoint: Option<String>,
+    pub hcloud_token: Option<String>,
     pub api_token: Option<String>,
     pub github_secret: Option<String>,
     pub flux_token: Option<String>,
@@ -97,6 +111,15 @@ pub struct EnvironmentSettings {
     pub name: String,
     pub targets: Vec<Target>,
     pub window: Option<ChangeWindow>,
+    pub refresh_plans: Option<Target>,
+    pub label_selector: Option<String>,
+}
+
+/// Live drift through the Hetzner Cloud API.
+#[derive(Debug, Clone)]
+pub struct HcloudSettings {
+    pub endpoint: String,
+    pub token: Secret,
 }
 
 /// Everything resolved.
@@ -114,6 +137,7 @@ pub struct Settings {
     pub llm_endpoint: Option<String>,
     pub llm_model: String,
     pub environments: Vec<EnvironmentSettings>,
+    pub hcloud: Option<HcloudSettings>,
     pub api_token: Option<Secret>,
     pub github_secret: Option<Secret>,
     pub flux_token: Option<Secret>,
@@ -206,11 +230,7 @@ pub fn resolve(path: Option<&Path>, overrides: Overrides) -> Result<Settings, Se
         return Err(invalid(&from("concurrency"), "concurrency", "1 to 1024"));
     }
 
-    let mut environments: BTreeMap<String, (Vec<String>, Option<PathBuf>)> = file
-        .environments
-        .into_iter()
-        .map(|(name, env)| (name, (env.targets, env.window)))
-        .collect();
+    let mut environments: BTreeMap<String, FileEnvironment> = file.environments;
     let mut replaced = std::collections::BTreeSet::new();
     for pair in &overrides.targets {
         let (name, url) = pair.split_once('=').ok_or_else(|| {
@@ -222,15 +242,28 @@ pub fn resolve(path: Option<&Path>, overrides: Overrides) -> Result<Settings, Se
         })?;
         let entry = environments.entry(name.to_owned()).or_default();
         if replaced.insert(name.to_owned()) {
-            entry.0.clear();
+            entry.targets.clear();
         }
-        entry.0.push(url.to_owned());
+        entry.targets.push(url.to_owned());
     }
     for pair in &overrides.windows {
         let (name, file) = pair
             .split_once('=')
             .ok_or_else(|| invalid("--window", "window", format!("ENV=FILE, got `{pair}`")))?;
-        environments.entry(name.to_owned()).or_default().1 = Some(PathBuf::from(file));
+        environments.entry(name.to_owned()).or_default().window = Some(PathBuf::from(file));
+    }
+    for pair in &overrides.refresh_plans {
+        let (name, url) = pair.split_once('=').ok_or_else(|| {
+            invalid(
+                "--refresh-plans",
+                "refresh_plans",
+                format!("ENV=s3://bucket/prefix/, got `{pair}`"),
+            )
+        })?;
+        environments
+            .entry(name.to_owned())
+            .or_default()
+            .refresh_plans = Some(url.to_owned());
     }
     let guardrail_store = overrides.guardrail_store.or(file.guardrail_store);
     if let Some(url) = &guardrail_store {
@@ -245,7 +278,13 @@ pub fn resolve(path: Option<&Path>, overrides: Overrides) -> Result<Settings, Se
         ));
     }
     let mut resolved = Vec::new();
-    for (name, (targets, window)) in environments {
+    for (name, environment) in environments {
+        let FileEnvironment {
+            targets,
+            window,
+            refresh_plans,
+            label_selector,
+        } = environment;
         let field = format!("environments.{name}");
         EnvironmentName::parse(&name)
             .map_err(|error| invalid(&origin, &field, error.to_string()))?;
@@ -271,10 +310,31 @@ pub fn resolve(path: Option<&Path>, overrides: Overrides) -> Result<Settings, Se
             })?),
             None => None,
         };
+        let refresh_plans = match refresh_plans {
+            None => None,
+            Some(text) => match Target::parse(&text) {
+                Ok(Target::S3Prefix { bucket, prefix }) => {
+                    Some(Target::S3Prefix { bucket, prefix })
+                }
+                Ok(Target::S3Object { bucket, key }) => Some(Target::S3Prefix {
+                    bucket,
+                    prefix: format!("{key}/"),
+                }),
+                _ => {
+                    return Err(invalid(
+                        &origin,
+                        &format!("{field}.refresh_plans"),
+                        format!("an s3://bucket/prefix/ URL, got `{text}`"),
+                    ))
+                }
+            },
+        };
         resolved.push(EnvironmentSettings {
             name,
             targets,
             window,
+            refresh_plans,
+            label_selector: label_selector.filter(|s| !s.trim().is_empty()),
         });
     }
     let secret = |given: Option<String>, file: Option<PathBuf>, field: &str| {
@@ -294,6 +354,20 @@ pub fn resolve(path: Option<&Path>, overrides: Overrides) -> Result<Settings, Se
                 }),
         }
     };
+    let hcloud = secret(
+        overrides.hcloud_token,
+        file.hcloud_token_file,
+        "hcloud_token_file",
+    )?
+    .filter(|token| !token.expose().is_empty())
+    .map(|token| HcloudSettings {
+        endpoint: overrides
+            .hcloud_endpoint
+            .or(file.hcloud_endpoint)
+            .filter(|e| !e.is_empty())
+            .unwrap_or_else(|| crate::hcloud::DEFAULT_ENDPOINT.to_owned()),
+        token,
+    });
     Ok(Settings {
         listen,
         interval,
@@ -313,6 +387,7 @@ pub fn resolve(path: Option<&Path>, overrides: Overrides) -> Result<Settings, Se
             .or(file.llm_model)
             .unwrap_or_else(|| "default".to_owned()),
         environments: resolved,
+        hcloud,
         api_token: secret(overrides.api_token, file.api_token_file, "api_token_file")?,
         github_secret: secret(
             overrides.github_secret,

@@ -83,6 +83,10 @@ pub struct EnvironmentData {
     pub lock_key: Option<String>,
     pub trail: Vec<TrailEntry>,
     pub attestations: AttestationCounts,
+    /// When a cycle last audited this environment (events re-audit one alone).
+    pub audited_at: Option<DateTime<Utc>>,
+    /// What the drift checks said, when one is configured.
+    pub drift: Option<super::drift::DriftSummary>,
 }
 
 /// One complete cycle.
@@ -120,6 +124,35 @@ impl Snapshot {
             *counts.entry(finding.finding.severity.as_str()).or_default() += 1;
         }
         counts
+    }
+
+    /// Carries what `previous` said of `environment` into this snapshot, as a
+    /// cycle that does not audit it does.
+    pub fn keep(&mut self, previous: &Snapshot, environment: &str) {
+        self.findings.extend(
+            previous
+                .findings
+                .iter()
+                .filter(|f| f.environment == environment)
+                .cloned(),
+        );
+        self.states.extend(
+            previous
+                .states
+                .iter()
+                .filter(|s| s.environment == environment)
+                .cloned(),
+        );
+        self.state_locks.extend(
+            previous
+                .state_locks
+                .iter()
+                .filter(|l| l.environment == environment)
+                .cloned(),
+        );
+        if let Some(data) = previous.environment(environment) {
+            self.environments.push(data.clone());
+        }
     }
 
     /// Every trail entry, oldest first.

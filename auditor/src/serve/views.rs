@@ -199,6 +199,8 @@ pub fn environment(
         "attestations": data.map(|d| &d.attestations),
         "stale_locks": stale_locks,
         "states": snapshot.states.iter().filter(|s| s.environment == name).count(),
+        "audited_at": data.and_then(|d| d.audited_at).map(|t| t.to_rfc3339()),
+        "drift": data.and_then(|d| d.drift.as_ref()),
     })
 }
 

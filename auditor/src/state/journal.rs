@@ -19,7 +19,7 @@ use guardrail_core::store::{
     connect, describe_sdk_failure, S3Client, S3Settings, StaticCredentials,
 };
 
-use super::source::{list_keys, LoadedState};
+use super::source::{list_objects, LoadedState};
 use super::target::{s3_url, Target};
 use super::StateError;
 
@@ -113,6 +113,15 @@ impl JournalHistory {
     }
 }
 
+/// The objects of an S3 journal already read, by key, with the ETag they were
+/// read at (journal objects are written once, so a second read fetches only new ones).
+#[derive(Debug, Default)]
+pub struct JournalCache {
+    objects: HashMap<String, (String, Vec<JournalRecord>)>,
+    /// Objects fetched so far.
+    pub fetched: usize,
+}
+
 /// Where the journal lives.
 pub enum Journal {
     Local(PathBuf),
@@ -165,6 +174,15 @@ impl Journal {
     /// Reads every record. A line that is not a record is an error naming the
     /// journal file (or object) and the line.
     pub async fn history(&self) -> Result<JournalHistory, StateError> {
+        self.history_with(&mut JournalCache::default()).await
+    }
+
+    /// [`Journal::history`], fetching from an S3 journal only the objects whose
+    /// ETag is not the one `cache` read them with (a local journal is read whole).
+    pub async fn history_with(
+        &self,
+        cache: &mut JournalCache,
+    ) -> Result<JournalHistory, StateError> {
         let mut records = Vec::new();
         match self {
             Journal::Local(path) => {
@@ -186,15 +204,29 @@ impl Journal {
                 prefix,
             } => {
                 let location = s3_url(bucket, prefix);
-                let keys = list_keys(client, bucket, prefix).await.map_err(|message| {
-                    StateError::Journal {
+                let listed = list_objects(client, bucket, prefix)
+                    .await
+                    .map_err(|message| StateError::Journal {
                         location: location.clone(),
                         message,
-                    }
-                })?;
+                    })?;
+                let listed: HashMap<String, String> = listed
+                    .into_iter()
+                    .filter(|object| object.key.ends_with(".jsonl"))
+                    .map(|object| (object.key, object.etag))
+                    .collect();
+                cache.objects.retain(|key, (etag, _)| {
+                    listed
+                        .get(key)
+                        .is_some_and(|listed| listed == etag && !etag.is_empty())
+                });
                 let permits = Arc::new(Semaphore::new(JOURNAL_READ_CONCURRENCY));
-                let mut reads: JoinSet<Result<(String, String), StateError>> = JoinSet::new();
-                for key in keys.into_iter().filter(|key| key.ends_with(".jsonl")) {
+                let mut reads: JoinSet<Result<(String, String, String), StateError>> =
+                    JoinSet::new();
+                for (key, etag) in listed
+                    .into_iter()
+                    .filter(|(key, _)| !cache.objects.contains_key(key))
+                {
                     let (client, permits) = (client.clone(), permits.clone());
                     let origin = s3_url(bucket, &key);
                     let bucket = bucket.clone();
@@ -220,13 +252,19 @@ impl Journal {
                             .await
                             .map_err(|error| failed(format!("reading the body: {error}")))?;
                         let text = String::from_utf8_lossy(&bytes.into_bytes()).into_owned();
-                        Ok((origin, text))
+                        Ok((key, etag, text))
                     });
                 }
                 while let Some(joined) = reads.join_next().await {
-                    let (origin, text) =
+                    let (key, etag, text) =
                         joined.map_err(|error| StateError::Task(error.to_string()))??;
-                    parse_lines(&origin, &text, &mut records)?;
+                    let mut read = Vec::new();
+                    parse_lines(&s3_url(bucket, &key), &text, &mut read)?;
+                    cache.fetched += 1;
+                    cache.objects.insert(key, (etag, read));
+                }
+                for (_, object_records) in cache.objects.values() {
+                    records.extend(object_records.iter().cloned());
                 }
             }
         }

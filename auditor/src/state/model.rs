@@ -121,8 +121,14 @@ impl StateFile {
     /// instance its resource's mode, type, provider and schema version (so
     /// [`StateFile::instance_count`] is unchanged).
     pub fn drop_values(&mut self) {
+        self.drop_values_except(|_| false);
+    }
+
+    /// [`StateFile::drop_values`], but the resources `keep` names stay whole
+    /// (names, keys and attribute values: what a live comparison reads).
+    pub fn drop_values_except(&mut self, keep: impl Fn(&Resource) -> bool) {
         self.outputs = BTreeMap::new();
-        for resource in &mut self.resources {
+        for resource in self.resources.iter_mut().filter(|r| !keep(r)) {
             resource.name = String::new();
             resource.module = None;
             for instance in &mut resource.instances {
