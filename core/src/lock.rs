@@ -489,6 +489,15 @@ impl Locks {
         .map_err(|error| self.write_refused(error))
     }
 
+    /// Checks that the store honours the conditional writes locks depend on
+    /// (once per process), before an operation that will write.
+    pub async fn verify_store(&self) -> Result<(), LockError> {
+        self.store
+            .verify_conditional_writes()
+            .await
+            .map_err(|error| self.write_refused(error))
+    }
+
     /// A write's error as a lock error: an endpoint the store's probe found
     /// ignoring conditions (checked before every store's first conditional
     /// write) is named as such.

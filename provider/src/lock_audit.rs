@@ -36,6 +36,14 @@ pub async fn acquire(
     request: &LockRequest,
     now: DateTime<Utc>,
 ) -> Option<Done<Acquisition>> {
+    // The store's probe is not part of the operation: a provider waiting on it
+    // has written nothing and may end at once when Terraform goes away.
+    if let Err(error) = Locks::new(store).verify_store().await {
+        return Some(Done {
+            outcome: Err(error),
+            audit_failure: None,
+        });
+    }
     let (store, clock, request) = (store.clone(), clock.clone(), request.clone());
     transport::lock_operation(async move {
         let outcome = Locks::new(&store).acquire_or_adopt(&request, now).await;
@@ -66,6 +74,12 @@ pub async fn release(
     lock_id: &str,
     now: DateTime<Utc>,
 ) -> Option<Done<ReleaseOutcome>> {
+    if let Err(error) = Locks::new(store).verify_store().await {
+        return Some(Done {
+            outcome: Err(error),
+            audit_failure: None,
+        });
+    }
     let (store, clock) = (store.clone(), clock.clone());
     let (environment, lock_id) = (environment.to_string(), lock_id.to_string());
     transport::lock_operation(async move {

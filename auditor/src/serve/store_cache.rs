@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex, RwLock};
 
 use guardrail_core::store::{
     DeleteOutcome, ObjectStore, PutOutcome, S3Client, Store, StoreError, StoreLocation,
-    StoredObject,
+    StoredObject, CONDITIONAL_WRITE_PROBE,
 };
 
 use crate::state::source;
@@ -157,6 +157,11 @@ impl ObjectStore for CachedStore {
 
     async fn delete_if_match(&self, key: &str, _etag: &str) -> Result<DeleteOutcome, StoreError> {
         Err(self.refused("DeleteObject", key))
+    }
+
+    /// The advisor never writes, so it has no conditional writes to check.
+    async fn verify_conditional_writes(&self) -> Result<(), StoreError> {
+        Err(self.refused("PutObject", CONDITIONAL_WRITE_PROBE))
     }
 
     async fn list(&self, key_prefix: &str) -> Result<Vec<String>, StoreError> {

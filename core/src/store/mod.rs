@@ -43,7 +43,7 @@
 //!
 //! Every key of a [`Store`] is relative to its prefix (default `guardrail/`).
 //! Locks depend on conditional writes: `If-None-Match: *` to create, `If-Match:
-//! <etag>` to replace or delete. [`verify_conditional_writes`] refuses endpoints
+//! <etag>` to replace or delete. [`Store::verify_conditional_writes`] refuses endpoints
 //! that ignore any of the three, naming which.
 //!
 //! May import: nothing else of the crate (the AWS SDK only).
@@ -59,5 +59,5 @@ pub use config::{StoreConfig, StoreLocation};
 pub use connect::{connect, S3Client, S3Settings, StaticCredentials, DEFAULT_REGION};
 pub use error::{describe_sdk_error, describe_sdk_failure, Condition, StoreError};
 pub use object::{DeleteOutcome, ObjectStore, PutOutcome, StoredObject};
-pub use probe::{probe_conditional_writes, verify_conditional_writes, CONDITIONAL_WRITE_PROBE};
+pub use probe::CONDITIONAL_WRITE_PROBE;
 pub use s3::Store;

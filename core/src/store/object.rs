@@ -66,4 +66,9 @@ pub trait ObjectStore: std::fmt::Debug + Send + Sync {
 
     /// Every key under `key_prefix` (relative to the store prefix), sorted.
     async fn list(&self, key_prefix: &str) -> Result<Vec<String>, StoreError>;
+
+    /// Checks, once per process, that the endpoint honours the conditional
+    /// writes above; the conditional operations check it themselves first, so
+    /// this is for callers that want the answer before they start.
+    async fn verify_conditional_writes(&self) -> Result<(), StoreError>;
 }

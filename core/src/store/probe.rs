@@ -5,8 +5,32 @@ use std::sync::Mutex;
 
 use super::config::StoreLocation;
 use super::error::{Condition, StoreError};
-use super::object::{DeleteOutcome, ObjectStore, PutOutcome};
-use super::s3::{PutCondition, Store};
+use super::object::{DeleteOutcome, PutOutcome};
+
+/// The condition of a write.
+#[derive(Clone, Copy)]
+pub(super) enum PutCondition<'a> {
+    None,
+    Absent,
+    Matches(&'a str),
+}
+
+/// The writes of a store sent as they are, without the check of the endpoint:
+/// what the probe itself writes with (a store's own conditional operations check
+/// first, and would come back here).
+#[async_trait::async_trait]
+pub(super) trait UnverifiedWrites: Sync {
+    fn location(&self) -> &StoreLocation;
+
+    async fn put_unverified(
+        &self,
+        key: &str,
+        body: Vec<u8>,
+        condition: PutCondition<'_>,
+    ) -> Result<PutOutcome, StoreError>;
+
+    async fn delete_unverified(&self, key: &str, etag: &str) -> Result<DeleteOutcome, StoreError>;
+}
 
 /// The probe object of [`verify_conditional_writes`], under the prefix.
 pub const CONDITIONAL_WRITE_PROBE: &str = "probe/conditional-writes.json";
@@ -28,7 +52,9 @@ const NO_SUCH_ETAG: &str = "\"00000000000000000000000000000000\"";
 /// probe exists. An endpoint that ignores any of them is refused, naming which;
 /// an endpoint that cannot be reached is reported as unreachable. A store this
 /// process already verified is not probed again.
-pub async fn verify_conditional_writes(store: &Store) -> Result<(), StoreError> {
+pub(super) async fn verify_conditional_writes(
+    store: &(impl UnverifiedWrites + ?Sized),
+) -> Result<(), StoreError> {
     let verified = || {
         VERIFIED
             .lock()
@@ -44,7 +70,9 @@ pub async fn verify_conditional_writes(store: &Store) -> Result<(), StoreError> 
 
 /// [`verify_conditional_writes`] without the process's memory: always sends the
 /// probe requests.
-pub async fn probe_conditional_writes(store: &Store) -> Result<(), StoreError> {
+pub(super) async fn probe_conditional_writes(
+    store: &(impl UnverifiedWrites + ?Sized),
+) -> Result<(), StoreError> {
     let body =
         b"{\"kept_by\":\"guardrail\",\"proves\":\"the store honours If-None-Match and If-Match\"}"
             .to_vec();

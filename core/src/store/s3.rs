@@ -9,20 +9,13 @@ use super::config::{StoreConfig, StoreLocation};
 use super::connect::{connect, S3Client, S3Settings};
 use super::error::StoreError;
 use super::object::{DeleteOutcome, ObjectStore, PutOutcome, StoredObject};
-use super::probe;
+use super::probe::{self, PutCondition, UnverifiedWrites};
 
 /// A connected store. Cheap to clone.
 #[derive(Debug, Clone)]
 pub struct Store {
     client: aws_sdk_s3::Client,
     location: StoreLocation,
-}
-
-#[derive(Clone, Copy)]
-pub(super) enum PutCondition<'a> {
-    None,
-    Absent,
-    Matches(&'a str),
 }
 
 impl Store {
@@ -91,7 +84,7 @@ impl Store {
 
     /// A write with `condition`, sent without first checking that the endpoint
     /// honours conditions: only the probe itself writes this way.
-    pub(super) async fn put_unverified(
+    async fn put_with_condition(
         &self,
         key: &str,
         body: Vec<u8>,
@@ -197,7 +190,8 @@ impl ObjectStore for Store {
     /// endpoint verified to honour conditional writes.
     async fn put_if_absent(&self, key: &str, body: Vec<u8>) -> Result<PutOutcome, StoreError> {
         self.verify_conditional_writes().await?;
-        self.put_unverified(key, body, PutCondition::Absent).await
+        self.put_with_condition(key, body, PutCondition::Absent)
+            .await
     }
 
     /// Replaces an object only if its ETag is still `etag` (`If-Match`).
@@ -208,13 +202,16 @@ impl ObjectStore for Store {
         etag: &str,
     ) -> Result<PutOutcome, StoreError> {
         self.verify_conditional_writes().await?;
-        self.put_unverified(key, body, PutCondition::Matches(etag))
+        self.put_with_condition(key, body, PutCondition::Matches(etag))
             .await
     }
 
     /// Writes an object unconditionally and returns its ETag.
     async fn put(&self, key: &str, body: Vec<u8>) -> Result<String, StoreError> {
-        match self.put_unverified(key, body, PutCondition::None).await? {
+        match self
+            .put_with_condition(key, body, PutCondition::None)
+            .await?
+        {
             PutOutcome::Written { etag } => Ok(etag),
             PutOutcome::PreconditionFailed => {
                 unreachable!("an unconditional write has no precondition")
@@ -226,19 +223,23 @@ impl ObjectStore for Store {
     /// DeleteObject), on an endpoint verified to honour conditional writes.
     async fn delete_if_match(&self, key: &str, etag: &str) -> Result<DeleteOutcome, StoreError> {
         self.verify_conditional_writes().await?;
-        self.delete_unverified(key, etag).await
+        self.delete_with_condition(key, etag).await
     }
 
     /// Every key under `key_prefix` (relative to the store prefix), following pagination.
     async fn list(&self, key_prefix: &str) -> Result<Vec<String>, StoreError> {
         self.list_keys(key_prefix).await
     }
+
+    async fn verify_conditional_writes(&self) -> Result<(), StoreError> {
+        probe::verify_conditional_writes(self).await
+    }
 }
 
 impl Store {
     /// [`ObjectStore::delete_if_match`] without the check of the endpoint: only
     /// the probe itself deletes this way.
-    pub(super) async fn delete_unverified(
+    async fn delete_with_condition(
         &self,
         key: &str,
         etag: &str,
@@ -292,5 +293,25 @@ impl Store {
         }
         keys.sort();
         Ok(keys)
+    }
+}
+
+#[async_trait::async_trait]
+impl UnverifiedWrites for Store {
+    fn location(&self) -> &StoreLocation {
+        &self.location
+    }
+
+    async fn put_unverified(
+        &self,
+        key: &str,
+        body: Vec<u8>,
+        condition: PutCondition<'_>,
+    ) -> Result<PutOutcome, StoreError> {
+        self.put_with_condition(key, body, condition).await
+    }
+
+    async fn delete_unverified(&self, key: &str, etag: &str) -> Result<DeleteOutcome, StoreError> {
+        self.delete_with_condition(key, etag).await
     }
 }
