@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use advisor::Advisor;
 use guardrail_testkit::S3Server;
-use hmac::{Hmac, Mac};
+use hmac::{Hmac, KeyInit, Mac};
 use serde_json::json;
 use sha2::Sha256;
 

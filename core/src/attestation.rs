@@ -259,7 +259,7 @@ pub fn parse_signing_key(text: &str) -> Result<SigningKey, KeyError> {
 
 /// A fresh random signing key.
 pub fn generate_signing_key() -> SigningKey {
-    SigningKey::generate(&mut rand::rngs::OsRng)
+    SigningKey::generate(&mut rand::rand_core::UnwrapErr(rand::rngs::SysRng))
 }
 
 /// base64 of the raw 32-byte public key (the form `attestation_public_keys` takes).

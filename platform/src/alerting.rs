@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use std::process::Command;
 
-use serde_yaml::Value;
+use yaml_serde::Value;
 
 use crate::manifests::{documents, render, run, str_of, tool};
 
@@ -60,7 +60,7 @@ pub fn promtool_report(root: &Path) -> (Vec<String>, String) {
         ));
         std::fs::write(
             &file,
-            serde_yaml::to_string(&rule_object["spec"]).expect("serialise the rule spec"),
+            yaml_serde::to_string(&rule_object["spec"]).expect("serialise the rule spec"),
         )
         .expect("write the rule file");
         rule_files.push(file);

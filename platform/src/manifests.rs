@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use serde::Deserialize;
-use serde_yaml::Value;
+use yaml_serde::Value;
 
 /// The one cluster entry: what the FluxInstance syncs.
 pub const CLUSTER: &str = "flux/clusters/hetzner";
@@ -55,7 +55,7 @@ pub fn run(command: &mut Command) -> Result<String, String> {
 
 /// Every YAML document of a stream (empty documents skipped).
 pub fn documents(text: &str) -> Vec<Value> {
-    serde_yaml::Deserializer::from_str(text)
+    yaml_serde::Deserializer::from_str(text)
         .map(|document| Value::deserialize(document).expect("valid YAML"))
         .filter(|value| !value.is_null())
         .collect()

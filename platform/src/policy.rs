@@ -7,7 +7,7 @@
 use std::path::{Path, PathBuf};
 
 use regex::Regex;
-use serde_yaml::Value;
+use yaml_serde::Value;
 
 use crate::manifests::{documents, flux_paths, rendered_tree, str_of, yaml_files, ENVIRONMENTS};
 
@@ -445,7 +445,7 @@ pub fn secrets_without_sops_rule(root: &Path) -> Result<Vec<String>, String> {
     let config = std::fs::read_to_string(root.join(".sops.yaml"))
         .map_err(|error| format!(".sops.yaml: {error}"))?;
     let config: Value =
-        serde_yaml::from_str(&config).map_err(|error| format!(".sops.yaml: {error}"))?;
+        yaml_serde::from_str(&config).map_err(|error| format!(".sops.yaml: {error}"))?;
     let mut rules = Vec::new();
     for rule in config["creation_rules"].as_sequence().into_iter().flatten() {
         let pattern = str_of(rule, &["path_regex"]);

@@ -19,7 +19,7 @@ use std::process::Command;
 
 use gitops_support::{assert_reported, copy_of_repo, edit, repo_root, run, str_of, tool};
 use platform_checks::alerting::{alerts, prometheus_rules, promtool, runbook_problems, RULE_TESTS};
-use serde_yaml::Value;
+use yaml_serde::Value;
 
 const ALERTMANAGER: &str = "flux/infrastructure/controllers/observability/alertmanager.yaml";
 
@@ -95,7 +95,7 @@ fn alertmanager_configuration_passes_amtool_and_routes_by_severity() {
         panic!("amtool check-config:\n{report}");
     }
     let text = std::fs::read_to_string(repo_root().join(ALERTMANAGER)).expect("read");
-    let config: Value = serde_yaml::from_str(&text).expect("valid YAML");
+    let config: Value = yaml_serde::from_str(&text).expect("valid YAML");
     let receiver_for = |severity: &str| {
         config["route"]["routes"]
             .as_sequence()

@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 
 use regex::Regex;
 use serde::Deserialize;
-use serde_yaml::Value;
+use yaml_serde::Value;
 
 /// One YAML document and the file it came from.
 struct Document {
@@ -46,7 +46,7 @@ fn load(root: &Path, problems: &mut Vec<String>) -> Vec<Document> {
     let mut documents = Vec::new();
     for file in common::files_under(root, &[".yaml", ".yml"]) {
         let text = std::fs::read_to_string(&file).expect("read a YAML file");
-        for (index, document) in serde_yaml::Deserializer::from_str(&text).enumerate() {
+        for (index, document) in yaml_serde::Deserializer::from_str(&text).enumerate() {
             match Value::deserialize(document) {
                 Ok(Value::Null) => {}
                 Ok(value) => documents.push(Document {

@@ -173,7 +173,8 @@ fn signing_key(dir: &TerraformDir) -> (PathBuf, String) {
     use base64::Engine;
     use ed25519_dalek::pkcs8::{spki::der::pem::LineEnding, EncodePrivateKey};
 
-    let key = ed25519_dalek::SigningKey::generate(&mut rand::rngs::OsRng);
+    let key =
+        ed25519_dalek::SigningKey::generate(&mut rand::rand_core::UnwrapErr(rand::rngs::SysRng));
     let pem = key
         .to_pkcs8_pem(LineEnding::LF)
         .expect("encode the signing key as PKCS#8 PEM");

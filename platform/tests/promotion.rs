@@ -14,14 +14,14 @@ use std::process::{Command, Output};
 
 use guardrail_testkit::{tools, S3Server, TerraformDir};
 use regex::Regex;
-use serde_yaml::Value;
+use yaml_serde::Value;
 
 const IMAGE: &str = "ghcr.io/stefanprodan/podinfo";
 
 fn workflow() -> Value {
     let text = std::fs::read_to_string(common::repo_path(".github/workflows/promote.yml"))
         .expect(".github/workflows/promote.yml must exist");
-    serde_yaml::from_str(&text).expect("promote.yml is YAML")
+    yaml_serde::from_str(&text).expect("promote.yml is YAML")
 }
 
 fn steps(workflow: &Value) -> Vec<Value> {
@@ -371,7 +371,7 @@ fn promote(repo: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
 
 fn image_tags(path: &Path) -> Vec<(String, String)> {
     let value: Value =
-        serde_yaml::from_str(&std::fs::read_to_string(path).unwrap()).expect("YAML after promote");
+        yaml_serde::from_str(&std::fs::read_to_string(path).unwrap()).expect("YAML after promote");
     value["images"]
         .as_sequence()
         .into_iter()
@@ -423,8 +423,8 @@ fn promote_sh_writes_the_tag_and_commits_it_with_its_trailers() {
         image_tags(&overlay),
         [(IMAGE.to_string(), "6.7.1".to_string())]
     );
-    let before: Value = serde_yaml::from_str(&original).unwrap();
-    let after: Value = serde_yaml::from_str(&std::fs::read_to_string(&overlay).unwrap()).unwrap();
+    let before: Value = yaml_serde::from_str(&original).unwrap();
+    let after: Value = yaml_serde::from_str(&std::fs::read_to_string(&overlay).unwrap()).unwrap();
     for key in ["resources", "patches", "kind", "apiVersion"] {
         assert_eq!(before[key], after[key], "{key} must be kept");
     }
@@ -526,7 +526,7 @@ fn promote_sh_writes_the_tag_and_commits_it_with_its_trailers() {
             (IMAGE.to_string(), "6.9.0".to_string())
         ]
     );
-    let value: Value = serde_yaml::from_str(&std::fs::read_to_string(&other).unwrap()).unwrap();
+    let value: Value = yaml_serde::from_str(&std::fs::read_to_string(&other).unwrap()).unwrap();
     assert_eq!(
         value["images"][1]["newName"].as_str(),
         Some("registry.example/web")

@@ -65,7 +65,7 @@ fn skill_problems(dir: &Path) -> Vec<String> {
             "skills/{folder}/SKILL.md: the frontmatter has no closing `---`"
         )];
     };
-    let fields: serde_yaml::Mapping = match serde_yaml::from_str(frontmatter) {
+    let fields: yaml_serde::Mapping = match yaml_serde::from_str(frontmatter) {
         Ok(fields) => fields,
         Err(error) => {
             return vec![format!(

@@ -145,7 +145,7 @@ fn parse(file: &Path) -> Result<Value, PolicyError> {
     })?;
     let yaml = file.extension().is_none_or(|extension| extension != "json");
     if yaml {
-        serde_yaml::from_str::<Value>(&text).map_err(|error| {
+        yaml_serde::from_str::<Value>(&text).map_err(|error| {
             let (line, column) = error
                 .location()
                 .map(|at| (at.line(), at.column()))

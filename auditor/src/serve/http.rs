@@ -30,7 +30,7 @@ pub fn router(app: Arc<App>) -> Router {
     let api = Router::new()
         .route("/report", get(report))
         .route("/environments", get(environments))
-        .route("/environments/:env", get(environment))
+        .route("/environments/{env}", get(environment))
         .route("/findings", get(findings))
         .route("/trail", get(trail))
         .route("/ask", post(ask))
@@ -45,7 +45,10 @@ pub fn router(app: Arc<App>) -> Router {
         .nest("/api/v1", api)
         .fallback(|| async { error(StatusCode::NOT_FOUND, "no such endpoint") })
         .layer(DefaultBodyLimit::max(MAX_BODY))
-        .layer(tower_http::timeout::TimeoutLayer::new(REQUEST_TIMEOUT))
+        .layer(tower_http::timeout::TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            REQUEST_TIMEOUT,
+        ))
         .with_state(app)
 }
 

@@ -55,9 +55,9 @@ impl Metrics {
         let mut registry = Registry::default();
         let metrics = Metrics {
             last_success: Gauge::default(),
-            cycle_duration: Histogram::new(
-                [0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 30.0, 60.0, 120.0].into_iter(),
-            ),
+            cycle_duration: Histogram::new([
+                0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 30.0, 60.0, 120.0,
+            ]),
             cycles: Family::default(),
             cycle_errors: Family::default(),
             objects_listed: Counter::default(),
