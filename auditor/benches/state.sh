@@ -11,7 +11,7 @@
 # Builds tfaudit in release mode into $CARGO_TARGET_DIR (default target/) unless
 # TFAUDIT_BIN names a binary. Environment: CONCURRENCY (--concurrency, default 16),
 # MOTO_SERVER (default: moto_server on PATH), BENCH_PYTHON (a Python with boto3;
-# default: the interpreter of moto_server, which has it).
+# default: the project virtualenv's, which has it).
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -33,12 +33,8 @@ fi
 
 moto="${MOTO_SERVER:-$(command -v moto_server || true)}"
 [[ -n "$moto" ]] || { echo "auditor/benches/state.sh: moto_server not found (run make setup)" >&2; exit 2; }
-python="${BENCH_PYTHON:-}"
-if [[ -z "$python" ]]; then
-  shebang="$(head -n 1 "$moto")"
-  python="${shebang#\#!}"
-  [[ -x "$python" ]] || python=python3
-fi
+python="${BENCH_PYTHON:-$(cd "$(dirname "$0")/../.." && pwd)/.tools/venv/bin/python}"
+[[ -x "$python" ]] || python=python3
 
 port="$("$python" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
 log="$(mktemp)"

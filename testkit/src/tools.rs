@@ -48,9 +48,10 @@ pub fn terraform_bin() -> PathBuf {
         .expect("no Terraform found: run `make setup` first")
 }
 
-/// The `moto_server` executable: the project's virtualenv first, then PATH.
+/// The `moto_server` executable: the launcher `make setup` installs (moto with
+/// atomic conditional writes, `scripts/moto_server.py`) first, then PATH.
 pub fn moto_server_bin() -> PathBuf {
-    let managed = workspace_root().join(".tools/venv/bin/moto_server");
+    let managed = workspace_root().join(".tools/bin/moto_server");
     if managed.is_file() {
         return managed;
     }
