@@ -2,7 +2,8 @@
 # Installs a released tfaudit: downloads tfaudit_VERSION_OS_ARCH.tar.gz and
 # tfaudit_VERSION_SHA256SUMS from the release, checks the archive's SHA-256
 # against the sums file, and unpacks the binary into DEST/bin. Used by the
-# GitHub Action (action.yml); works on any Linux or macOS runner.
+# GitHub Action (action.yml); works on Linux, macOS and Windows (Git Bash) runners,
+# where the Windows release is tfaudit_VERSION_windows_amd64.zip holding tfaudit.exe.
 #
 #   scripts/install-tfaudit.sh VERSION DEST
 #
@@ -30,6 +31,7 @@ fi
 case "$(uname -s)" in
   Linux) os=linux ;;
   Darwin) os=darwin ;;
+  MINGW* | MSYS* | CYGWIN*) os=windows ;;
   *) echo "install-tfaudit: no tfaudit release for $(uname -s)" >&2; exit 2 ;;
 esac
 case "$(uname -m)" in
@@ -38,7 +40,12 @@ case "$(uname -m)" in
   *) echo "install-tfaudit: no tfaudit release for $(uname -m)" >&2; exit 2 ;;
 esac
 
+exe=""
 archive="tfaudit_${version}_${os}_${arch}.tar.gz"
+if [ "$os" = windows ]; then
+  exe=".exe"
+  archive="tfaudit_${version}_${os}_${arch}.zip"
+fi
 sums="tfaudit_${version}_SHA256SUMS"
 scratch="$(mktemp -d)"
 trap 'rm -rf "$scratch"' EXIT
@@ -63,6 +70,10 @@ if [ "$actual" != "$expected" ]; then
 fi
 
 mkdir -p "$dest/bin"
-tar -xzf "$scratch/$archive" -C "$scratch" tfaudit
-install -m 0755 "$scratch/tfaudit" "$dest/bin/tfaudit"
-echo "installed $("$dest/bin/tfaudit" --version) into $dest/bin"
+if [ "$os" = windows ]; then
+  unzip -q -o "$scratch/$archive" "tfaudit$exe" -d "$scratch"
+else
+  tar -xzf "$scratch/$archive" -C "$scratch" tfaudit
+fi
+install -m 0755 "$scratch/tfaudit$exe" "$dest/bin/tfaudit$exe"
+echo "installed $("$dest/bin/tfaudit$exe" --version) into $dest/bin"

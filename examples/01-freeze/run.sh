@@ -9,6 +9,19 @@ mkdir -p "$work"
 [ -n "${AWS_ENDPOINT_URL_S3:-}" ] || start_local_r2 "$work/r2"
 cp -r "$here/ops" "$here/app" "$work/"
 
+step "install the provider as a release: its zip in a filesystem mirror, hashes locked"
+install_provider_from_release "$work"
+for config in ops app; do
+  (cd "$work/$config" &&
+    terraform providers lock -no-color -fs-mirror="$GUARDRAIL_PROVIDER_MIRROR" -platform="$(terraform_platform)" >/dev/null &&
+    terraform init -no-color -input=false >/dev/null) || die "terraform init of $config/ from the mirror failed"
+done
+read -r _ contents_hash _ < <("$GUARDRAIL_ROOT/.tools/venv/bin/python" "$GUARDRAIL_ROOT/scripts/package_release.py" \
+  hashes --dist "$(dirname "$GUARDRAIL_PROVIDER_SUMS")")
+grep -qF "\"$contents_hash\"" "$work/app/.terraform.lock.hcl" ||
+  die ".terraform.lock.hcl does not record the hash of the release zip's contents ($contents_hash)"
+ok "installed from the mirror; .terraform.lock.hcl records $contents_hash, the release zip's contents"
+
 step "this morning: the release is planned, and the plan file waits for the pipeline (app/)"
 cd "$work/app"
 run terraform plan -no-color -input=false -out=release.tfplan | grep -E 'Plan:'

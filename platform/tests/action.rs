@@ -74,22 +74,37 @@ fn sh(command: &str, dir: &Path) {
     assert!(status.success(), "{command}");
 }
 
-/// A release folder `v$VERSION/` with the archive for this machine and its sums.
+/// A release folder `v$VERSION/` with the archive for this machine, packed by the
+/// release workflow's own script, and its sums.
 fn publish(root: &Path) -> String {
     let release = root.join(format!("v{VERSION}"));
-    let stage = root.join("stage");
-    std::fs::create_dir_all(&release).unwrap();
-    std::fs::create_dir_all(&stage).unwrap();
-    std::fs::copy(tools::tfaudit_bin(), stage.join("tfaudit")).unwrap();
+    let packed = Command::new(common::repo_path(".tools/venv/bin/python"))
+        .arg(common::repo_path("scripts/package_release.py"))
+        .args([
+            "--version",
+            VERSION,
+            "--os",
+            "linux",
+            "--arch",
+            "amd64",
+            "--only",
+            "tfaudit",
+        ])
+        .arg("--bin-dir")
+        .arg(tools::tfaudit_bin().parent().unwrap())
+        .arg("--dist")
+        .arg(&release)
+        .output()
+        .unwrap();
+    assert!(
+        packed.status.success(),
+        "package_release.py: {}",
+        String::from_utf8_lossy(&packed.stderr)
+    );
     let archive = format!("tfaudit_{VERSION}_linux_amd64.tar.gz");
     sh(
-        &format!(
-            "tar -C '{}' -czf '{}/{archive}' tfaudit && cd '{}' && sha256sum '{archive}' > 'tfaudit_{VERSION}_SHA256SUMS'",
-            stage.display(),
-            release.display(),
-            release.display()
-        ),
-        root,
+        &format!("sha256sum '{archive}' > 'tfaudit_{VERSION}_SHA256SUMS'"),
+        &release,
     );
     archive
 }
@@ -148,7 +163,7 @@ fn the_installer_installs_only_an_archive_that_matches_the_release_sums() {
 fn the_action_audits_with_its_category_and_reports_and_passes_the_exit_code_on() {
     let path = common::repo_path("action.yml");
     let text = std::fs::read_to_string(&path).expect("action.yml at the repository root");
-    let action: serde_yaml::Value = serde_yaml::from_str(&text).expect("action.yml is YAML");
+    let action: yaml_serde::Value = yaml_serde::from_str(&text).expect("action.yml is YAML");
     assert_eq!(action["runs"]["using"], "composite");
     for input in ["version", "plan", "chdir", "sarif-category", "fail-on"] {
         assert!(
@@ -204,13 +219,13 @@ fn the_action_audits_with_its_category_and_reports_and_passes_the_exit_code_on()
     }
 }
 
-fn action() -> serde_yaml::Value {
+fn action() -> yaml_serde::Value {
     let text = std::fs::read_to_string(common::repo_path("action.yml")).expect("action.yml");
-    serde_yaml::from_str(&text).expect("action.yml is YAML")
+    yaml_serde::from_str(&text).expect("action.yml is YAML")
 }
 
 /// The names `action.yml` declares under `inputs` or `outputs`, sorted.
-fn declared(action: &serde_yaml::Value, kind: &str) -> Vec<String> {
+fn declared(action: &yaml_serde::Value, kind: &str) -> Vec<String> {
     let mut names: Vec<String> = action[kind]
         .as_mapping()
         .into_iter()
@@ -254,7 +269,7 @@ fn documented(readme: &str, kind: &str) -> Vec<String> {
 }
 
 /// Differences between what `action.yml` declares and what the README lists.
-fn readme_problems(action: &serde_yaml::Value, readme: &str) -> Vec<String> {
+fn readme_problems(action: &yaml_serde::Value, readme: &str) -> Vec<String> {
     let mut problems = Vec::new();
     for (kind, key) in [("input", "inputs"), ("output", "outputs")] {
         let declared = declared(action, key);

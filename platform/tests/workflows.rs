@@ -6,7 +6,7 @@
 mod common;
 
 use regex::Regex;
-use serde_yaml::{Mapping, Value};
+use yaml_serde::{Mapping, Value};
 
 /// A workflow's text, and its value with the steps of the local Action
 /// inlined (see [`with_local_action`]).
@@ -14,7 +14,7 @@ fn workflow(name: &str) -> (String, Value) {
     let path = common::repo_path(&format!(".github/workflows/{name}"));
     let text = std::fs::read_to_string(&path)
         .unwrap_or_else(|error| panic!(".github/workflows/{name} must exist: {error}"));
-    let value = serde_yaml::from_str(&text)
+    let value = yaml_serde::from_str(&text)
         .unwrap_or_else(|error| panic!(".github/workflows/{name}: not valid YAML: {error}"));
     (text, with_local_action(value, &local_action_text()))
 }
@@ -26,7 +26,7 @@ fn local_action_text() -> String {
 
 /// A workflow text parsed, with the steps of the Action `action` inlined.
 fn parsed(workflow: &str, action: &str) -> Value {
-    with_local_action(serde_yaml::from_str(workflow).expect("valid YAML"), action)
+    with_local_action(yaml_serde::from_str(workflow).expect("valid YAML"), action)
 }
 
 /// `workflow` with every `uses: ./` step followed by the steps of the Action
@@ -34,7 +34,7 @@ fn parsed(workflow: &str, action: &str) -> Value {
 /// replaced by the step's `with` value or the input's default: what the job
 /// runs, as the checks read it.
 fn with_local_action(mut workflow: Value, action: &str) -> Value {
-    let action: Value = serde_yaml::from_str(action).expect("action.yml is YAML");
+    let action: Value = yaml_serde::from_str(action).expect("action.yml is YAML");
     let Some(jobs) = workflow["jobs"].as_mapping_mut() else {
         return workflow;
     };
@@ -436,16 +436,48 @@ fn releases_carry_registry_assets_for_every_platform() {
     platforms.sort();
     assert_eq!(
         platforms,
-        ["darwin_amd64", "darwin_arm64", "linux_amd64", "linux_arm64"]
+        [
+            "darwin_amd64",
+            "darwin_arm64",
+            "linux_amd64",
+            "linux_arm64",
+            "windows_amd64"
+        ]
     );
+    for entry in build["strategy"]["matrix"]["include"]
+        .as_sequence()
+        .into_iter()
+        .flatten()
+    {
+        let (os, target) = (
+            entry["os"].as_str().unwrap_or("?"),
+            entry["target"].as_str().unwrap_or("?"),
+        );
+        let packages = entry["packages"].as_str().unwrap_or("");
+        if os == "linux" {
+            assert!(
+                target.ends_with("-linux-musl"),
+                "release.yml: {target}: Linux binaries are static (musl), with no glibc floor"
+            );
+        }
+        let expected = if os == "windows" {
+            "tfaudit"
+        } else {
+            "terraform-provider-guardrail tfaudit"
+        };
+        assert_eq!(packages, expected, "release.yml: what {os} ships");
+    }
     for asset in [
-        "terraform-provider-guardrail_${version}_${OS}_${ARCH}.zip",
+        // The archives' names come from the one packing script, which the mirror
+        // installs and the Action's installer tests run as well.
+        "scripts/package_release.py",
         "terraform-provider-guardrail_${version}_SHA256SUMS",
         "terraform-provider-guardrail_${version}_manifest.json",
         "terraform-provider-guardrail_${version}_SHA256SUMS.sig",
-        "tfaudit_${version}_${OS}_${ARCH}.tar.gz",
+        "tfaudit_\"${version}\"_*.zip",
         "\"protocol_versions\": [\"6.0\"]",
         "--detach-sign",
+        "static(-pie)? linked",
     ] {
         assert!(text.contains(asset), "release.yml: expected `{asset}`");
     }
@@ -481,7 +513,7 @@ fn every_third_party_action_is_pinned_to_a_commit_with_its_version() {
                 }
             }
         }
-        let workflow: Value = serde_yaml::from_str(&text).expect("valid YAML");
+        let workflow: Value = yaml_serde::from_str(&text).expect("valid YAML");
         if workflow.get("permissions").is_none() {
             problems.push(format!(
                 "{}: expected top-level permissions",
@@ -552,7 +584,7 @@ fn broken_workflows_are_reported() {
         .iter()
         .any(|problem| problem.contains(".environment")));
 
-    let replanning: Value = serde_yaml::from_str(&apply_text.replace(
+    let replanning: Value = yaml_serde::from_str(&apply_text.replace(
         "run: terraform -chdir=\"$CONFIG\" apply",
         "run: terraform -chdir=\"$CONFIG\" plan -out=fresh.tfplan && terraform -chdir=\"$CONFIG\" apply",
     ))
@@ -565,7 +597,7 @@ fn broken_workflows_are_reported() {
     );
 
     let unverified: Value =
-        serde_yaml::from_str(&apply_text.replace("tfaudit verify", "echo")).expect("valid YAML");
+        yaml_serde::from_str(&apply_text.replace("tfaudit verify", "echo")).expect("valid YAML");
     assert!(
         apply_workflow_problems(&unverified)
             .iter()
@@ -612,7 +644,7 @@ fn every_apt_install_follows_an_update() {
     for file in common::files_under(&common::repo_path(".github/workflows"), &[".yml"]) {
         let name = common::display(&file);
         let workflow: Value =
-            serde_yaml::from_str(&std::fs::read_to_string(&file).unwrap()).expect("valid YAML");
+            yaml_serde::from_str(&std::fs::read_to_string(&file).unwrap()).expect("valid YAML");
         problems.extend(apt_problems(&name, &workflow));
     }
     assert!(problems.is_empty(), "{}", problems.join("\n"));
@@ -672,7 +704,7 @@ fn releases_build_on_supported_runners_and_sign_in_an_environment() {
         .flatten()
         .filter_map(|entry| entry["runner"].as_str())
         .collect();
-    assert_eq!(runners.len(), 4, "release.yml: one runner per platform");
+    assert_eq!(runners.len(), 5, "release.yml: one runner per platform");
     for runner in runners {
         assert!(
             !RETIRED_RUNNERS.contains(&runner),
@@ -702,7 +734,7 @@ const GUARDED_SECRETS: &[&str] = &[
 fn guarded_secret_problems(file: &str, workflow: &Value) -> Vec<String> {
     let mut problems = Vec::new();
     for (name, job) in jobs(workflow) {
-        let text = serde_yaml::to_string(job).unwrap_or_default();
+        let text = yaml_serde::to_string(job).unwrap_or_default();
         for secret in GUARDED_SECRETS {
             if text.contains(&format!("secrets.{secret}")) && job.get("environment").is_none() {
                 problems.push(format!(
@@ -720,7 +752,7 @@ fn signing_keys_and_tokens_are_environment_secrets() {
     for file in common::files_under(&common::repo_path(".github/workflows"), &[".yml"]) {
         let name = common::display(&file);
         let workflow: Value =
-            serde_yaml::from_str(&std::fs::read_to_string(&file).unwrap()).expect("valid YAML");
+            yaml_serde::from_str(&std::fs::read_to_string(&file).unwrap()).expect("valid YAML");
         problems.extend(guarded_secret_problems(&name, &workflow));
     }
     assert!(problems.is_empty(), "{}", problems.join("\n"));
@@ -1077,7 +1109,7 @@ fn the_apply_workflow_applies_only_plans_made_on_main() {
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 
     let any_branch: Value =
-        serde_yaml::from_str(&text.replace("[ \"$branch\" = main ]", "true")).expect("valid YAML");
+        yaml_serde::from_str(&text.replace("[ \"$branch\" = main ]", "true")).expect("valid YAML");
     assert!(
         !plan_origin_problems(&any_branch).is_empty(),
         "an apply that accepts a plan of any branch must be reported"
@@ -1166,7 +1198,7 @@ fn unguarded_secrets_and_stale_package_lists_are_reported() {
     );
     let (ci_text, _) = workflow("ci.yml");
     let stale: Value =
-        serde_yaml::from_str(&ci_text.replace("sudo apt-get update\n", "")).expect("valid YAML");
+        yaml_serde::from_str(&ci_text.replace("sudo apt-get update\n", "")).expect("valid YAML");
     assert!(
         !apt_problems("ci.yml", &stale).is_empty(),
         "an install without an update must be reported"
@@ -1178,7 +1210,7 @@ fn unguarded_secrets_and_stale_package_lists_are_reported() {
 /// the plan JSON exists, and only a plan the audit passed is encrypted and
 /// uploaded for the apply.
 fn local_action_problems(text: &str) -> Vec<String> {
-    let raw: Value = serde_yaml::from_str(text).expect("valid YAML");
+    let raw: Value = yaml_serde::from_str(text).expect("valid YAML");
     let mut problems = Vec::new();
     let steps = raw["jobs"]["plan"]["steps"]
         .as_sequence()

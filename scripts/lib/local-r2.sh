@@ -95,6 +95,51 @@ CFG
   export TF_CLI_CONFIG_FILE="$workdir/terraformrc"
 }
 
+# install_provider_from_release WORKDIR: installs the provider as a user does, not
+# through dev_overrides: packs the freshly built binary into the release zip
+# (scripts/package_release.py, as release.yml does), lays the zip out as a
+# filesystem mirror in WORKDIR/provider-release/mirror and points Terraform's CLI
+# configuration at that mirror only. `terraform providers lock` and `terraform init`
+# then record and check the zip's hashes; docs/install.md has the same steps.
+install_provider_from_release() {
+  local workdir="$1/provider-release" version platform os arch
+  version="$(sed -n 's/^version = "\(.*\)"/\1/p' "$GUARDRAIL_ROOT/Cargo.toml" | head -n 1)"
+  platform="$(terraform_platform)"
+  os="${platform%_*}" arch="${platform#*_}"
+  mkdir -p "$workdir"
+  "$GUARDRAIL_ROOT/.tools/venv/bin/python" "$GUARDRAIL_ROOT/scripts/package_release.py" --version "$version" \
+    --os "$os" --arch "$arch" --bin-dir "$GUARDRAIL_BIN_DIR" --dist "$workdir/dist" --only terraform-provider-guardrail >/dev/null
+  (cd "$workdir/dist" && sha256sum ./*.zip | sed 's| \./| |' >SHA256SUMS)
+  "$GUARDRAIL_ROOT/.tools/venv/bin/python" "$GUARDRAIL_ROOT/scripts/package_release.py" mirror \
+    --dist "$workdir/dist" --fs-mirror "$workdir/mirror" >/dev/null
+  cat >"$workdir/terraformrc" <<CFG
+provider_installation {
+  filesystem_mirror {
+    path    = "$workdir/mirror"
+    include = ["registry.terraform.io/sre-control-plane/guardrail"]
+  }
+  direct {
+    exclude = ["registry.terraform.io/sre-control-plane/guardrail"]
+  }
+}
+CFG
+  export TF_CLI_CONFIG_FILE="$workdir/terraformrc"
+  GUARDRAIL_PROVIDER_MIRROR="$workdir/mirror" GUARDRAIL_PROVIDER_SUMS="$workdir/dist/SHA256SUMS"
+  export GUARDRAIL_PROVIDER_MIRROR GUARDRAIL_PROVIDER_SUMS
+}
+
+# terraform_platform: this machine as Terraform names platforms (linux_amd64, ...).
+terraform_platform() {
+  local os arch
+  os="$(uname -s | tr '[:upper:]' '[:lower:]')"
+  case "$(uname -m)" in
+    x86_64 | amd64) arch=amd64 ;;
+    aarch64 | arm64) arch=arm64 ;;
+    *) arch="$(uname -m)" ;;
+  esac
+  printf '%s_%s\n' "$os" "$arch"
+}
+
 _spawn_moto() {
   if [ "$GUARDRAIL_MOTO_DURABLE" = durable ]; then
     MOTO_ENABLE_RECORDING=True MOTO_RECORDER_FILEPATH="$GUARDRAIL_MOTO_WORKDIR/s3-journal.jsonl" \

@@ -4,7 +4,8 @@ terraform {
 
   required_providers {
     guardrail = {
-      source = "sre-control-plane/guardrail"
+      source  = "sre-control-plane/guardrail"
+      version = "~> 0.1"
     }
   }
 }
