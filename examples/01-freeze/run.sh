@@ -52,10 +52,10 @@ run terraform apply -auto-approve -no-color -var release=v1.4.0-dbfix \
   -var 'break_glass_reason=apply the failover fix' -var break_glass_ticket=INC-4711 | grep -iE 'break.glass|Apply complete'
 broken=""
 for key in $(s3_keys guardrails guardrail/audit/production/); do
-  # decision and break-glass ticket of the record
-  read -r decision ticket < <(s3_get guardrails "$key" | "$GUARDRAIL_ROOT/.tools/venv/bin/python" -c \
-    'import json, sys; r = json.load(sys.stdin); print(r["decision"], (r.get("break_glass") or {}).get("ticket", "-"))')
-  printf '    audit record: %s (%s, ticket %s)\n' "$key" "$decision" "$ticket"
+  # action, decision and break-glass ticket of the record
+  read -r action decision ticket < <(s3_get guardrails "$key" | "$GUARDRAIL_ROOT/.tools/venv/bin/python" -c \
+    'import json, sys; r = json.load(sys.stdin); print(r.get("action", "gate"), r["decision"] or "-", (r.get("break_glass") or {}).get("ticket", "-"))')
+  printf '    audit record: %s (%s: %s, ticket %s)\n' "$key" "$action" "$decision" "$ticket"
   if [ "$decision" = allowed-break-glass ] && [ "$ticket" = INC-4711 ]; then broken="$key"; fi
 done
 [ -n "$broken" ] || die "break glass left no audit record naming INC-4711"
