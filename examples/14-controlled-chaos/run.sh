@@ -36,7 +36,7 @@ for _ in $(seq 1 300); do
   sleep 0.1
 done
 [ -e "$marker" ] || die "the fault was never injected (see $work/interrupted-apply.log)"
-kill -0 "$GUARDRAIL_MOTO_PID" 2>/dev/null && die "the S3 server is still running"
+local_r2_gone || die "the S3 server is still running"
 ok "the S3 server is killed (SIGKILL): the apply can write neither its state nor its lock release"
 kill -KILL -- "-$apply_pid"
 wait "$apply_pid" 2>/dev/null || true

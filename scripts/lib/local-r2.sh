@@ -150,12 +150,24 @@ _spawn_moto() {
   GUARDRAIL_MOTO_PID=$!
 }
 
+# local_r2_gone: true once the server process has ended, waiting up to 5 s. A killed
+# server is this shell's child, and stays a zombie (which `kill -0` still finds)
+# until the shell reaps it, which it does while it waits on something else.
+local_r2_gone() {
+  local tries
+  for tries in $(seq 1 50); do
+    kill -0 "$GUARDRAIL_MOTO_PID" 2>/dev/null || return 0
+    sleep 0.1
+  done
+  return 1
+}
+
 # restart_local_r2: after the server died (or was killed), starts a new one on the
 # same endpoint and replays the journal of a `durable` server into it: every object
 # written before the crash is back, and the journal goes on recording.
 restart_local_r2() {
   [ "$GUARDRAIL_MOTO_DURABLE" = durable ] || die "restart_local_r2 needs a server started with: start_local_r2 DIR durable"
-  if kill -0 "$GUARDRAIL_MOTO_PID" 2>/dev/null; then die "the S3 server (pid $GUARDRAIL_MOTO_PID) is still running"; fi
+  local_r2_gone || die "the S3 server (pid $GUARDRAIL_MOTO_PID) is still running"
   wait "$GUARDRAIL_MOTO_PID" 2>/dev/null || true
   _spawn_moto
   local tries=0
