@@ -17,7 +17,7 @@ for config in ops app; do
     terraform init -no-color -input=false >/dev/null) || die "terraform init of $config/ from the mirror failed"
 done
 read -r _ contents_hash _ < <("$GUARDRAIL_ROOT/.tools/venv/bin/python" "$GUARDRAIL_ROOT/scripts/package_release.py" \
-  hashes --dist "$(dirname "$GUARDRAIL_PROVIDER_SUMS")")
+  hashes --dist "$GUARDRAIL_PROVIDER_DIST")
 grep -qF "\"$contents_hash\"" "$work/app/.terraform.lock.hcl" ||
   die ".terraform.lock.hcl does not record the hash of the release zip's contents ($contents_hash)"
 ok "installed from the mirror; .terraform.lock.hcl records $contents_hash, the release zip's contents"

@@ -78,24 +78,22 @@ fn sh(command: &str, dir: &Path) {
 /// release workflow's own script, and its sums.
 fn publish(root: &Path) -> String {
     let release = root.join(format!("v{VERSION}"));
-    let packed = Command::new(common::repo_path(".tools/venv/bin/python"))
-        .arg(common::repo_path("scripts/package_release.py"))
-        .args([
-            "--version",
-            VERSION,
-            "--os",
-            "linux",
-            "--arch",
-            "amd64",
-            "--only",
-            "tfaudit",
-        ])
-        .arg("--bin-dir")
-        .arg(tools::tfaudit_bin().parent().unwrap())
-        .arg("--dist")
-        .arg(&release)
-        .output()
-        .unwrap();
+    let bin_dir = tools::tfaudit_bin().parent().unwrap().display().to_string();
+    let dist = release.display().to_string();
+    let packed = tools::package_release(&[
+        "--version",
+        VERSION,
+        "--os",
+        "linux",
+        "--arch",
+        "amd64",
+        "--only",
+        "tfaudit",
+        "--bin-dir",
+        &bin_dir,
+        "--dist",
+        &dist,
+    ]);
     assert!(
         packed.status.success(),
         "package_release.py: {}",

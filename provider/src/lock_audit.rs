@@ -36,13 +36,8 @@ pub async fn acquire(
     request: &LockRequest,
     now: DateTime<Utc>,
 ) -> Option<Done<Acquisition>> {
-    // The store's probe is not part of the operation: a provider waiting on it
-    // has written nothing and may end at once when Terraform goes away.
-    if let Err(error) = Locks::new(store).verify_store().await {
-        return Some(Done {
-            outcome: Err(error),
-            audit_failure: None,
-        });
+    if let Some(refused) = unusable_store(store).await {
+        return Some(refused);
     }
     let (store, clock, request) = (store.clone(), clock.clone(), request.clone());
     transport::lock_operation(async move {
@@ -74,11 +69,8 @@ pub async fn release(
     lock_id: &str,
     now: DateTime<Utc>,
 ) -> Option<Done<ReleaseOutcome>> {
-    if let Err(error) = Locks::new(store).verify_store().await {
-        return Some(Done {
-            outcome: Err(error),
-            audit_failure: None,
-        });
+    if let Some(refused) = unusable_store(store).await {
+        return Some(refused);
     }
     let (store, clock) = (store.clone(), clock.clone());
     let (environment, lock_id) = (environment.to_string(), lock_id.to_string());
@@ -136,5 +128,16 @@ async fn write(
             "{action} of {} (generation {}) is done, but its audit record could not be written: {error}",
             record.environment, record.generation
         )
+    })
+}
+
+/// The store's probe, before a lock operation: it is not part of the operation, so
+/// a provider waiting on it has written nothing and may end at once when Terraform
+/// goes away. `Some` when the store cannot hold locks.
+async fn unusable_store<T>(store: &Store) -> Option<Done<T>> {
+    let error = Locks::new(store).verify_store().await.err()?;
+    Some(Done {
+        outcome: Err(error),
+        audit_failure: None,
     })
 }

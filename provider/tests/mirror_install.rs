@@ -16,32 +16,11 @@ use sha2::{Digest, Sha256};
 const SOURCE: &str = "registry.terraform.io/sre-control-plane/guardrail";
 const VERSION: &str = env!("CARGO_PKG_VERSION");
 
-fn python() -> PathBuf {
-    tools::workspace_root().join(".tools/venv/bin/python")
-}
-
-fn package_release(args: &[&str]) -> std::process::Output {
-    Command::new(python())
-        .arg(tools::workspace_root().join("scripts/package_release.py"))
-        .args(args)
-        .output()
-        .expect("run scripts/package_release.py")
-}
-
-fn terraform_platform() -> String {
-    let arch = match std::env::consts::ARCH {
-        "x86_64" => "amd64",
-        "aarch64" => "arm64",
-        other => other,
-    };
-    format!("{}_{arch}", std::env::consts::OS)
-}
-
 /// Packs `bin_dir`'s provider into `dist` as the release does; returns the zip.
 fn release_zip(bin_dir: &Path, dist: &Path) -> PathBuf {
-    let platform = terraform_platform();
+    let platform = tools::terraform_platform();
     let (os, arch) = platform.split_once('_').unwrap();
-    let output = package_release(&[
+    let output = tools::package_release(&[
         "--version",
         VERSION,
         "--os",
@@ -71,7 +50,7 @@ fn release_zip(bin_dir: &Path, dist: &Path) -> PathBuf {
 }
 
 fn mirror(dist: &Path, flag: &str, target: &Path) {
-    let output = package_release(&[
+    let output = tools::package_release(&[
         "mirror",
         "--dist",
         dist.to_str().unwrap(),
@@ -145,7 +124,7 @@ fn cli_config(dir: &TerraformDir, method: &str, location: &str) {
 fn installed_binary(dir: &TerraformDir) -> PathBuf {
     dir.path().join(format!(
         ".terraform/providers/{SOURCE}/{VERSION}/{}/terraform-provider-guardrail_v{VERSION}",
-        terraform_platform()
+        tools::terraform_platform()
     ))
 }
 
@@ -176,7 +155,7 @@ fn the_release_zip_installs_from_a_filesystem_mirror_and_a_tampered_zip_is_refus
         "providers",
         "lock",
         &format!("-fs-mirror={}", fs_mirror.display()),
-        &format!("-platform={}", terraform_platform()),
+        &format!("-platform={}", tools::terraform_platform()),
     ]);
     lock.assert_success();
     let lock_file = std::fs::read_to_string(dir.path().join(".terraform.lock.hcl")).unwrap();
@@ -268,7 +247,7 @@ server.socket = context.wrap_socket(server.socket, server_side=True)
 print(server.server_address[1], flush=True)
 server.serve_forever()
 "#;
-        let mut child = Command::new(python())
+        let mut child = Command::new(tools::python_bin())
             .args(["-c", SERVER])
             .arg(root)
             .arg(cert)
@@ -377,7 +356,7 @@ fn the_release_zip_installs_from_a_network_mirror_over_https() {
 fn packing_a_missing_binary_exits_2_and_writes_nothing() {
     let scratch = tempfile::tempdir().unwrap();
     let dist = scratch.path().join("dist");
-    let output = package_release(&[
+    let output = tools::package_release(&[
         "--version",
         VERSION,
         "--os",
@@ -396,7 +375,7 @@ fn packing_a_missing_binary_exits_2_and_writes_nothing() {
         "{stderr}"
     );
     assert!(!dist.exists(), "no partial output");
-    let mirror = package_release(&[
+    let mirror = tools::package_release(&[
         "mirror",
         "--dist",
         dist.to_str().unwrap(),

@@ -109,7 +109,6 @@ install_provider_from_release() {
   mkdir -p "$workdir"
   "$GUARDRAIL_ROOT/.tools/venv/bin/python" "$GUARDRAIL_ROOT/scripts/package_release.py" --version "$version" \
     --os "$os" --arch "$arch" --bin-dir "$GUARDRAIL_BIN_DIR" --dist "$workdir/dist" --only terraform-provider-guardrail >/dev/null
-  (cd "$workdir/dist" && sha256sum ./*.zip | sed 's| \./| |' >SHA256SUMS)
   "$GUARDRAIL_ROOT/.tools/venv/bin/python" "$GUARDRAIL_ROOT/scripts/package_release.py" mirror \
     --dist "$workdir/dist" --fs-mirror "$workdir/mirror" >/dev/null
   cat >"$workdir/terraformrc" <<CFG
@@ -124,8 +123,8 @@ provider_installation {
 }
 CFG
   export TF_CLI_CONFIG_FILE="$workdir/terraformrc"
-  GUARDRAIL_PROVIDER_MIRROR="$workdir/mirror" GUARDRAIL_PROVIDER_SUMS="$workdir/dist/SHA256SUMS"
-  export GUARDRAIL_PROVIDER_MIRROR GUARDRAIL_PROVIDER_SUMS
+  GUARDRAIL_PROVIDER_MIRROR="$workdir/mirror" GUARDRAIL_PROVIDER_DIST="$workdir/dist"
+  export GUARDRAIL_PROVIDER_MIRROR GUARDRAIL_PROVIDER_DIST
 }
 
 # terraform_platform: this machine as Terraform names platforms (linux_amd64, ...).

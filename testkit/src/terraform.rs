@@ -82,8 +82,9 @@ impl TerraformDir {
         // filesystem mirror holding a link to the same binary satisfies it offline.
         let mirror = dir.path().join(".provider-mirror");
         let platform_dir = mirror.join(format!(
-            "registry.terraform.io/sre-control-plane/guardrail/{}/linux_amd64",
-            env!("CARGO_PKG_VERSION")
+            "registry.terraform.io/sre-control-plane/guardrail/{}/{}",
+            env!("CARGO_PKG_VERSION"),
+            tools::terraform_platform()
         ));
         std::fs::create_dir_all(&platform_dir).expect("create the provider mirror");
         std::os::unix::fs::symlink(

@@ -96,3 +96,34 @@ pub fn provider_bin() -> PathBuf {
 pub fn tfaudit_bin() -> PathBuf {
     workspace_bin("tfaudit")
 }
+
+/// The Python of `.tools/venv` (moto, regopy, the schema packages), which `make
+/// setup` creates.
+pub fn python_bin() -> PathBuf {
+    let python = workspace_root().join(".tools/venv/bin/python");
+    assert!(
+        python.is_file(),
+        "{} is missing: run `make setup`",
+        python.display()
+    );
+    python
+}
+
+/// This machine as Terraform names platforms (`linux_amd64`, `darwin_arm64`).
+pub fn terraform_platform() -> String {
+    let arch = match std::env::consts::ARCH {
+        "x86_64" => "amd64",
+        "aarch64" => "arm64",
+        other => other,
+    };
+    format!("{}_{arch}", std::env::consts::OS)
+}
+
+/// Runs `scripts/package_release.py ARGS`, the packer of the release archives.
+pub fn package_release(args: &[&str]) -> std::process::Output {
+    std::process::Command::new(python_bin())
+        .arg(workspace_root().join("scripts/package_release.py"))
+        .args(args)
+        .output()
+        .expect("run scripts/package_release.py")
+}

@@ -81,54 +81,6 @@ impl Store {
     fn full_key(&self, key: &str) -> String {
         self.location.full_key(key)
     }
-
-    /// A write with `condition`, sent without first checking that the endpoint
-    /// honours conditions: only the probe itself writes this way.
-    async fn put_with_condition(
-        &self,
-        key: &str,
-        body: Vec<u8>,
-        condition: PutCondition<'_>,
-    ) -> Result<PutOutcome, StoreError> {
-        let mut request = self
-            .client
-            .put_object()
-            .bucket(self.bucket())
-            .key(self.full_key(key))
-            .content_type("application/json")
-            .body(ByteStream::from(body));
-        request = match condition {
-            PutCondition::None => request,
-            PutCondition::Absent => request.if_none_match("*"),
-            PutCondition::Matches(etag) => request.if_match(etag),
-        };
-        match request.send().await {
-            Ok(output) => Ok(PutOutcome::Written {
-                etag: output.e_tag().unwrap_or_default().to_string(),
-            }),
-            Err(error) => {
-                let status = error.raw_response().map(|r| r.status().as_u16());
-                // 412 Precondition Failed; R2 and S3 may answer 409 ConditionalRequestConflict
-                // when two conditional writes race.
-                let refused = match condition {
-                    PutCondition::Absent => matches!(status, Some(412) | Some(409)),
-                    // AWS S3 answers 404 to If-Match on a key that does not exist.
-                    PutCondition::Matches(_) => matches!(status, Some(412) | Some(409) | Some(404)),
-                    PutCondition::None => false,
-                };
-                if refused {
-                    Ok(PutOutcome::PreconditionFailed)
-                } else {
-                    Err(StoreError::from_sdk(
-                        &self.location,
-                        "PutObject",
-                        key,
-                        error,
-                    ))
-                }
-            }
-        }
-    }
 }
 
 #[async_trait::async_trait]
@@ -190,8 +142,7 @@ impl ObjectStore for Store {
     /// endpoint verified to honour conditional writes.
     async fn put_if_absent(&self, key: &str, body: Vec<u8>) -> Result<PutOutcome, StoreError> {
         self.verify_conditional_writes().await?;
-        self.put_with_condition(key, body, PutCondition::Absent)
-            .await
+        self.put_unverified(key, body, PutCondition::Absent).await
     }
 
     /// Replaces an object only if its ETag is still `etag` (`If-Match`).
@@ -202,16 +153,13 @@ impl ObjectStore for Store {
         etag: &str,
     ) -> Result<PutOutcome, StoreError> {
         self.verify_conditional_writes().await?;
-        self.put_with_condition(key, body, PutCondition::Matches(etag))
+        self.put_unverified(key, body, PutCondition::Matches(etag))
             .await
     }
 
     /// Writes an object unconditionally and returns its ETag.
     async fn put(&self, key: &str, body: Vec<u8>) -> Result<String, StoreError> {
-        match self
-            .put_with_condition(key, body, PutCondition::None)
-            .await?
-        {
+        match self.put_unverified(key, body, PutCondition::None).await? {
             PutOutcome::Written { etag } => Ok(etag),
             PutOutcome::PreconditionFailed => {
                 unreachable!("an unconditional write has no precondition")
@@ -223,7 +171,7 @@ impl ObjectStore for Store {
     /// DeleteObject), on an endpoint verified to honour conditional writes.
     async fn delete_if_match(&self, key: &str, etag: &str) -> Result<DeleteOutcome, StoreError> {
         self.verify_conditional_writes().await?;
-        self.delete_with_condition(key, etag).await
+        self.delete_unverified(key, etag).await
     }
 
     /// Every key under `key_prefix` (relative to the store prefix), following pagination.
@@ -237,39 +185,6 @@ impl ObjectStore for Store {
 }
 
 impl Store {
-    /// [`ObjectStore::delete_if_match`] without the check of the endpoint: only
-    /// the probe itself deletes this way.
-    async fn delete_with_condition(
-        &self,
-        key: &str,
-        etag: &str,
-    ) -> Result<DeleteOutcome, StoreError> {
-        let result = self
-            .client
-            .delete_object()
-            .bucket(self.bucket())
-            .key(self.full_key(key))
-            .if_match(etag)
-            .send()
-            .await;
-        match result {
-            Ok(_) => Ok(DeleteOutcome::Deleted),
-            Err(error) => {
-                let status = error.raw_response().map(|r| r.status().as_u16());
-                if matches!(status, Some(412) | Some(409) | Some(404)) {
-                    Ok(DeleteOutcome::PreconditionFailed)
-                } else {
-                    Err(StoreError::from_sdk(
-                        &self.location,
-                        "DeleteObject",
-                        key,
-                        error,
-                    ))
-                }
-            }
-        }
-    }
-
     async fn list_keys(&self, key_prefix: &str) -> Result<Vec<String>, StoreError> {
         let full_prefix = self.full_key(key_prefix);
         let mut pages = self
@@ -302,16 +217,81 @@ impl UnverifiedWrites for Store {
         &self.location
     }
 
+    /// A write with `condition`, sent as it is: the conditional operations of
+    /// [`ObjectStore`] call it after their check of the endpoint, the probe
+    /// without one.
     async fn put_unverified(
         &self,
         key: &str,
         body: Vec<u8>,
         condition: PutCondition<'_>,
     ) -> Result<PutOutcome, StoreError> {
-        self.put_with_condition(key, body, condition).await
+        let mut request = self
+            .client
+            .put_object()
+            .bucket(self.bucket())
+            .key(self.full_key(key))
+            .content_type("application/json")
+            .body(ByteStream::from(body));
+        request = match condition {
+            PutCondition::None => request,
+            PutCondition::Absent => request.if_none_match("*"),
+            PutCondition::Matches(etag) => request.if_match(etag),
+        };
+        match request.send().await {
+            Ok(output) => Ok(PutOutcome::Written {
+                etag: output.e_tag().unwrap_or_default().to_string(),
+            }),
+            Err(error) => {
+                let status = error.raw_response().map(|r| r.status().as_u16());
+                // 412 Precondition Failed; R2 and S3 may answer 409 ConditionalRequestConflict
+                // when two conditional writes race.
+                let refused = match condition {
+                    PutCondition::Absent => matches!(status, Some(412) | Some(409)),
+                    // AWS S3 answers 404 to If-Match on a key that does not exist.
+                    PutCondition::Matches(_) => matches!(status, Some(412) | Some(409) | Some(404)),
+                    PutCondition::None => false,
+                };
+                if refused {
+                    Ok(PutOutcome::PreconditionFailed)
+                } else {
+                    Err(StoreError::from_sdk(
+                        &self.location,
+                        "PutObject",
+                        key,
+                        error,
+                    ))
+                }
+            }
+        }
     }
 
+    /// [`ObjectStore::delete_if_match`] without the check of the endpoint (what the
+    /// probe deletes with).
     async fn delete_unverified(&self, key: &str, etag: &str) -> Result<DeleteOutcome, StoreError> {
-        self.delete_with_condition(key, etag).await
+        let result = self
+            .client
+            .delete_object()
+            .bucket(self.bucket())
+            .key(self.full_key(key))
+            .if_match(etag)
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(DeleteOutcome::Deleted),
+            Err(error) => {
+                let status = error.raw_response().map(|r| r.status().as_u16());
+                if matches!(status, Some(412) | Some(409) | Some(404)) {
+                    Ok(DeleteOutcome::PreconditionFailed)
+                } else {
+                    Err(StoreError::from_sdk(
+                        &self.location,
+                        "DeleteObject",
+                        key,
+                        error,
+                    ))
+                }
+            }
+        }
     }
 }

@@ -60,16 +60,6 @@ pub fn copy_into(relative: &str, dest: &Path) {
     }
 }
 
-fn terraform_platform() -> String {
-    let os = std::env::consts::OS;
-    let arch = match std::env::consts::ARCH {
-        "x86_64" => "amd64",
-        "aarch64" => "arm64",
-        other => other,
-    };
-    format!("{os}_{arch}")
-}
-
 /// A Terraform directory wired to `server` whose CLI configuration both overrides
 /// the provider with the freshly built binary (`dev_overrides`) and offers it from
 /// a local filesystem mirror, so `terraform init` of a configuration with a backend
@@ -82,7 +72,7 @@ pub fn terraform_dir(server: &S3Server) -> TerraformDir {
     let package = mirror
         .join("registry.terraform.io/sre-control-plane/guardrail")
         .join(version)
-        .join(terraform_platform());
+        .join(tools::terraform_platform());
     std::fs::create_dir_all(&package).expect("create the provider mirror");
     std::os::unix::fs::symlink(
         &provider,
